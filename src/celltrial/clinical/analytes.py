@@ -1,0 +1,363 @@
+"""The analyte catalogue: what CellTrial measures, its LOINC code, canonical UCUM unit,
+the units accepted on entry with their conversions, and the ranges that make a value
+impossible (error) or implausible (warning).
+
+Canonical units follow ../shared/DESIGN.md ("StudyData: canonical units").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class UnitConversion:
+    """canonical = value * factor + offset."""
+
+    factor: float
+    offset: float = 0.0
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Analyte:
+    id: str
+    name: str
+    loinc: str
+    unit: str  # canonical UCUM unit
+    units: dict[str, UnitConversion] = field(default_factory=dict)
+    possible: tuple[float, float] = (0.0, float("inf"))  # outside: error
+    plausible: tuple[float, float] = (0.0, float("inf"))  # outside: warning
+    kind: str = "lab"  # lab | vital | anthropometric | derived | serology
+
+    def accepted_units(self) -> list[str]:
+        return [self.unit, *self.units]
+
+
+_SAME = UnitConversion(1.0, source="identity")
+
+# Glucose molar mass 180.16 g/mol: 1 mmol/L = 18.016 mg/dL (IUPAC atomic weights).
+_GLUCOSE = {
+    "mg/dL": UnitConversion(1 / 18.016, source="glucose M = 180.16 g/mol"),
+    "g/L": UnitConversion(10 / 1.8016, source="glucose M = 180.16 g/mol"),
+}
+# Insulin: 1 uIU/mL = 6.00 pmol/L (Heinemann L, Diabetes Care 2010;33:e83; Volund A 1993).
+_INSULIN = {
+    "u[IU]/mL": UnitConversion(6.0, source="Heinemann 2010, 1 uIU/mL = 6.00 pmol/L"),
+    "m[IU]/L": UnitConversion(6.0, source="Heinemann 2010, 1 mIU/L = 6.00 pmol/L"),
+    "uU/mL": UnitConversion(6.0, source="Heinemann 2010, 1 uU/mL = 6.00 pmol/L"),
+    "mU/L": UnitConversion(6.0, source="Heinemann 2010, 1 mU/L = 6.00 pmol/L"),
+}
+# C-peptide molar mass 3020.3 g/mol: 1 ng/mL = 331.1 pmol/L (UniProt P01308 C-peptide 31 aa).
+_CPEPTIDE = {
+    "ng/mL": UnitConversion(1e6 / 3020.3, source="C-peptide M = 3020.3 g/mol"),
+    "nmol/L": UnitConversion(1000.0, source="SI prefix"),
+}
+# Catalytic concentration: 1 ukat/L = 60 U/L (1 U = 1 umol/min = 16.67 nkat; IFCC).
+_ENZYME = {"ukat/L": UnitConversion(60.0, source="IFCC: 1 U = 16.67 nkat")}
+
+ANALYTES: dict[str, Analyte] = {
+    a.id: a
+    for a in [
+        Analyte(
+            "fpg",
+            "Fasting plasma glucose",
+            "14771-0",  # Fasting glucose [Moles/volume] in Serum or Plasma
+            "mmol/L",
+            _GLUCOSE,
+            possible=(0.5, 60.0),  # glucose < 0.5 or > 60 mmol/L: not compatible with life/assay
+            plausible=(3.0, 25.0),  # ADA 2024 Standards: outside is rare in treated T2D
+        ),
+        Analyte(
+            "pg2h",
+            "2-h plasma glucose",
+            "1521-4",  # Glucose [Mass/volume] in Serum or Plasma --2 hours post meal
+            "mmol/L",
+            _GLUCOSE,
+            possible=(0.5, 60.0),
+            plausible=(3.0, 33.3),  # 33.3 mmol/L = 600 mg/dL, usual meter ceiling
+        ),
+        Analyte(
+            "hba1c",
+            "Haemoglobin A1c (NGSP)",
+            "4548-4",  # Hemoglobin A1c/Hemoglobin.total in Blood
+            "%",
+            # NGSP % = 0.09148 * IFCC + 2.152 (Hoelzel W, Clin Chem 2004;50:166, master equation)
+            {"mmol/mol": UnitConversion(0.09148, 2.152, source="Hoelzel 2004 master equation")},
+            possible=(2.0, 25.0),  # assay range of NGSP-certified methods
+            plausible=(4.0, 16.0),  # DESIGN.md: HbA1c 19 % is possible but implausible
+        ),
+        Analyte(
+            "fins",
+            "Fasting insulin",
+            "20448-7",
+            "pmol/L",
+            _INSULIN,
+            possible=(0.0, 20000.0),
+            plausible=(6.0, 1500.0),
+        ),
+        Analyte(
+            "ins2h",
+            "2-h insulin",
+            "20448-7",
+            "pmol/L",
+            _INSULIN,
+            possible=(0.0, 20000.0),
+            plausible=(6.0, 5000.0),
+        ),
+        Analyte(
+            "fcp",
+            "Fasting C-peptide",
+            "1986-9",
+            "pmol/L",
+            _CPEPTIDE,
+            possible=(0.0, 20000.0),
+            plausible=(10.0, 5000.0),
+        ),
+        Analyte(
+            "cp2h",
+            "2-h C-peptide",
+            "1986-9",
+            "pmol/L",
+            _CPEPTIDE,
+            possible=(0.0, 30000.0),
+            plausible=(10.0, 10000.0),
+        ),
+        Analyte(
+            "hscrp",
+            "High-sensitivity C-reactive protein",
+            "30522-7",
+            "mg/L",
+            {"mg/dL": UnitConversion(10.0, source="SI prefix")},
+            possible=(0.0, 1000.0),
+            plausible=(0.05, 200.0),
+        ),
+        Analyte(
+            "alt",
+            "Alanine aminotransferase",
+            "1742-6",
+            "U/L",
+            _ENZYME,
+            possible=(0.0, 20000.0),
+            plausible=(3.0, 1000.0),
+        ),
+        Analyte(
+            "ast",
+            "Aspartate aminotransferase",
+            "1920-8",
+            "U/L",
+            _ENZYME,
+            possible=(0.0, 20000.0),
+            plausible=(3.0, 1000.0),
+        ),
+        Analyte(
+            "ggt",
+            "Gamma-glutamyl transferase",
+            "2324-2",
+            "U/L",
+            _ENZYME,
+            possible=(0.0, 20000.0),
+            plausible=(3.0, 1500.0),
+        ),
+        Analyte(
+            "creatinine",
+            "Serum creatinine",
+            "14682-9",
+            "umol/L",
+            # creatinine M = 113.12 g/mol: 1 mg/dL = 88.42 umol/L (KDIGO 2012 conversion table)
+            {"mg/dL": UnitConversion(88.42, source="KDIGO 2012, 1 mg/dL = 88.42 umol/L")},
+            possible=(5.0, 3000.0),
+            plausible=(30.0, 800.0),
+        ),
+        Analyte(
+            "egfr",
+            "eGFR (CKD-EPI 2021)",
+            "98979-8",
+            "mL/min/{1.73_m2}",
+            {},
+            possible=(0.0, 250.0),
+            plausible=(5.0, 150.0),
+            kind="derived",
+        ),
+        Analyte(
+            "testosterone",
+            "Total testosterone",
+            "14913-8",
+            "nmol/L",
+            # testosterone M = 288.42 g/mol: 1 ng/dL = 0.03467 nmol/L
+            {
+                "ng/dL": UnitConversion(0.034671, source="testosterone M = 288.42 g/mol"),
+                "ng/mL": UnitConversion(3.4671, source="testosterone M = 288.42 g/mol"),
+            },
+            possible=(0.0, 200.0),
+            plausible=(0.1, 60.0),
+        ),
+        Analyte(
+            "estradiol",
+            "Estradiol",
+            "14715-7",
+            "pmol/L",
+            # estradiol M = 272.38 g/mol: 1 pg/mL = 3.671 pmol/L
+            {
+                "pg/mL": UnitConversion(3.6713, source="estradiol M = 272.38 g/mol"),
+                "ng/L": UnitConversion(3.6713, source="estradiol M = 272.38 g/mol"),
+            },
+            possible=(0.0, 50000.0),
+            plausible=(5.0, 15000.0),
+        ),
+        Analyte(
+            "leukocytes",
+            "Leukocytes",
+            "6690-2",
+            "10*9/L",
+            {
+                "10*3/uL": UnitConversion(1.0, source="1 uL = 1e-6 L"),
+                "/uL": UnitConversion(1e-3, source="1 uL = 1e-6 L"),
+            },
+            possible=(0.0, 500.0),
+            plausible=(1.0, 50.0),
+        ),
+        Analyte(
+            "lymphocytes",
+            "Lymphocytes",
+            "731-0",
+            "10*9/L",
+            {
+                "10*3/uL": UnitConversion(1.0, source="1 uL = 1e-6 L"),
+                "/uL": UnitConversion(1e-3, source="1 uL = 1e-6 L"),
+            },
+            possible=(0.0, 500.0),
+            plausible=(0.2, 20.0),
+        ),
+        Analyte(
+            "afp",
+            "Alpha-fetoprotein",
+            "1834-1",
+            "ng/mL",
+            # WHO 1st IS 72/225: 1 IU AFP = 1.21 ng
+            {"ug/L": _SAME, "[IU]/mL": UnitConversion(1.21, source="WHO IS 72/225")},
+            possible=(0.0, 1e6),
+            plausible=(0.1, 400.0),
+        ),
+        Analyte(
+            "cea",
+            "Carcinoembryonic antigen",
+            "2039-6",
+            "ng/mL",
+            {"ug/L": _SAME},
+            possible=(0.0, 1e5),
+            plausible=(0.1, 100.0),
+        ),
+        Analyte(
+            "ca199",
+            "Carbohydrate antigen 19-9",
+            "24108-3",
+            "U/mL",
+            {"k[U]/L": _SAME},
+            possible=(0.0, 1e6),
+            plausible=(0.1, 1000.0),
+        ),
+        Analyte(
+            "gad_ab",
+            "Glutamic acid decarboxylase antibodies",
+            "56540-8",
+            "[IU]/mL",
+            {"U/mL": _SAME},
+            possible=(0.0, 1e5),
+            plausible=(0.0, 2000.0),
+            kind="serology",
+        ),
+        Analyte(
+            "weight",
+            "Body weight",
+            "29463-7",
+            "kg",
+            {
+                "g": UnitConversion(1e-3, source="SI prefix"),
+                "[lb_av]": UnitConversion(
+                    0.45359237, source="international avoirdupois pound, exact"
+                ),
+            },
+            possible=(20.0, 400.0),
+            plausible=(35.0, 200.0),
+            kind="anthropometric",
+        ),
+        Analyte(
+            "height",
+            "Body height",
+            "8302-2",
+            "cm",
+            {
+                "m": UnitConversion(100.0, source="SI prefix"),
+                "[in_i]": UnitConversion(2.54, source="international inch, exact"),
+            },
+            possible=(100.0, 250.0),
+            plausible=(135.0, 210.0),
+            kind="anthropometric",
+        ),
+        Analyte(
+            "bmi",
+            "Body mass index",
+            "39156-5",
+            "kg/m2",
+            {},
+            possible=(8.0, 120.0),
+            plausible=(15.0, 60.0),
+            kind="derived",
+        ),
+        Analyte(
+            "sbp",
+            "Systolic blood pressure",
+            "8480-6",
+            "mm[Hg]",
+            {"kPa": UnitConversion(7.50062, source="1 kPa = 7.50062 mmHg")},
+            possible=(40.0, 300.0),
+            plausible=(80.0, 220.0),
+            kind="vital",
+        ),
+        Analyte(
+            "dbp",
+            "Diastolic blood pressure",
+            "8462-4",
+            "mm[Hg]",
+            {"kPa": UnitConversion(7.50062, source="1 kPa = 7.50062 mmHg")},
+            possible=(20.0, 200.0),
+            plausible=(40.0, 130.0),
+            kind="vital",
+        ),
+    ]
+}
+
+
+class UnknownAnalyteError(KeyError):
+    def __init__(self, analyte: str) -> None:
+        super().__init__(analyte)
+        self.analyte = analyte
+
+    def __str__(self) -> str:
+        return f"unknown analyte {self.analyte!r}; known: {', '.join(sorted(ANALYTES))}"
+
+
+class UnknownUnitError(ValueError):
+    def __init__(self, analyte: str, unit: str) -> None:
+        self.analyte, self.unit = analyte, unit
+        accepted = ", ".join(get_analyte(analyte).accepted_units())
+        super().__init__(f"unit {unit!r} is not accepted for {analyte}; accepted: {accepted}")
+
+
+def get_analyte(analyte: str) -> Analyte:
+    try:
+        return ANALYTES[analyte]
+    except KeyError:
+        raise UnknownAnalyteError(analyte) from None
+
+
+def to_canonical_factors(analyte: str, unit: str) -> UnitConversion:
+    """The (factor, offset) that takes a value in `unit` to the analyte's canonical unit."""
+    a = get_analyte(analyte)
+    if unit == a.unit:
+        return _SAME
+    try:
+        return a.units[unit]
+    except KeyError:
+        raise UnknownUnitError(analyte, unit) from None

@@ -1,0 +1,19 @@
+"""The one unit converter: every reader, form and simulator converts through here."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from celltrial.clinical.analytes import to_canonical_factors
+
+FloatOrArray = float | npt.NDArray[np.float64]
+
+
+def convert(value: FloatOrArray, analyte: str, from_unit: str, to_unit: str) -> FloatOrArray:
+    """Convert `value` of `analyte` from one accepted unit to another (affine, via canonical)."""
+    src = to_canonical_factors(analyte, from_unit)
+    dst = to_canonical_factors(analyte, to_unit)
+    canonical = np.asarray(value, dtype=float) * src.factor + src.offset
+    out = (canonical - dst.offset) / dst.factor
+    return float(out) if np.ndim(out) == 0 else out

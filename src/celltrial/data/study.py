@@ -1,0 +1,40 @@
+"""StudyData: one study as eight Polars frames plus its metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+
+import polars as pl
+
+from celltrial.data.schema import TABLES, empty_frame
+
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class StudyMeta:
+    study_id: str
+    protocol: str | None = None  # a shipped protocol name or a path
+    format_version: int = FORMAT_VERSION
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class StudyData:
+    meta: StudyMeta
+    participants: pl.DataFrame = field(default_factory=lambda: empty_frame("participants"))
+    screening: pl.DataFrame = field(default_factory=lambda: empty_frame("screening"))
+    lots: pl.DataFrame = field(default_factory=lambda: empty_frame("lots"))
+    infusions: pl.DataFrame = field(default_factory=lambda: empty_frame("infusions"))
+    visits: pl.DataFrame = field(default_factory=lambda: empty_frame("visits"))
+    measurements: pl.DataFrame = field(default_factory=lambda: empty_frame("measurements"))
+    medications: pl.DataFrame = field(default_factory=lambda: empty_frame("medications"))
+    adverse_events: pl.DataFrame = field(default_factory=lambda: empty_frame("adverse_events"))
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in TABLES}
+
+    def with_table(self, name: str, frame: pl.DataFrame) -> StudyData:
+        if name not in TABLES:
+            raise KeyError(f"unknown table {name!r}")
+        return replace(self, **{name: frame})
