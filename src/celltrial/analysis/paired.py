@@ -1,0 +1,235 @@
+"""Paired comparison of each visit with baseline: Wilcoxon signed-rank with the Hodges-Lehmann
+estimate and its CI, the paired t-test beside it, change and percent change, Holm-adjusted p.
+
+All computed per (group) on long frames of differences, without a Python loop per row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from celltrial.analysis.holm import holm
+from celltrial.analysis.wilcoxon import EXACT_MAX_N, signed_rank, signrank_cdf
+
+CONF_LEVEL = 0.95
+METHOD_T = "paired t-test"
+
+
+def pair_with_baseline(values: pl.DataFrame, baseline_visit: str) -> pl.DataFrame:
+    """Join each participant's visit value with their own baseline value of the same analyte.
+
+    `values` has participant_id, analyte, visit_id, value (one row per participant, analyte
+    and visit). Returns analyte, visit_id, participant_id, baseline, value, d = value - baseline.
+    """
+    base = values.filter(pl.col("visit_id") == baseline_visit).select(
+        "participant_id", "analyte", pl.col("value").alias("baseline")
+    )
+    return (
+        values.filter(pl.col("visit_id") != baseline_visit)
+        .join(base, on=["participant_id", "analyte"], how="inner")
+        .filter(pl.col("value").is_not_null() & pl.col("baseline").is_not_null())
+        .with_columns((pl.col("value") - pl.col("baseline")).alias("d"))
+    )
+
+
+def _ci_order(n: np.ndarray, tie_term: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """1-based rank k of the Walsh average that is the lower 95 % limit (upper: M - k + 1).
+
+    Exact: k = qsignrank(alpha/2, n), the smallest k with P(T+ <= k) >= alpha/2 (Hollander &
+    Wolfe, Nonparametric Statistical Methods 1999, sec. 3.3; R wilcox.test). Otherwise the
+    normal approximation of the same tie-corrected statistic, k = ceil(M/2 - z sd), so that the
+    interval is the set of shifts the reported test does not reject. k < 1 means no interval.
+    """
+    alpha = 1.0 - CONF_LEVEL
+    m = n * (n + 1) / 2.0
+    cdf = signrank_cdf()
+    n_idx = np.clip(n, 0, EXACT_MAX_N).astype(np.int64)
+    k_exact = np.argmax(cdf[n_idx] >= alpha / 2.0, axis=1).astype(float)
+    sd = np.sqrt(np.maximum(n * (n + 1) * (2 * n + 1) - tie_term / 2.0, 0.0) / 24.0)
+    k_norm = np.ceil(m / 2.0 - stats.norm.ppf(1 - alpha / 2.0) * sd)
+    return np.where(exact, k_exact, k_norm)
+
+
+def hodges_lehmann(diffs: pl.DataFrame, by: list[str], ranks: pl.DataFrame) -> pl.DataFrame:
+    """Hodges-Lehmann estimate (median of Walsh averages) and its 95 % CI per group.
+
+    `ranks` is the output of signed_rank for the same groups (for n, ties and zeros). Zero
+    differences are dropped, as in the test (R wilcox.test does the same).
+    """
+    nz = diffs.filter(pl.col("d").is_not_null() & ~pl.col("d").is_nan() & (pl.col("d") != 0))
+    nz = nz.select(*by, "d").with_columns(pl.int_range(pl.len()).over(by).alias("_i"))
+    walsh = (
+        nz.join(nz, on=by, suffix="_r")
+        .filter(pl.col("_i") <= pl.col("_i_r"))
+        .select(*by, ((pl.col("d") + pl.col("d_r")) / 2.0).alias("w"))
+    )
+    exact = ranks.select(
+        *by,
+        "n",
+        "tie_term",
+        ((pl.col("n") <= EXACT_MAX_N) & ~pl.col("ties") & (pl.col("n_zero") == 0)).alias("_ex"),
+    )
+    k = _ci_order(
+        exact["n"].to_numpy().astype(float),
+        exact["tie_term"].to_numpy().astype(float),
+        exact["_ex"].to_numpy(),
+    )
+    orders = exact.select(*by, "n").with_columns(pl.Series("_k", k))
+    orders = orders.with_columns((pl.col("n") * (pl.col("n") + 1) // 2).alias("_m"))
+    w = pl.col("w").sort()
+    lo = pl.col("_k").first().cast(pl.Int64)
+    hi = pl.col("_m").first() - lo + 1
+    ok = (lo >= 1) & (lo <= hi)
+    last = pl.col("_m").first() - 1  # both branches of when/then are evaluated: stay in bounds
+    return (
+        walsh.join(orders, on=by, how="inner")
+        .group_by(by)
+        .agg(
+            pl.col("w").median().alias("hl_estimate"),
+            pl.when(ok).then(w.get((lo - 1).clip(0, last))).alias("hl_ci_low"),
+            pl.when(ok).then(w.get((hi - 1).clip(0, last))).alias("hl_ci_high"),
+        )
+    )
+
+
+def paired_t(diffs: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Paired t-test of mean(d) = 0 per group, with the 95 % CI of the mean difference."""
+    agg = diffs.group_by(by).agg(
+        pl.col("d").len().alias("n_pairs"),
+        pl.col("d").mean().alias("mean_d"),
+        pl.col("d").std(ddof=1).alias("sd_d"),
+    )
+    n = agg["n_pairs"].to_numpy().astype(float)
+    mean = agg["mean_d"].to_numpy().astype(float)
+    sd = agg["sd_d"].fill_null(np.nan).to_numpy().astype(float)
+    df = n - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = sd / np.sqrt(n)
+        t = np.where((n >= 2) & (se > 0), mean / se, np.nan)
+        p = 2.0 * stats.t.sf(np.abs(t), df)
+        half = stats.t.ppf(0.5 + CONF_LEVEL / 2.0, df) * se
+    reason = np.where(
+        n < 2, "fewer than 2 pairs", np.where(~(se > 0), "all differences equal", None)
+    )
+    return agg.with_columns(
+        pl.Series("t", t),
+        pl.Series("df", np.where(n >= 2, df, np.nan)),
+        pl.Series("p_t", p),
+        pl.Series("t_ci_low", np.where(n >= 2, mean - half, np.nan)),
+        pl.Series("t_ci_high", np.where(n >= 2, mean + half, np.nan)),
+        pl.Series("t_reason", reason, dtype=pl.Utf8),
+    )
+
+
+def _changes(pairs: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    pct = 100.0 * pl.col("d") / pl.col("baseline")
+    return pairs.group_by(by).agg(
+        pl.col("baseline").mean().alias("baseline_mean"),
+        pl.col("baseline").median().alias("baseline_median"),
+        pl.col("value").mean().alias("visit_mean"),
+        pl.col("value").median().alias("visit_median"),
+        pl.col("d").mean().alias("mean_change"),
+        pl.col("d").median().alias("median_change"),
+        # percent change of the means (Chin 2025 reports change relative to baseline)
+        (100.0 * pl.col("d").mean() / pl.col("baseline").mean()).alias("pct_change"),
+        pct.filter(pl.col("baseline") != 0).median().alias("median_pct_change"),
+    )
+
+
+def compare_with_baseline(
+    values: pl.DataFrame,
+    baseline_visit: str,
+    visits: list[str],
+    analytes: list[str],
+    subgroup: str = "all",
+) -> pl.DataFrame:
+    """Every follow-up visit against baseline, per analyte: one record per (analyte, visit, test).
+
+    Tests: Wilcoxon signed-rank (estimate = Hodges-Lehmann median change with its 95 % CI) and
+    the paired t-test (estimate = mean change, 95 % CI). p_holm is Holm-adjusted within each
+    (subgroup, analyte, test) family over the follow-up visits. Groups without pairs give a
+    record with n_pairs = 0 and a reason instead of an exception.
+    """
+    by = ["analyte", "visit_id"]
+    follow = [v for v in visits if v != baseline_visit]
+    grid = pl.DataFrame({"analyte": analytes}).join(
+        pl.DataFrame({"visit_id": follow}, schema={"visit_id": pl.Utf8}), how="cross"
+    )
+    pairs = pair_with_baseline(values.filter(pl.col("analyte").is_in(analytes)), baseline_visit)
+    ranks = signed_rank(pairs, by)
+    hl = hodges_lehmann(pairs, by, ranks)
+    tt = paired_t(pairs, by)
+    ch = _changes(pairs, by)
+    wide = (
+        grid.join(ranks.drop("n_pairs"), on=by, how="left")
+        .join(hl, on=by, how="left")
+        .join(tt, on=by, how="left")
+        .join(ch, on=by, how="left")
+        .with_columns(pl.col("n_pairs").fill_null(0).cast(pl.Int64))
+    )
+    return _to_records(wide, baseline_visit, subgroup, analytes, follow)
+
+
+def _to_records(
+    wide: pl.DataFrame, baseline: str, subgroup: str, analytes: list[str], follow: list[str]
+) -> pl.DataFrame:
+    common = [
+        "analyte",
+        "visit_id",
+        pl.lit(baseline).alias("baseline_visit_id"),
+        pl.lit(subgroup).alias("subgroup"),
+        "n_pairs",
+        "baseline_mean",
+        "baseline_median",
+        "visit_mean",
+        "visit_median",
+        "mean_change",
+        "median_change",
+        "pct_change",
+        "median_pct_change",
+    ]
+    no_pairs = pl.when(pl.col("n_pairs") == 0).then(pl.lit("no pairs"))
+    wil = wide.select(
+        *common,
+        pl.col("method").fill_null(pl.lit("wilcoxon signed-rank")),
+        pl.col("statistic").cast(pl.Float64),
+        "z",
+        "p_value",
+        pl.col("hl_estimate").alias("estimate"),
+        pl.col("hl_ci_low").alias("ci_low"),
+        pl.col("hl_ci_high").alias("ci_high"),
+        no_pairs.otherwise(pl.col("reason")).alias("reason"),
+        pl.lit("wilcoxon").alias("_family"),
+    )
+    wil = wil.with_columns(
+        pl.when(pl.col("reason").is_null() & pl.col("ci_low").is_null())
+        .then(pl.lit("too few pairs for a 95 % CI"))
+        .otherwise(pl.col("reason"))
+        .alias("reason")
+    )
+    tt = wide.select(
+        *common,
+        pl.lit(METHOD_T).alias("method"),
+        pl.col("t").alias("statistic"),
+        pl.lit(None, pl.Float64).alias("z"),
+        pl.col("p_t").alias("p_value"),
+        pl.col("mean_d").alias("estimate"),
+        pl.col("t_ci_low").alias("ci_low"),
+        pl.col("t_ci_high").alias("ci_high"),
+        no_pairs.otherwise(pl.col("t_reason")).alias("reason"),
+        pl.lit("t").alias("_family"),
+    )
+    out = pl.concat([wil, tt], how="vertical_relaxed")
+    out = out.with_columns(holm(out, ["subgroup", "analyte", "_family"]))
+    a_order = {a: i for i, a in enumerate(analytes)}
+    v_order = {v: i for i, v in enumerate(follow)}
+    return (
+        out.with_columns(
+            pl.col("analyte").replace_strict(a_order, default=None).alias("_a"),
+            pl.col("visit_id").replace_strict(v_order, default=None).alias("_v"),
+        )
+        .sort("_a", "_v", "_family", descending=[False, False, True])
+        .drop("_a", "_v", "_family")
+    )

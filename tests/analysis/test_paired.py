@@ -1,0 +1,95 @@
+import itertools
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from celltrial.analysis.holm import holm
+from celltrial.analysis.paired import METHOD_T, compare_with_baseline
+
+
+def _values(base: np.ndarray, follow: dict[str, np.ndarray]) -> pl.DataFrame:
+    rows = [pl.DataFrame({"visit_id": "d0", "value": base})]
+    rows += [pl.DataFrame({"visit_id": v, "value": x}) for v, x in follow.items()]
+    frames = [
+        r.with_columns(
+            pl.lit("fpg").alias("analyte"),
+            pl.Series("participant_id", [f"p{i}" for i in range(r.height)]),
+        )
+        for r in rows
+    ]
+    return pl.concat(frames, how="diagonal")
+
+
+def _walsh_median(d: np.ndarray) -> float:
+    # Hodges-Lehmann: median of (d_i + d_j)/2 over i <= j, enumerated independently here.
+    return float(np.median([(a + b) / 2 for a, b in itertools.combinations_with_replacement(d, 2)]))
+
+
+def test_paired_records_match_scipy_and_hand_hl() -> None:
+    rng = np.random.default_rng(7)
+    base = rng.normal(9.5, 2, 16)
+    d14, d84 = base - rng.normal(2, 1.5, 16), base - rng.normal(0.5, 1.5, 16)
+    out = compare_with_baseline(
+        _values(base, {"d14": d14, "d84": d84}), "d0", ["d0", "d14", "d84"], ["fpg"]
+    )
+    assert out.height == 4
+    for visit, x in [("d14", d14), ("d84", d84)]:
+        rows = out.filter(pl.col("visit_id") == visit)
+        w = rows.filter(pl.col("method") != METHOD_T).row(0, named=True)
+        t = rows.filter(pl.col("method") == METHOD_T).row(0, named=True)
+        ref_w = stats.wilcoxon(x, base, method="exact")
+        ref_t = stats.ttest_rel(x, base)
+        assert w["n_pairs"] == 16 and w["baseline_visit_id"] == "d0"
+        assert w["p_value"] == pytest.approx(ref_w.pvalue, rel=1e-10)
+        assert w["estimate"] == pytest.approx(_walsh_median(x - base))
+        assert t["statistic"] == pytest.approx(ref_t.statistic)
+        assert t["p_value"] == pytest.approx(ref_t.pvalue)
+        ci = ref_t.confidence_interval(0.95)
+        assert (t["ci_low"], t["ci_high"]) == pytest.approx((ci.low, ci.high))
+        assert t["pct_change"] == pytest.approx(100 * (x.mean() - base.mean()) / base.mean())
+
+
+@pytest.mark.parametrize(("n", "method"), [(16, "exact"), (70, "asymptotic")])
+def test_hl_ci_is_the_inversion_of_the_test(n: int, method: str) -> None:
+    # The CI holds exactly the shifts mu the test does not reject: just inside a limit the
+    # SciPy p-value of d - mu is >= 0.05, just outside it is < 0.05.
+    rng = np.random.default_rng(n)
+    base = rng.normal(8, 1, n)
+    x = base + rng.normal(-0.6, 1, n)
+    rec = compare_with_baseline(_values(base, {"m6": x}), "d0", ["d0", "m6"], ["fpg"]).row(
+        0, named=True
+    )
+    d = x - base
+    eps = 1e-9
+    for limit, inward in [(rec["ci_low"], eps), (rec["ci_high"], -eps)]:
+        p_in = stats.wilcoxon(d - (limit + inward), method=method, correction=False).pvalue
+        p_out = stats.wilcoxon(d - (limit - inward), method=method, correction=False).pvalue
+        assert p_in >= 0.05 > p_out
+
+
+def test_holm_matches_statsmodels_per_family() -> None:
+    p = [0.01, 0.04, 0.03, 0.2, 0.001, 0.5, None]
+    fam = ["a", "a", "a", "a", "b", "b", "b"]
+    frame = pl.DataFrame({"f": fam, "p_value": p})
+    got = holm(frame, ["f"]).to_list()
+    ref_a = multipletests(p[:4], method="holm")[1]
+    ref_b = multipletests(p[4:6], method="holm")[1]
+    assert got[:4] == pytest.approx(list(ref_a))
+    assert got[4:6] == pytest.approx(list(ref_b))
+    assert got[6] is None
+
+
+def test_degenerate_cases_give_reasons() -> None:
+    base = np.array([5.0, 6.0, 7.0])
+    same = _values(base, {"d28": base.copy()})
+    one = _values(np.array([5.0]), {"d28": np.array([4.0])})
+    for values in (same, one):
+        out = compare_with_baseline(values, "d0", ["d0", "d28", "d84"], ["fpg"])
+        assert out.height == 4
+        assert out["reason"].null_count() == 0
+        missing = out.filter(pl.col("visit_id") == "d84")
+        assert missing["n_pairs"].to_list() == [0, 0]
+        assert missing["reason"].to_list() == ["no pairs", "no pairs"]
