@@ -1,0 +1,186 @@
+"""Titration advice from glucose readings, vectorized over NumPy arrays of any shape.
+
+The simulator calls these on (trials, patients) arrays, the registry on one patient's
+scalars (0-d arrays come back). Rules and numbers come from the protocol's `titration`
+section (Lian 2022 L143-149 for the trial); no copy of them lives anywhere else.
+
+Target bounds are inclusive: FPG 7.0 mmol/L is within 4.4-7.0, FPG 7.01 is above; 4.4 is
+within, 4.39 is below. Hypoglycaemia is a reading strictly below `hypo_below` (ADA level 1:
+< 3.9 mmol/L) or an event flagged by the caller. NaN readings are ignored; with no reading
+at all the advice is to keep the dose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from celltrial.protocol.model import Titration
+
+ArrayLike = float | int | bool | npt.ArrayLike
+
+
+class Action(IntEnum):
+    KEEP = 0
+    DECREASE = 1
+    INCREASE = 2
+    WITHDRAW = 3
+
+
+class Reason(IntEnum):
+    IN_TARGET = 0
+    NOT_ON_DRUG = 1
+    NO_GLUCOSE = 2
+    HYPOGLYCAEMIA = 3
+    BELOW_TARGET = 4
+    ABOVE_TARGET = 5
+    INSULIN_AT_WITHDRAWAL_DOSE = 6
+    DECREASE_REACHES_WITHDRAWAL = 7
+    STABLE_ON_LOWEST_SINGLE_ORAL = 8
+
+    @property
+    def text(self) -> str:
+        return _TEXTS[self]
+
+
+_TEXTS = {
+    Reason.IN_TARGET: "Glucose is within the target ranges; keep the dose.",
+    Reason.NOT_ON_DRUG: "The participant is not taking this drug; nothing to adjust.",
+    Reason.NO_GLUCOSE: "No glucose reading is available; keep the dose.",
+    Reason.HYPOGLYCAEMIA: "Hypoglycaemia (reading below the hypoglycaemia threshold or an "
+    "event reported); decrease the dose.",
+    Reason.BELOW_TARGET: "Glucose is below the target range; decrease the dose.",
+    Reason.ABOVE_TARGET: "Glucose is above the target range; increase the dose.",
+    Reason.INSULIN_AT_WITHDRAWAL_DOSE: "The total daily insulin dose is at or below the "
+    "protocol's withdrawal threshold (U/kg); withdraw exogenous insulin.",
+    Reason.DECREASE_REACHES_WITHDRAWAL: "Glucose is low and the reduced dose reaches the "
+    "withdrawal rule; withdraw the drug.",
+    Reason.STABLE_ON_LOWEST_SINGLE_ORAL: "Glucose is stable on the lowest dose of a single "
+    "oral agent; withdraw it.",
+}
+
+
+@dataclass(frozen=True)
+class Advice:
+    action: npt.NDArray[np.int8]  # Action codes
+    reason: npt.NDArray[np.int8]  # Reason codes
+    new_dose: npt.NDArray[np.float64]  # NaN when the caller gave no dose
+
+    def texts(self) -> npt.NDArray[np.str_]:
+        """The reason sentence for each element."""
+        table = np.array([_TEXTS[r] for r in Reason])
+        return table[self.reason]
+
+
+@dataclass(frozen=True)
+class _Glucose:
+    have: npt.NDArray[np.bool_]
+    hypo: npt.NDArray[np.bool_]
+    below: npt.NDArray[np.bool_]
+    above: npt.NDArray[np.bool_]
+
+
+def _glucose(fpg: ArrayLike, pg2h: ArrayLike, hypo: ArrayLike | None, r: Titration) -> _Glucose:
+    f = np.asarray(fpg, dtype=float)
+    p = np.asarray(pg2h, dtype=float)
+    event = np.zeros((), bool) if hypo is None else np.asarray(hypo, dtype=bool)
+    # Comparisons with NaN are False, so a missing reading never triggers a rule.
+    return _Glucose(
+        have=~np.isnan(f) | ~np.isnan(p),
+        hypo=event | (f < r.hypo_below) | (p < r.hypo_below),
+        below=(f < r.fpg_low) | (p < r.pg2h_low),
+        above=(f > r.fpg_high) | (p > r.pg2h_high),
+    )
+
+
+def _choose(
+    rules: list[tuple[npt.NDArray[np.bool_], Action, Reason, npt.NDArray[np.float64]]],
+    default: tuple[Action, Reason, npt.NDArray[np.float64]],
+) -> Advice:
+    """First matching rule wins (np.select semantics)."""
+    conds = [c for c, *_ in rules]
+    action = np.select(conds, [int(a) for _, a, _, _ in rules], int(default[0]))
+    reason = np.select(conds, [int(r) for _, _, r, _ in rules], int(default[1]))
+    dose = np.select(conds, [d for *_, d in rules], default[2])
+    return Advice(action.astype(np.int8), reason.astype(np.int8), dose.astype(float))
+
+
+def advise_insulin(
+    fpg: ArrayLike,
+    pg2h: ArrayLike,
+    insulin_u_per_day: ArrayLike,
+    weight_kg: ArrayLike,
+    rules: Titration,
+    hypo: ArrayLike | None = None,
+) -> Advice:
+    """Insulin advice, first rule that applies:
+    not on insulin -> keep; dose <= withdraw threshold x weight -> withdraw (Lian L146-148);
+    low glucose and the reduced dose <= threshold -> withdraw; hypoglycaemia or below target
+    -> decrease by max(fraction x dose, min U); no reading -> keep; above target -> increase
+    by `insulin_increase_u`; otherwise keep."""
+    g = _glucose(fpg, pg2h, hypo, rules)
+    dose = np.asarray(insulin_u_per_day, dtype=float)
+    weight = np.asarray(weight_kg, dtype=float)
+    on = dose > 0
+    per_kg = rules.insulin_withdraw_u_per_kg
+    limit = np.full(np.shape(weight), -np.inf) if per_kg is None else per_kg * weight
+    step = np.maximum(dose * rules.insulin_decrease_fraction, rules.insulin_decrease_min_u)
+    reduced = np.maximum(dose - step, 0.0)
+    low = g.hypo | g.below
+    zero = np.zeros(np.broadcast_shapes(dose.shape, g.have.shape, weight.shape))
+    return _choose(
+        [
+            (~on, Action.KEEP, Reason.NOT_ON_DRUG, dose + zero),
+            (dose <= limit, Action.WITHDRAW, Reason.INSULIN_AT_WITHDRAWAL_DOSE, zero),
+            (low & (reduced <= limit), Action.WITHDRAW, Reason.DECREASE_REACHES_WITHDRAWAL, zero),
+            (g.hypo, Action.DECREASE, Reason.HYPOGLYCAEMIA, reduced + zero),
+            (g.below, Action.DECREASE, Reason.BELOW_TARGET, reduced + zero),
+            (~g.have, Action.KEEP, Reason.NO_GLUCOSE, dose + zero),
+            (g.above, Action.INCREASE, Reason.ABOVE_TARGET, dose + rules.insulin_increase_u + zero),
+        ],
+        (Action.KEEP, Reason.IN_TARGET, dose + zero),
+    )
+
+
+def advise_oral(
+    fpg: ArrayLike,
+    pg2h: ArrayLike,
+    n_oral_agents: ArrayLike,
+    at_lowest_dose: ArrayLike,
+    rules: Titration,
+    daily_dose: ArrayLike | None = None,
+    hypo: ArrayLike | None = None,
+    stable: ArrayLike | None = None,
+) -> Advice:
+    """Oral-agent advice, first rule that applies:
+    no agent -> keep; low glucose on the lowest dose of a single agent -> withdraw;
+    hypoglycaemia or below target -> decrease; no reading -> keep; stable (default: in
+    target now) on the lowest dose of a single agent -> withdraw (Lian L148-149);
+    above target -> increase; otherwise keep. `new_dose` scales `daily_dose` by
+    1 -/+ `oral_step_fraction` (NaN when no dose is given)."""
+    g = _glucose(fpg, pg2h, hypo, rules)
+    n = np.asarray(n_oral_agents)
+    lowest = np.asarray(at_lowest_dose, dtype=bool)
+    in_target = g.have & ~g.hypo & ~g.below & ~g.above
+    steady = in_target if stable is None else np.asarray(stable, dtype=bool) & in_target
+    single_lowest = (n == 1) & lowest & rules.oral_withdraw_single_lowest
+    dose = np.asarray(np.nan if daily_dose is None else daily_dose, dtype=float)
+    zero = np.zeros(np.broadcast_shapes(n.shape, lowest.shape, g.have.shape, dose.shape))
+    down = dose * (1 - rules.oral_step_fraction) + zero
+    low = g.hypo | g.below
+    withdraw_low = Reason.DECREASE_REACHES_WITHDRAWAL
+    return _choose(
+        [
+            (n <= 0, Action.KEEP, Reason.NOT_ON_DRUG, dose + zero),
+            (low & single_lowest, Action.WITHDRAW, withdraw_low, zero),
+            (g.hypo, Action.DECREASE, Reason.HYPOGLYCAEMIA, down),
+            (g.below, Action.DECREASE, Reason.BELOW_TARGET, down),
+            (~g.have, Action.KEEP, Reason.NO_GLUCOSE, dose + zero),
+            (steady & single_lowest, Action.WITHDRAW, Reason.STABLE_ON_LOWEST_SINGLE_ORAL, zero),
+            (g.above, Action.INCREASE, Reason.ABOVE_TARGET, dose * (1 + rules.oral_step_fraction)),
+        ],
+        (Action.KEEP, Reason.IN_TARGET, dose + zero),
+    )

@@ -1,0 +1,103 @@
+"""Loading protocols: the shipped files validate; malformed YAML names its line and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from celltrial.protocol import ProtocolError, load_protocol, parse_protocol, shipped_protocols
+
+LIAN_TEXT = (
+    Path(__file__).parents[2] / "src/celltrial/protocol/protocols/lian2022.yaml"
+).read_text()
+
+
+def _line_of(text: str, needle: str) -> int:
+    """1-based line of the first line containing `needle` (counted independently)."""
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def _error(text: str) -> ProtocolError:
+    with pytest.raises(ProtocolError) as info:
+        parse_protocol(text, "bad.yaml")
+    return info.value
+
+
+def test_shipped_protocols_load_with_the_seed_values() -> None:
+    assert shipped_protocols() == ["chin2025", "lian2022"]
+    lian = load_protocol("lian2022")
+    assert [v.id for v in lian.visits] == ["d0", "d14", "d21", "d28", "d84"]
+    assert [(v.lower_day, v.upper_day) for v in lian.visits][1] == (11, 17)  # 14 ± 3
+    assert lian.dosing.cells_per_kg == 1e6 and lian.dosing.infusion_days == [0, 7, 14]
+    assert lian.titration is not None and lian.titration.insulin_withdraw_u_per_kg == 0.2
+    chin = load_protocol("chin2025")
+    assert [v.id for v in chin.visits] == ["m0", "m6", "m12"]
+    assert (chin.dosing.flat_min_cells, chin.dosing.flat_max_cells) == (5e7, 1e8)
+    assert {s.id for s in chin.subgroups} >= {"hscrp_elevated", "ckd_early", "men", "women"}
+
+
+def test_load_by_path_equals_load_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "copy.yaml"
+    path.write_text(LIAN_TEXT)
+    assert load_protocol(path) == load_protocol("lian2022")
+
+
+def test_missing_file_is_a_protocol_error() -> None:
+    with pytest.raises(ProtocolError, match="no such file"):
+        load_protocol("/nonexistent/protocol.yaml")
+
+
+def test_wrong_type_names_line_and_key() -> None:
+    text = LIAN_TEXT.replace("target_day: 14  #", "target_day: fourteen  #")
+    issue = _error(text).issues[0]
+    assert issue.line == _line_of(text, "target_day: fourteen")
+    assert issue.key == "visits[1].target_day"
+    assert "bad.yaml:" in str(issue)
+
+
+def test_unknown_key_names_its_line() -> None:
+    text = LIAN_TEXT.replace("  route: IV", "  rout: IV")
+    issue = _error(text).issues[0]
+    assert (issue.line, issue.key) == (_line_of(text, "  rout: IV"), "dosing.rout")
+    assert "unknown key" in issue.message
+
+
+def test_missing_section_is_reported() -> None:
+    data = yaml.safe_load(LIAN_TEXT)
+    del data["dosing"]
+    issues = _error(yaml.safe_dump(data, sort_keys=False)).issues
+    assert any(i.key == "dosing" and "missing" in i.message for i in issues)
+
+
+def test_unknown_criterion_check_is_reported_at_the_criterion() -> None:
+    text = LIAN_TEXT.replace("check: age", "check: birthday")
+    issue = _error(text).issues[0]
+    assert issue.key.startswith("eligibility[1]")
+    assert issue.line == _line_of(text, "id: inc_age")
+
+
+def test_unknown_analyte_in_a_criterion() -> None:
+    text = LIAN_TEXT.replace("analyte: hba1c", "analyte: a1c")
+    issue = _error(text).issues[0]
+    assert issue.line == _line_of(text, "analyte: a1c") and "unknown analyte" in issue.message
+
+
+def test_overlapping_windows_are_refused() -> None:
+    text = LIAN_TEXT.replace("target_day: 21  #", "target_day: 16  #")
+    issue = _error(text).issues[0]
+    assert "overlaps" in issue.message and issue.key == "visits[2].window_before"
+
+
+def test_duplicate_key_and_syntax_error_have_lines() -> None:
+    dup = LIAN_TEXT.replace("run_in_days: 112", "run_in_days: 112\nrun_in_days: 10")
+    assert _error(dup).issues[0].line == _line_of(dup, "run_in_days: 10")
+    broken = LIAN_TEXT.replace("visits:\n", "visits: [\n", 1)
+    assert _error(broken).issues[0].line > 0
+
+
+def test_dose_count_must_match_infusion_days() -> None:
+    text = LIAN_TEXT.replace("n_infusions: 3", "n_infusions: 2")
+    issue = _error(text).issues[0]
+    assert issue.key == "dosing" and "infusion_days" in issue.message

@@ -1,0 +1,97 @@
+"""Titration rules at their thresholds (Lian 2022 L143-149), on scalars and arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from celltrial.protocol import load_protocol
+from celltrial.protocol.titration import Action, Reason, advise_insulin, advise_oral
+
+RULES = load_protocol("lian2022").titration
+assert RULES is not None
+
+
+@pytest.mark.parametrize(
+    ("fpg", "pg2h", "action", "reason"),
+    [
+        (7.0, 10.0, Action.KEEP, Reason.IN_TARGET),  # upper bounds are inside the target
+        (4.4, 4.4, Action.KEEP, Reason.IN_TARGET),  # lower bounds are inside the target
+        (7.01, 9.0, Action.INCREASE, Reason.ABOVE_TARGET),
+        (6.0, 10.01, Action.INCREASE, Reason.ABOVE_TARGET),
+        (4.39, 9.0, Action.DECREASE, Reason.BELOW_TARGET),
+        (3.89, 9.0, Action.DECREASE, Reason.HYPOGLYCAEMIA),  # ADA level 1: < 3.9
+        (3.9, 9.0, Action.DECREASE, Reason.BELOW_TARGET),
+        (np.nan, np.nan, Action.KEEP, Reason.NO_GLUCOSE),
+        (np.nan, 12.0, Action.INCREASE, Reason.ABOVE_TARGET),
+    ],
+)
+def test_insulin_targets(fpg: float, pg2h: float, action: Action, reason: Reason) -> None:
+    advice = advise_insulin(fpg, pg2h, 40.0, 80.0, RULES)
+    assert (int(advice.action), int(advice.reason)) == (action, reason)
+
+
+def test_insulin_step_sizes_by_hand() -> None:
+    # Above target: 40 + 2 = 42 U. Below: 40 - max(10 % x 40, 2) = 36 U;
+    # 12 U dose on 40 kg: 12 - max(1.2, 2) = 10 U > 0.2 x 40 = 8 U, a plain decrease.
+    advice = advise_insulin([8.0, 4.0, 4.0], 9.0, [40.0, 40.0, 12.0], [80.0, 80.0, 40.0], RULES)
+    np.testing.assert_allclose(advice.new_dose, [42.0, 36.0, 10.0])
+
+
+def test_insulin_withdrawal_threshold_is_inclusive() -> None:
+    # 0.2 U/kg x 70 kg = 14 U: 14 U is withdrawn, 14.1 U is not (glucose in target).
+    advice = advise_insulin(6.0, 8.0, [14.0, 14.1], 70.0, RULES)
+    assert advice.action.tolist() == [Action.WITHDRAW, Action.KEEP]
+    assert advice.reason[0] == Reason.INSULIN_AT_WITHDRAWAL_DOSE
+    assert advice.new_dose.tolist() == [0.0, 14.1]
+
+
+def test_reduction_that_reaches_the_threshold_withdraws() -> None:
+    # 16 U on 70 kg, below target: 16 - 2 = 14 U <= 14 U -> withdraw.
+    advice = advise_insulin(4.0, 8.0, 16.0, 70.0, RULES)
+    assert (int(advice.action), int(advice.reason)) == (
+        Action.WITHDRAW,
+        Reason.DECREASE_REACHES_WITHDRAWAL,
+    )
+
+
+def test_not_on_insulin_and_reported_hypo_event() -> None:
+    advice = advise_insulin([6.0, 6.0], 8.0, [0.0, 40.0], 70.0, RULES, hypo=[False, True])
+    assert advice.reason.tolist() == [Reason.NOT_ON_DRUG, Reason.HYPOGLYCAEMIA]
+    assert Reason(advice.reason[1]).text.startswith("Hypoglycaemia")
+
+
+def test_arrays_of_trials_by_patients_match_elementwise_scalars() -> None:
+    rng = np.random.default_rng(1)
+    fpg = rng.uniform(3.0, 12.0, (4, 25))
+    dose = rng.choice([0.0, 10.0, 20.0, 40.0], (4, 25))
+    weight = rng.uniform(50, 100, (4, 25))
+    whole = advise_insulin(fpg, 9.0, dose, weight, RULES)
+    assert whole.action.shape == (4, 25) and whole.action.dtype == np.int8
+    for i, j in [(0, 0), (1, 7), (3, 24), (2, 13)]:
+        one = advise_insulin(fpg[i, j], 9.0, dose[i, j], weight[i, j], RULES)
+        assert (one.action, one.new_dose) == (whole.action[i, j], whole.new_dose[i, j])
+
+
+@pytest.mark.parametrize(
+    ("fpg", "n", "lowest", "action", "reason"),
+    [
+        (6.0, 1, True, Action.WITHDRAW, Reason.STABLE_ON_LOWEST_SINGLE_ORAL),
+        (6.0, 2, True, Action.KEEP, Reason.IN_TARGET),  # two agents: not a single agent
+        (6.0, 1, False, Action.KEEP, Reason.IN_TARGET),  # not yet on the lowest dose
+        (7.01, 1, True, Action.INCREASE, Reason.ABOVE_TARGET),  # not stable
+        (4.0, 1, True, Action.WITHDRAW, Reason.DECREASE_REACHES_WITHDRAWAL),
+        (4.0, 2, False, Action.DECREASE, Reason.BELOW_TARGET),
+        (6.0, 0, False, Action.KEEP, Reason.NOT_ON_DRUG),
+    ],
+)
+def test_oral_rules(fpg: float, n: int, lowest: bool, action: Action, reason: Reason) -> None:
+    advice = advise_oral(fpg, 8.0, n, lowest, RULES, daily_dose=1000.0)
+    assert (int(advice.action), int(advice.reason)) == (action, reason)
+
+
+def test_oral_new_dose_halves_and_doubles_and_stable_flag() -> None:
+    advice = advise_oral([4.0, 8.0], 8.0, 2, False, RULES, daily_dose=1000.0)
+    np.testing.assert_allclose(advice.new_dose, [500.0, 1500.0])  # 1000 x (1 -/+ 0.5)
+    held = advise_oral(6.0, 8.0, 1, True, RULES, stable=False)
+    assert int(held.action) == Action.KEEP and np.isnan(held.new_dose)
