@@ -1,6 +1,21 @@
-"""StudyData: the tables that connect the layers (../shared/DESIGN.md)."""
+"""StudyData: the tables that connect the layers (../shared/DESIGN.md), read, written and
+validated here."""
 
+from celltrial.data.findings import Finding, Findings
+from celltrial.data.folder import StudyReadError, read_study, write_study
 from celltrial.data.schema import TABLES, TableSchema
 from celltrial.data.study import StudyData, StudyMeta
+from celltrial.data.validation import validate
 
-__all__ = ["TABLES", "StudyData", "StudyMeta", "TableSchema"]
+__all__ = [
+    "TABLES",
+    "Finding",
+    "Findings",
+    "StudyData",
+    "StudyMeta",
+    "StudyReadError",
+    "TableSchema",
+    "read_study",
+    "validate",
+    "write_study",
+]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import polars as pl
 
+from celltrial.data.findings import empty_findings
 from celltrial.data.schema import TABLES, empty_frame
 
 FORMAT_VERSION = 1
@@ -30,6 +31,11 @@ class StudyData:
     measurements: pl.DataFrame = field(default_factory=lambda: empty_frame("measurements"))
     medications: pl.DataFrame = field(default_factory=lambda: empty_frame("medications"))
     adverse_events: pl.DataFrame = field(default_factory=lambda: empty_frame("adverse_events"))
+    # What reading the files found (cells that did not fit their type, missing columns...),
+    # a findings frame (celltrial.data.findings.FINDING_SCHEMA) that validate() reports.
+    load_findings: pl.DataFrame = field(default_factory=empty_findings, repr=False)
+    # table name -> the file it was read from, so findings can name the file.
+    source_files: dict[str, str] = field(default_factory=dict, repr=False)
 
     def tables(self) -> dict[str, pl.DataFrame]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name in TABLES}

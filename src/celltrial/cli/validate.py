@@ -1,0 +1,77 @@
+"""`celltrial validate STUDY_DIR`: check a study folder and list what is wrong.
+
+Exit 0 when there are no errors (warnings alone pass), 1 when errors are found, 2 when the
+folder cannot be read as a study (one line naming the file, no traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from celltrial.cli import app
+from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
+from celltrial.data import Findings, StudyReadError, read_study, validate
+
+SHOWN = 50  # rows printed by default, so a million findings do not flood the terminal
+
+
+@app.command("validate")
+def validate_command(
+    study_dir: Path = typer.Argument(..., help="The study folder (study.yaml + table files)."),
+    show_all: bool = typer.Option(False, "--all", help="Print every finding, not the first 50."),
+    as_json: bool = typer.Option(False, "--json", help="Print all findings as JSON lines."),
+    limit: int = typer.Option(SHOWN, "--limit", min=1, help="How many findings to print."),
+) -> None:
+    """Check a study folder: types, required values, keys, references, units, ranges, dates.
+
+    Rows are 1-based data rows of each file (the header is not counted).
+    """
+    err = Console(stderr=True)
+    try:
+        findings = validate(read_study(study_dir))
+    except StudyReadError as exc:
+        err.print(Text(f"cannot read study: {exc}", style="red"), soft_wrap=True)
+        raise typer.Exit(BAD_INPUT) from None
+    if as_json:
+        _print_json(findings)
+    else:
+        _print_table(findings, None if show_all else limit)
+    raise typer.Exit(DONE if findings.ok else FINDINGS)
+
+
+def _print_json(findings: Findings) -> None:
+    # one JSON object per line, streamable into jq or a spreadsheet import
+    for row in findings.frame.iter_rows(named=True):
+        typer.echo(json.dumps(row, ensure_ascii=False))
+
+
+def _print_table(findings: Findings, limit: int | None) -> None:
+    # piped output (files, CI logs) gets wide rows instead of wrapped 80-column cells
+    out = Console(width=None if sys.stdout.isatty() else 200)
+    shown = findings.frame if limit is None else findings.frame.head(limit)
+    if shown.height:
+        table = Table("severity", "file", "row", "column", "value", "rule", show_lines=False)
+        for r in shown.iter_rows(named=True):  # at most `limit` rows unless --all
+            colour = "red" if r["severity"] == "error" else "yellow"
+            # Text(), not markup: values such as "[IU]/mL" must print as typed
+            table.add_row(
+                Text(r["severity"], style=colour),
+                Text(r["file"] or r["table"]),
+                Text("" if r["row"] is None else str(r["row"])),
+                Text(r["column"] or ""),
+                Text("" if r["value"] is None else r["value"]),
+                Text(r["rule"]),
+            )
+        out.print(table)
+    rest = findings.frame.height - shown.height
+    if rest:
+        out.print(f"... and {rest} more (use --all or --json to see them)")
+    verdict = "[green]valid[/green]" if findings.ok else "[red]not valid[/red]"
+    out.print(f"{findings.errors} errors, {findings.warnings} warnings: {verdict}")

@@ -1,0 +1,96 @@
+"""Measurements in canonical units: the value and unit as entered are kept, the value in
+the analyte's canonical unit is computed by a join on a small (analyte, unit) factor table
+built from the catalogue's to_canonical_factors (the one converter, DESIGN.md)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import polars as pl
+
+from celltrial.clinical.analytes import ANALYTES, to_canonical_factors
+
+
+@cache
+def unit_factors() -> pl.DataFrame:
+    """One row per (analyte, accepted unit): factor and offset to the canonical unit.
+
+    `unit_key` is the unit lower-cased so "mg/dl" and "mmol/l" match; the catalogue keeps
+    lower-cased units distinct within an analyte (checked in tests/data).
+    """
+    rows = [
+        (a.id, unit, conv.factor, conv.offset, a.unit)
+        for a in ANALYTES.values()  # the catalogue: a few dozen rows, not data rows
+        for unit in a.accepted_units()
+        for conv in [to_canonical_factors(a.id, unit)]
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "analyte": pl.Utf8,
+            "unit_key": pl.Utf8,
+            "factor": pl.Float64,
+            "offset": pl.Float64,
+            "canonical_unit": pl.Utf8,
+        },
+        orient="row",
+    ).with_columns(pl.col("unit_key").str.to_lowercase())
+
+
+@cache
+def analyte_ranges() -> pl.DataFrame:
+    """Possible (error outside) and plausible (warning outside) ranges, canonical units."""
+    return pl.DataFrame(
+        {
+            "analyte": list(ANALYTES),
+            "possible_lo": [a.possible[0] for a in ANALYTES.values()],
+            "possible_hi": [a.possible[1] for a in ANALYTES.values()],
+            "plausible_lo": [a.plausible[0] for a in ANALYTES.values()],
+            "plausible_hi": [a.plausible[1] for a in ANALYTES.values()],
+            "canonical_unit": [a.unit for a in ANALYTES.values()],
+        }
+    )
+
+
+def entry_columns(measurements: pl.DataFrame) -> pl.DataFrame:
+    """Fill value_as_entered/unit_as_entered from value/unit where nothing was entered.
+
+    A row's entry is (value_as_entered, unit_as_entered) when value_as_entered is filled,
+    else (value, unit): files from an import carry the entry in value/unit, files written
+    by write_study carry both and the entry wins, so reading is idempotent.
+    """
+    for name in ("value", "unit", "value_as_entered", "unit_as_entered"):
+        if name not in measurements.columns:
+            measurements = measurements.with_columns(pl.lit(None, pl.Utf8).alias(name))
+    text = {n: pl.col(n).cast(pl.Utf8) for n in ("value", "unit", "unit_as_entered")}
+    value_entered = pl.col("value_as_entered").cast(pl.Utf8)
+    entered = value_entered.is_not_null()
+    return measurements.with_columns(
+        pl.when(entered).then(value_entered).otherwise(text["value"]).alias("value_as_entered"),
+        pl.when(entered)
+        .then(pl.coalesce(text["unit_as_entered"], text["unit"]))
+        .otherwise(text["unit"])
+        .alias("unit_as_entered"),
+    )
+
+
+def to_canonical(measurements: pl.DataFrame) -> pl.DataFrame:
+    """value and unit in the canonical unit, from the entry (null where it cannot convert)."""
+    entry = entry_columns(measurements)
+    entered_value = pl.col("value_as_entered").str.strip_chars().cast(pl.Float64, strict=False)
+    factors = unit_factors().lazy()
+    out = (
+        entry.lazy()
+        .with_columns(
+            pl.col("unit_as_entered").str.strip_chars().str.to_lowercase().alias("unit_key")
+        )
+        .join(factors, on=["analyte", "unit_key"], how="left", maintain_order="left")
+        .with_columns(
+            (entered_value * pl.col("factor") + pl.col("offset")).alias("value"),
+            pl.col("canonical_unit").alias("unit"),
+        )
+        .with_columns(pl.when(pl.col("value").is_finite()).then(pl.col("value")).alias("value"))
+        .drop("unit_key", "factor", "offset", "canonical_unit")
+        .collect()
+    )
+    return out.select(measurements.columns)

@@ -1,0 +1,151 @@
+"""Findings: what reading and validating a study found wrong, one per problem.
+
+Findings are kept as one Polars frame (a million findings must not cost a million Python
+objects); `Findings` wraps the frame and behaves like a sequence of `Finding` values.
+
+Row convention: `row` is the 1-based data row of the table file, header not counted, so
+row 1 is the first record (in a spreadsheet showing the header on line 1 it is line 2).
+For tables built in memory it is the frame position + 1. File-level findings have no row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import polars as pl
+
+ERROR = "error"
+WARNING = "warning"
+
+FINDING_SCHEMA: dict[str, pl.DataType] = {
+    "severity": pl.Utf8(),
+    "table": pl.Utf8(),
+    "row": pl.Int64(),
+    "column": pl.Utf8(),
+    "value": pl.Utf8(),
+    "rule": pl.Utf8(),
+    "file": pl.Utf8(),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # "error" or "warning"
+    table: str
+    row: int | None  # 1-based data row (see module docstring); None for the whole file
+    column: str | None
+    value: str | None
+    rule: str
+    file: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file or self.table
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column {self.column}"
+        shown = "" if self.value is None else f" value {self.value!r}:"
+        return f"{self.severity}: {where}:{shown} {self.rule}"
+
+
+def empty_findings() -> pl.DataFrame:
+    return pl.DataFrame(schema=FINDING_SCHEMA)
+
+
+def findings_frame(findings: list[Finding]) -> pl.DataFrame:
+    """A frame from a few Finding values (file-level problems, not per-row ones)."""
+    if not findings:
+        return empty_findings()
+    rows = [
+        {k: getattr(f, k) for k in FINDING_SCHEMA}
+        for f in findings  # a handful of file-level findings, not one per data row
+    ]
+    return pl.DataFrame(rows, schema=FINDING_SCHEMA)
+
+
+def finding_rows(
+    frame: pl.DataFrame,
+    mask: pl.Expr,
+    *,
+    severity: str,
+    table: str,
+    column: str | pl.Expr | None,
+    value: pl.Expr | None,
+    rule: str | pl.Expr,
+    file: str | None,
+    row: pl.Expr | None = None,
+) -> pl.DataFrame:
+    """One finding for every row of `frame` where `mask` holds (vectorized)."""
+    row_expr = row if row is not None else pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+    rule_expr = rule if isinstance(rule, pl.Expr) else pl.lit(rule)
+    value_expr = pl.lit(None, pl.Utf8) if value is None else value
+    out = (
+        frame.lazy()
+        .select(
+            pl.lit(severity).alias("severity"),
+            pl.lit(table).alias("table"),
+            row_expr.cast(pl.Int64).alias("row"),
+            (column if isinstance(column, pl.Expr) else pl.lit(column, pl.Utf8)).alias("column"),
+            value_expr.alias("value"),
+            rule_expr.cast(pl.Utf8).alias("rule"),
+            pl.lit(file, pl.Utf8).alias("file"),
+            mask.fill_null(False).alias("_hit"),
+        )
+        .filter(pl.col("_hit"))
+        .drop("_hit")
+        .collect()
+    )
+    return out.with_columns(_as_text(pl.col("value"), out.schema["value"]))
+
+
+def _as_text(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Values as a person would type them: no microseconds on times, 6 significant digits."""
+    if isinstance(dtype, pl.Datetime):
+        return value.dt.to_string("%Y-%m-%d %H:%M:%S")
+    if dtype == pl.Float64:
+        return value.round_sig_figs(6).cast(pl.Utf8)
+    return value.cast(pl.Utf8)
+
+
+def concat_findings(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    frames = [f for f in frames if f.height]
+    if not frames:
+        return empty_findings()
+    return pl.concat([f.select(list(FINDING_SCHEMA)).cast(FINDING_SCHEMA) for f in frames])
+
+
+@dataclass(frozen=True)
+class Findings:
+    """All findings of a validation; a sequence of Finding backed by one frame."""
+
+    frame: pl.DataFrame
+
+    @property
+    def errors(self) -> int:
+        return int((self.frame["severity"] == ERROR).sum())
+
+    @property
+    def warnings(self) -> int:
+        return int((self.frame["severity"] == WARNING).sum())
+
+    @property
+    def ok(self) -> bool:
+        """True when there are no errors (warnings alone do not fail a study)."""
+        return self.errors == 0
+
+    def __len__(self) -> int:
+        return self.frame.height
+
+    def __bool__(self) -> bool:
+        return self.frame.height > 0
+
+    def __getitem__(self, index: int) -> Finding:
+        return Finding(**self.frame.row(index, named=True))
+
+    def __iter__(self) -> Iterator[Finding]:
+        for row in self.frame.iter_rows(named=True):
+            yield Finding(**row)
+
+    def head(self, n: int) -> list[Finding]:
+        return list(Findings(self.frame.head(n)))

@@ -1,0 +1,246 @@
+"""A study on disk: a folder with study.yaml and one <table>.csv or <table>.parquet per
+table (DESIGN.md, StudyData). Reading is lenient: cells that do not fit become findings kept
+with the StudyData; only a folder that cannot be read at all raises StudyReadError.
+Writing is atomic: the new folder is written beside the target and swapped in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+import yaml
+
+from celltrial.data.canonical import entry_columns, to_canonical
+from celltrial.data.cells import type_columns
+from celltrial.data.findings import (
+    ERROR,
+    WARNING,
+    Finding,
+    concat_findings,
+    empty_findings,
+    findings_frame,
+)
+from celltrial.data.schema import TABLES, TableSchema, empty_frame
+from celltrial.data.study import FORMAT_VERSION, StudyData, StudyMeta
+from celltrial.data.text import decode_mixed
+
+STUDY_FILE = "study.yaml"
+FORMATS = ("csv", "parquet")
+
+
+class StudyReadError(Exception):
+    """The folder cannot be read as a study; the message names the file and the problem."""
+
+
+def read_study(path: str | os.PathLike[str]) -> StudyData:
+    """Read a study folder; values are converted to canonical units on load."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise StudyReadError(f"{folder}: not a folder (expected a study folder with study.yaml)")
+    meta = _read_meta(folder / STUDY_FILE)
+    frames: dict[str, pl.DataFrame] = {}
+    found: list[pl.DataFrame] = []
+    sources: dict[str, str] = {}
+    for name, schema in TABLES.items():
+        file = _table_file(folder, name)
+        if file is None:
+            frames[name] = empty_frame(name)
+            continue
+        sources[name] = str(file)
+        raw, file_findings = _read_raw(file, name)
+        frames[name], table_findings = _conform(raw, schema, str(file))
+        found += [file_findings, table_findings]
+    return StudyData(
+        meta=meta, **frames, load_findings=concat_findings(found), source_files=sources
+    )
+
+
+def _read_meta(file: Path) -> StudyMeta:
+    if not file.is_file():
+        raise StudyReadError(f"{file}: missing (a study folder needs {STUDY_FILE})")
+    try:
+        doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StudyReadError(f"{file}: not readable YAML ({first})") from None
+    if not isinstance(doc, dict) or not doc.get("study_id"):
+        raise StudyReadError(f"{file}: must be a mapping with a study_id")
+    version = doc.get("format_version", FORMAT_VERSION)
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise StudyReadError(
+            f"{file}: format_version {version!r} is not supported (this CellTrial reads "
+            f"up to {FORMAT_VERSION})"
+        )
+    return StudyMeta(
+        study_id=str(doc["study_id"]),
+        protocol=None if doc.get("protocol") is None else str(doc["protocol"]),
+        format_version=version,
+        title=None if doc.get("title") is None else str(doc["title"]),
+    )
+
+
+def _table_file(folder: Path, name: str) -> Path | None:
+    present = [folder / f"{name}.{ext}" for ext in FORMATS if (folder / f"{name}.{ext}").exists()]
+    if len(present) > 1:
+        raise StudyReadError(
+            f"{present[0]}: both {name}.csv and {name}.parquet exist; keep only one"
+        )
+    return present[0] if present else None
+
+
+def _read_raw(file: Path, table: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    if file.suffix == ".parquet":
+        try:
+            return pl.read_parquet(file), empty_findings()
+        except Exception as exc:  # any Parquet failure means the file is unreadable
+            raise StudyReadError(f"{file}: not a readable Parquet file ({_first(exc)})") from None
+    return _read_csv(file, table)
+
+
+def _read_csv(file: Path, table: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    with file.open("rb") as fh:
+        head = fh.read(65536)
+    if b"\x00" in head:
+        raise StudyReadError(f"{file}: binary content (NUL bytes), not a CSV text file")
+    if not head.strip():
+        warn = Finding(
+            WARNING, table, None, None, None, "file is empty; read as no rows", str(file)
+        )
+        return pl.DataFrame(), findings_frame([warn])
+    try:
+        return _parse_csv(file), empty_findings()
+    except pl.exceptions.ComputeError as exc:
+        if "utf-8" not in str(exc).lower():
+            raise StudyReadError(f"{file}: not a readable CSV file ({_first(exc)})") from None
+    text, bad_row = decode_mixed(file.read_bytes())
+    warn = Finding(
+        WARNING,
+        table,
+        bad_row,
+        None,
+        None,
+        "bytes that are not UTF-8 (first at this row); read as Latin-1, check accents",
+        str(file),
+    )
+    try:
+        return _parse_csv(text.encode("utf-8")), findings_frame([warn])
+    except pl.exceptions.PolarsError as exc:
+        raise StudyReadError(f"{file}: not a readable CSV file ({_first(exc)})") from None
+
+
+def _parse_csv(source: Path | bytes) -> pl.DataFrame:
+    return pl.read_csv(source, infer_schema=False, raise_if_empty=False)
+
+
+def _first(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _conform(
+    raw: pl.DataFrame, schema: TableSchema, file: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Schema columns in schema order (missing ones null), typed; extra columns kept."""
+    if raw.width == 0:  # an empty file: already reported, read as no rows
+        return empty_frame(schema.name), empty_findings()
+    raw = raw.rename({c: c.strip() for c in raw.columns if c != c.strip()})
+    found = [_column_findings(raw, schema, file)]
+    if schema.name == "measurements":
+        # value/unit are recomputed from the entry; their text lives on as the entry.
+        raw = entry_columns(raw).drop("value", "unit")
+    missing = [c for c in schema.columns if c.name not in raw.columns]
+    raw = raw.with_columns(pl.lit(None, c.dtype).alias(c.name) for c in missing)
+    typed, cell_findings = type_columns(raw, schema, file)
+    found.append(cell_findings)
+    if schema.name == "measurements":
+        typed = to_canonical(typed)
+    extra = [c for c in typed.columns if c not in schema.polars_schema]
+    return typed.select([*schema.polars_schema, *extra]), concat_findings(found)
+
+
+def _column_findings(raw: pl.DataFrame, schema: TableSchema, file: str) -> pl.DataFrame:
+    have = set(raw.columns)
+    needed = set(schema.required)
+    if schema.name == "measurements":
+        # the entry may come as value/unit or as value_as_entered/unit_as_entered
+        needed -= {"value", "unit"}
+        if not ({"value", "value_as_entered"} & have):
+            needed.add("value")
+        if not ({"unit", "unit_as_entered"} & have):
+            needed.add("unit")
+    missing = [
+        Finding(ERROR, schema.name, None, c, None, "required column missing", file)
+        for c in sorted(needed - have)
+    ]
+    unknown = [
+        Finding(WARNING, schema.name, None, c, None, "unknown column (kept as text)", file)
+        for c in sorted(have - set(schema.polars_schema))
+    ]
+    return findings_frame(missing + unknown)
+
+
+def write_study(
+    study: StudyData,
+    path: str | os.PathLike[str],
+    format: Literal["csv", "parquet"] = "csv",
+) -> Path:
+    """Write the study folder atomically; other files already in the folder are kept."""
+    if format not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, not {format!r}")
+    target = Path(path)
+    if target.exists() and not target.is_dir():
+        raise NotADirectoryError(f"{target}: exists and is not a folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        _write_into(study, tmp, format)
+        if target.exists():
+            _keep_other_files(target, tmp)
+        _swap(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _write_into(study: StudyData, folder: Path, format: str) -> None:
+    meta = {k: v for k, v in asdict(study.meta).items() if v is not None}
+    (folder / STUDY_FILE).write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
+    for name, frame in study.tables().items():
+        file = folder / f"{name}.{format}"
+        if format == "parquet":
+            frame.write_parquet(file)
+        else:
+            frame.write_csv(file, datetime_format="%Y-%m-%dT%H:%M:%S%.f")
+
+
+def _keep_other_files(old: Path, new: Path) -> None:
+    ours = {STUDY_FILE} | {f"{t}.{ext}" for t in TABLES for ext in FORMATS}
+    for entry in old.iterdir():
+        if entry.name in ours or (new / entry.name).exists():
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, new / entry.name, symlinks=True)
+        else:
+            shutil.copy2(entry, new / entry.name, follow_symlinks=False)
+
+
+def _swap(new: Path, target: Path) -> None:
+    """Put `new` in place of `target`; the old folder survives until the new one is in."""
+    if not target.exists():
+        new.rename(target)
+        return
+    old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+    target.rename(old)
+    try:
+        new.rename(target)
+    except OSError:
+        old.rename(target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

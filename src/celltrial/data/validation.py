@@ -1,0 +1,451 @@
+"""validate(study): every problem of a StudyData as a finding (severity, table, row, column,
+value, rule, file). Each rule is one vectorized Polars pass over a table, never a row loop.
+
+Errors: wrong types, missing required columns or values, duplicate keys, references that
+point nowhere, unknown analytes or units, values outside the catalogue's possible range,
+dates out of order, values outside a closed list. Warnings: values outside the catalogue's
+plausible range, dose per kg that does not match dose / weight, unknown columns.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from celltrial.clinical.analytes import ANALYTES
+from celltrial.data.canonical import analyte_ranges, unit_factors
+from celltrial.data.cells import type_columns
+from celltrial.data.findings import (
+    ERROR,
+    WARNING,
+    Finding,
+    Findings,
+    concat_findings,
+    finding_rows,
+    findings_frame,
+)
+from celltrial.data.schema import TABLES
+from celltrial.data.study import StudyData
+
+ROW = "_row"
+MISSING_COLUMN = "required column missing"
+
+SEXES = ["M", "F"]  # schema: participants.sex is "M or F"
+RELEASE = ["released", "quarantine", "rejected"]  # schema: lots.release_status
+PERCENT_COLUMNS = [
+    "viability_pct",
+    "cd73_pct",
+    "cd90_pct",
+    "cd105_pct",
+    "cd45_pct",
+    "cd34_pct",
+    "cd14_cd11b_pct",
+    "cd79a_cd19_pct",
+    "hla_dr_pct",
+]
+CTCAE_GRADES = (1, 5)  # CTCAE v5.0: grades 1 (mild) to 5 (death)
+AGE_YEARS = (0.0, 120.0)  # beyond any documented human age
+DOSE_PER_KG_TOLERANCE = 0.01  # 1 %: rounding of dose and weight on the infusion record
+
+
+class _Table:
+    """One table, indexed by 1-based row, with the file it came from."""
+
+    def __init__(self, name: str, frame: pl.DataFrame, file: str | None) -> None:
+        self.name, self.file = name, file
+        self.frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+    def find(
+        self,
+        mask: pl.Expr,
+        column: str | pl.Expr | None,
+        rule: str | pl.Expr,
+        severity: str = ERROR,
+        value: pl.Expr | None = None,
+        frame: pl.DataFrame | None = None,
+    ) -> pl.DataFrame:
+        if value is None and isinstance(column, str):
+            value = pl.col(column)
+        return finding_rows(
+            self.frame if frame is None else frame,
+            mask,
+            severity=severity,
+            table=self.name,
+            column=column,
+            value=value,
+            rule=rule,
+            file=self.file,
+            row=pl.col(ROW),
+        )
+
+
+def validate(study: StudyData) -> Findings:
+    """All findings of `study`: those kept from reading its files, then every rule below."""
+    found = [study.load_findings]
+    tables: dict[str, _Table] = {}
+    for name, frame in study.tables().items():
+        file = study.source_files.get(name)
+        conformed, conform_findings = _conform_memory(name, frame, file)
+        found.append(conform_findings)
+        tables[name] = _Table(name, conformed, file)
+    so_far = concat_findings(found)
+    missing = _missing_columns(so_far)
+    found.append(_required_values(tables, missing, so_far))
+    for check in (
+        _duplicate_keys,
+        _references,
+        _measurement_units,
+        _measurement_ranges,
+        _participant_rules,
+        _date_order,
+        _lot_rules,
+        _infusion_rules,
+        _adverse_event_rules,
+    ):
+        found += check(tables, missing)
+    return Findings(concat_findings(found))
+
+
+def _conform_memory(
+    name: str, frame: pl.DataFrame, file: str | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A frame built in memory may lack columns or carry other dtypes: report and cast."""
+    schema = TABLES[name]
+    absent = [c for c in schema.columns if c.name not in frame.columns]
+    findings = findings_frame(
+        [
+            Finding(ERROR, name, None, c.name, None, MISSING_COLUMN, file)
+            for c in absent
+            if c.required
+        ]
+    )
+    frame = frame.with_columns(pl.lit(None, c.dtype).alias(c.name) for c in absent)
+    typed, cast_findings = type_columns(frame, schema, file)
+    return typed, concat_findings([findings, cast_findings])
+
+
+def _missing_columns(found: pl.DataFrame) -> set[tuple[str, str]]:
+    hits = found.filter(pl.col("rule") == MISSING_COLUMN).select("table", "column")
+    return set(hits.iter_rows())  # a few file-level findings
+
+
+def _required_values(tables: dict[str, _Table], missing: set, so_far: pl.DataFrame) -> pl.DataFrame:
+    """Empty required cells; a cell already reported (it did not fit its type) is skipped."""
+    out = []
+    reported = so_far.filter(pl.col("row").is_not_null())
+    for name, t in tables.items():
+        for col in TABLES[name].required:
+            if (name, col) in missing:
+                continue  # the missing column is reported once, not once per row
+            bad = reported.filter((pl.col("table") == name) & (pl.col("column") == col))["row"]
+            mask = pl.col(col).is_null() & ~pl.col(ROW).is_in(bad.implode())
+            if name == "measurements" and col in ("value", "unit"):
+                # an entry that did not convert is reported by the unit and number rules
+                mask = mask & pl.col("value_as_entered").is_null()
+            out.append(t.find(mask, col, "required value missing"))
+    return concat_findings(out)
+
+
+def _duplicate_keys(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+    out = []
+    for name, t in tables.items():
+        key = list(TABLES[name].key)
+        if t.frame.height == 0 or any((name, k) in missing for k in key):
+            continue
+        complete = pl.all_horizontal(pl.col(k).is_not_null() for k in key)
+        repeat = complete & ~pl.struct(key).is_first_distinct()
+        shown = pl.concat_str([_text(pl.col(k), t.frame.schema[k]) for k in key], separator=" / ")
+        rule = f"duplicate key ({', '.join(key)}): an earlier row has the same"
+        out.append(t.find(repeat, key[0] if len(key) == 1 else None, rule, value=shown))
+    return out
+
+
+_REFERENCES = [
+    # (table, column, target table, target column, what the target is called)
+    ("screening", "participant_id", "participants", "participant_id", "participant"),
+    ("infusions", "participant_id", "participants", "participant_id", "participant"),
+    ("infusions", "lot_id", "lots", "lot_id", "lot"),
+    ("visits", "participant_id", "participants", "participant_id", "participant"),
+    ("measurements", "participant_id", "participants", "participant_id", "participant"),
+    ("medications", "participant_id", "participants", "participant_id", "participant"),
+    ("adverse_events", "participant_id", "participants", "participant_id", "participant"),
+    ("adverse_events", "infusion_id", "infusions", "infusion_id", "infusion"),
+]
+
+
+def _text(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    if isinstance(dtype, pl.Datetime):
+        return col.dt.to_string("%Y-%m-%d %H:%M:%S")
+    return col.cast(pl.Utf8)
+
+
+def _references(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+    out = []
+    for table, col, target, target_col, what in _REFERENCES:
+        known = tables[target].frame[target_col].drop_nulls().unique()
+        mask = pl.col(col).is_not_null() & ~pl.col(col).is_in(known.implode())
+        out.append(
+            tables[table].find(mask, col, f"unknown {what}: no such {target_col} in {target}")
+        )
+    out.append(_visit_references(tables))
+    return out
+
+
+def _visit_references(tables: dict[str, _Table]) -> pl.DataFrame:
+    """A measurement's (participant_id, visit_id) must name a visit in visits."""
+    keys = ["participant_id", "visit_id"]
+    visits = tables["visits"].frame.select(keys).drop_nulls().unique()
+    m = tables["measurements"]
+    joined = (
+        m.frame.lazy()
+        .select(ROW, *keys)
+        .filter(pl.col("visit_id").is_not_null())
+        .join(visits.lazy().with_columns(pl.lit(True).alias("_known")), on=keys, how="left")
+        .collect()
+    )
+    return m.find(
+        pl.col("_known").is_null() & pl.col("participant_id").is_not_null(),
+        "visit_id",
+        "unknown visit: no such (participant_id, visit_id) in visits",
+        frame=joined,
+    )
+
+
+def _accepted_units() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "analyte": list(ANALYTES),
+            "_accepted": [", ".join(a.accepted_units()) for a in ANALYTES.values()],
+        }
+    )
+
+
+def _measurement_units(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+    """Known analyte, a unit it accepts, a numeric entry, and value stored canonical."""
+    m = tables["measurements"]
+    factors = unit_factors().select("analyte", "unit_key").with_columns(pl.lit(True).alias("_ok"))
+    frame = (
+        m.frame.lazy()
+        .select(ROW, "analyte", "unit", "value_as_entered", "unit_as_entered")
+        .with_columns(
+            pl.coalesce("unit_as_entered", "unit").alias("_entry_unit"),
+            pl.when(pl.col("unit_as_entered").is_not_null())
+            .then(pl.lit("unit_as_entered"))
+            .otherwise(pl.lit("unit"))
+            .alias("_unit_col"),
+        )
+        .with_columns(pl.col("_entry_unit").str.strip_chars().str.to_lowercase().alias("unit_key"))
+        .join(factors.lazy(), on=["analyte", "unit_key"], how="left")
+        .join(_accepted_units().lazy(), on="analyte", how="left")
+        .join(analyte_ranges().lazy().select("analyte", "canonical_unit"), on="analyte", how="left")
+        .collect()
+    )
+    known = pl.col("canonical_unit").is_not_null()
+    entry = pl.col("value_as_entered").str.strip_chars()
+    bad_unit = known & pl.col("_entry_unit").is_not_null() & pl.col("_ok").is_null()
+    unit_rule = pl.format(
+        "unit as entered is not accepted for {}; accepted: {}", "analyte", "_accepted"
+    )
+    return [
+        m.find(
+            pl.col("analyte").is_not_null() & ~known,
+            "analyte",
+            f"unknown analyte; known: {', '.join(sorted(ANALYTES))}",
+            frame=frame,
+        ),
+        m.find(bad_unit, pl.col("_unit_col"), unit_rule, value=pl.col("_entry_unit"), frame=frame),
+        m.find(
+            entry.is_not_null()
+            & ~entry.cast(pl.Float64, strict=False).is_finite().fill_null(False),
+            "value_as_entered",
+            "value as entered is not a number",
+            frame=frame,
+        ),
+        m.find(
+            known & pl.col("unit").is_not_null() & (pl.col("unit") != pl.col("canonical_unit")),
+            "unit",
+            pl.format("value is not in the canonical unit {}", "canonical_unit"),
+            frame=frame,
+        ),
+    ]
+
+
+def _measurement_ranges(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+    m = tables["measurements"]
+    frame = (
+        m.frame.lazy()
+        .select(ROW, "analyte", "value", "unit", "value_as_entered", "unit_as_entered")
+        .filter(pl.col("value").is_not_null())
+        .join(analyte_ranges().lazy(), on="analyte", how="inner")
+        .collect()
+    )
+    v = pl.col("value")
+    impossible = (v < pl.col("possible_lo")) | (v > pl.col("possible_hi"))
+    implausible = ~impossible & ((v < pl.col("plausible_lo")) | (v > pl.col("plausible_hi")))
+
+    entered = pl.concat_str(
+        [pl.col("value_as_entered"), pl.col("unit_as_entered")], separator=" ", ignore_nulls=True
+    )
+
+    def rule(kind: str) -> pl.Expr:
+        return pl.format(
+            "{} = {} {} is outside the {} range {}-{} {}",
+            "analyte",
+            pl.col("value").round_sig_figs(4),
+            "canonical_unit",
+            pl.lit(kind),
+            f"{kind}_lo",
+            f"{kind}_hi",
+            "canonical_unit",
+        )
+
+    return [
+        m.find(impossible, "value", rule("possible"), value=entered, frame=frame),
+        m.find(implausible, "value", rule("plausible"), WARNING, value=entered, frame=frame),
+    ]
+
+
+def _range(col: str, lo: float, hi: float) -> pl.Expr:
+    return pl.col(col).is_not_null() & ((pl.col(col) < lo) | (pl.col(col) > hi))
+
+
+def _participant_rules(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+    p = tables["participants"]
+    height = ANALYTES["height"]
+    return [
+        p.find(
+            pl.col("sex").is_not_null() & ~pl.col("sex").is_in(SEXES), "sex", "sex must be M or F"
+        ),
+        p.find(
+            _range("age", *AGE_YEARS), "age", f"age outside {AGE_YEARS[0]}-{AGE_YEARS[1]} years"
+        ),
+        p.find(
+            _range("height_cm", *height.possible),
+            "height_cm",
+            f"height outside the possible range {height.possible[0]}-{height.possible[1]} cm",
+        ),
+        p.find(
+            ~_range("height_cm", *height.possible) & _range("height_cm", *height.plausible),
+            "height_cm",
+            f"height outside the plausible range {height.plausible[0]}-{height.plausible[1]} cm",
+            WARNING,
+        ),
+        p.find(
+            pl.col("birth_date") >= pl.col("enrollment_date"),
+            "birth_date",
+            "birth date is not before the enrolment date",
+        ),
+        p.find(
+            pl.col("withdrawal_date") < pl.col("enrollment_date"),
+            "withdrawal_date",
+            "withdrawal date is before the enrolment date",
+        ),
+    ]
+
+
+def _with_enrolment(t: _Table, tables: dict[str, _Table]) -> pl.DataFrame:
+    enrol = (
+        tables["participants"]
+        .frame.select("participant_id", "enrollment_date")
+        .unique("participant_id", keep="first")
+    )
+    return t.frame.join(enrol, on="participant_id", how="left", maintain_order="left")
+
+
+def _date_order(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+    visits, infusions = tables["visits"], tables["infusions"]
+    enrol_time = pl.col("enrollment_date").cast(pl.Datetime("us"))
+    meds = tables["medications"]
+    return [
+        visits.find(
+            (pl.col("actual_date") < pl.col("enrollment_date"))
+            & (pl.col("target_day").is_null() | (pl.col("target_day") >= 0)),
+            "actual_date",
+            "visit date is before the participant's enrolment date",
+            frame=_with_enrolment(visits, tables),
+        ),
+        infusions.find(
+            pl.col("start_time") < enrol_time,
+            "start_time",
+            "infusion is before the participant's enrolment date",
+            frame=_with_enrolment(infusions, tables),
+        ),
+        meds.find(
+            pl.col("end_date") < pl.col("start_date"),
+            "end_date",
+            "medication end date is before its start date",
+        ),
+        tables["adverse_events"].find(
+            pl.col("end_time") < pl.col("onset_time"),
+            "end_time",
+            "adverse event ends before its onset",
+        ),
+    ]
+
+
+def _lot_rules(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+    lots = tables["lots"]
+    out = [
+        lots.find(_range(c, 0.0, 100.0), c, "a percentage must be between 0 and 100")
+        for c in PERCENT_COLUMNS
+    ]
+    out.append(
+        lots.find(
+            pl.col("release_status").is_not_null() & ~pl.col("release_status").is_in(RELEASE),
+            "release_status",
+            f"release status must be one of {', '.join(RELEASE)}",
+        )
+    )
+    out.append(
+        lots.find(
+            pl.col("expiry_date") < pl.col("manufacture_date"),
+            "expiry_date",
+            "expiry date is before the manufacture date",
+        )
+    )
+    return out
+
+
+def _infusion_rules(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+    inf = tables["infusions"]
+    lots = (
+        tables["lots"]
+        .frame.select("lot_id", "release_status", "expiry_date")
+        .unique("lot_id", keep="first")
+    )
+    with_lot = inf.frame.join(lots, on="lot_id", how="left", maintain_order="left")
+    weight = ANALYTES["weight"]
+    per_kg = pl.col("dose_cells") / pl.col("weight_kg")
+    return [
+        inf.find(
+            pl.col("release_status").is_not_null() & (pl.col("release_status") != "released"),
+            "lot_id",
+            pl.format("lot is not released (release_status {})", "release_status"),
+            frame=with_lot,
+        ),
+        inf.find(
+            pl.col("start_time").dt.date() > pl.col("expiry_date"),
+            "start_time",
+            "infusion is after the lot's expiry date",
+            frame=with_lot,
+        ),
+        inf.find(pl.col("dose_cells") <= 0, "dose_cells", "dose must be positive"),
+        inf.find(
+            _range("weight_kg", *weight.possible),
+            "weight_kg",
+            f"weight outside the possible range {weight.possible[0]}-{weight.possible[1]} kg",
+        ),
+        inf.find(
+            ((pl.col("dose_cells_per_kg") - per_kg).abs() > DOSE_PER_KG_TOLERANCE * per_kg.abs()),
+            "dose_cells_per_kg",
+            "dose per kg differs from dose_cells / weight_kg by more than 1 %",
+            WARNING,
+        ),
+    ]
+
+
+def _adverse_event_rules(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+    return [
+        tables["adverse_events"].find(
+            _range("grade", *CTCAE_GRADES), "grade", "grade must be 1 to 5 (CTCAE v5.0)"
+        )
+    ]

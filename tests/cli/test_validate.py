@@ -1,0 +1,57 @@
+"""`celltrial validate`: exit 0 clean, 1 errors, 2 unreadable; capped output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from celltrial.cli import _register, app
+from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+runner = CliRunner()
+_register()
+
+
+def _run(*args: str):
+    return runner.invoke(app, ["validate", *args])
+
+
+def test_small_study_is_clean_with_a_warning():
+    result = _run(str(EXAMPLES / "small-study"))
+    assert result.exit_code == DONE, result.output
+    assert "0 errors, 1 warnings" in result.output
+
+
+def test_broken_study_exits_with_findings():
+    result = _run(str(EXAMPLES / "broken-study"))
+    assert result.exit_code == FINDINGS, result.output
+    assert "unknown participant" in result.output
+
+
+def test_unreadable_folder_exits_2_with_one_line(tmp_path):
+    result = _run(str(tmp_path / "nowhere"))
+    assert result.exit_code == BAD_INPUT
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "not a folder" in result.output
+
+
+def test_output_is_capped_and_json_lists_everything(tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    (folder / "study.yaml").write_text("study_id: many\n")
+    # 120 visits of participants that do not exist: 120 reference errors
+    rows = "".join(f"P{i},V1\n" for i in range(120))
+    (folder / "visits.csv").write_text("participant_id,visit_id\n" + rows)
+    capped = _run(str(folder), "--limit", "10")
+    assert capped.exit_code == FINDINGS
+    assert "... and 110 more" in capped.output
+    assert "120 errors, 0 warnings" in capped.output
+    lines = _run(str(folder), "--json").output.strip().splitlines()
+    parsed = [json.loads(line) for line in lines]
+    assert len(parsed) == 120
+    assert parsed[0]["row"] == 1 and parsed[0]["value"] == "P0"
+    assert parsed[119]["file"].endswith("visits.csv")

@@ -1,0 +1,145 @@
+"""read_study / write_study: canonical units on load, round trips, atomic writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from celltrial.data import StudyReadError, read_study, validate, write_study
+from celltrial.data.canonical import unit_factors
+
+SMALL = Path(__file__).parents[2] / "examples" / "small-study"
+
+
+def _write(folder: Path, files: dict[str, str | bytes]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {"study.yaml": "study_id: t\n", **files}
+    for name, content in files.items():
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def _measurement(study, pid: str, visit: str, analyte: str) -> dict:
+    m = study.measurements.filter(
+        (pl.col("participant_id") == pid)
+        & (pl.col("visit_id") == visit)
+        & (pl.col("analyte") == analyte)
+    )
+    assert m.height == 1
+    return m.row(0, named=True)
+
+
+def test_small_study_glucose_mg_dl_is_converted_to_mmol_l():
+    study = read_study(SMALL)
+    row = _measurement(study, "P04", "D0", "fpg")
+    # entered 162 mg/dL; glucose M = 180.16 g/mol, so 162 / 18.016 mmol/L (by hand)
+    assert (row["value_as_entered"], row["unit_as_entered"]) == ("162", "mg/dL")
+    assert row["value"] == pytest.approx(162 / 18.016)
+    assert row["unit"] == "mmol/L"
+
+
+def test_small_study_hba1c_ifcc_and_cpeptide_ng_ml():
+    study = read_study(SMALL)
+    hba1c = _measurement(study, "P04", "D0", "hba1c")
+    # 76 mmol/mol -> 0.09148 * 76 + 2.152 = 9.10448 % NGSP (Hoelzel 2004 master equation)
+    assert hba1c["value_as_entered"] == "76"
+    assert hba1c["value"] == pytest.approx(9.10448)
+    fcp = _measurement(study, "P01", "D0", "fcp")
+    # 1.27 ng/mL * 1e6 / 3020.3 g/mol = 420.49 pmol/L (by hand)
+    assert fcp["value_as_entered"] == "1.27"
+    assert fcp["value"] == pytest.approx(420.488, abs=1e-3)
+    creat = _measurement(study, "P04", "D0", "creatinine")
+    # 0.75 mg/dL * 88.42 = 66.315 umol/L (KDIGO)
+    assert creat["value"] == pytest.approx(66.315)
+
+
+def test_small_study_types_and_counts():
+    study = read_study(SMALL)
+    assert study.meta.study_id == "small-study"
+    assert study.participants.height == 6
+    assert study.measurements.height == 144
+    assert study.infusions["start_time"].dtype == pl.Datetime("us")
+    assert study.participants["enrollment_date"][0] == dt.date(2019, 3, 4)
+    assert study.lots["passage"].to_list() == [4, 5, 5]
+
+
+def test_small_study_is_valid_with_one_warning():
+    findings = validate(read_study(SMALL))
+    assert findings.errors == 0
+    assert findings.warnings == 1
+    (warning,) = list(findings)
+    assert (warning.table, warning.column) == ("measurements", "value")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_round_trip_keeps_every_table(tmp_path, fmt):
+    study = read_study(SMALL)
+    write_study(study, tmp_path / "copy", format=fmt)
+    again = read_study(tmp_path / "copy")
+    for name, frame in study.tables().items():
+        assert again.tables()[name].equals(frame), name
+    assert again.meta == study.meta
+
+
+def test_write_keeps_previous_folder_when_writing_fails(tmp_path):
+    target = write_study(read_study(SMALL), tmp_path / "study")
+    (target / "README.md").write_text("notes")
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    broken = read_study(SMALL).with_table("visits", pl.DataFrame({"x": [object()]}))
+    with pytest.raises(Exception):  # noqa: B017 - any failure of the writer
+        write_study(broken, target)
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["study"]  # no temp folder left
+
+
+def test_write_replaces_and_keeps_other_files(tmp_path):
+    target = write_study(read_study(SMALL), tmp_path / "study")
+    (target / "README.md").write_text("notes")
+    write_study(read_study(SMALL), target, format="parquet")
+    names = sorted(p.name for p in target.iterdir())
+    assert "README.md" in names and "measurements.parquet" in names
+    assert "measurements.csv" not in names
+
+
+def test_missing_table_files_are_empty_tables(tmp_path):
+    folder = _write(
+        tmp_path / "s",
+        {"participants.csv": "participant_id,site_id,sex,enrollment_date\nA,S1,F,2020-01-02\n"},
+    )
+    study = read_study(folder)
+    assert study.lots.height == 0 and study.participants.height == 1
+    assert validate(study).errors == 0
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({}, "study.yaml: missing"),
+        ({"study.yaml": "study_id: [unclosed"}, "not readable YAML"),
+        ({"study.yaml": "- a list\n"}, "must be a mapping with a study_id"),
+        ({"study.yaml": "study_id: x\nformat_version: 99\n"}, "format_version 99"),
+        ({"lots.csv": b"\x00\x01\x02binary"}, "lots.csv: binary content"),
+        ({"lots.parquet": b"PAR1 not really"}, "lots.parquet: not a readable Parquet"),
+        ({"lots.csv": "lot_id\n", "lots.parquet": b""}, "both lots.csv and lots.parquet"),
+    ],
+)
+def test_unreadable_folder_raises_study_read_error(tmp_path, files, message):
+    folder = tmp_path / "s"
+    folder.mkdir()
+    if files and "study.yaml" not in files:
+        files = {"study.yaml": "study_id: t\n", **files}
+    for name, content in files.items():
+        data = content.encode() if isinstance(content, str) else content
+        (folder / name).write_bytes(data)
+    with pytest.raises(StudyReadError, match=message):
+        read_study(folder)
+
+
+def test_unit_keys_are_distinct_within_each_analyte():
+    # lower-cased matching of units is only safe if no analyte has two units that collide
+    table = unit_factors()
+    assert table.select("analyte", "unit_key").is_duplicated().sum() == 0
