@@ -1,0 +1,252 @@
+"""Screening: every eligibility criterion of a protocol for every participant.
+
+Each criterion's `text` is phrased as a requirement (exclusions as "No ..."), so status
+"met" always means the participant passes it, "not_met" that it rules the participant
+out, "unknown" that neither the data nor the investigator has answered it. A participant
+is eligible only when every criterion is met. The screening table's `met` column follows
+the same convention (True = passes), see docs/protocols.md.
+
+Data rules are decided from StudyData; when the data cannot decide (no value recorded),
+an answer in the screening table for the same criterion_id is used instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from celltrial.data.study import StudyData
+from celltrial.protocol.model import (
+    AgeCriterion,
+    ChecklistCriterion,
+    MeasurementCriterion,
+    MedicationCriterion,
+    Protocol,
+)
+
+MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
+_OUT = ("participant_id", "status", "reason", "value")
+
+
+@dataclass(frozen=True)
+class ScreeningResult:
+    criteria: pl.DataFrame  # participant_id, criterion_id, kind, status, reason, value
+    participants: pl.DataFrame  # participant_id, eligible, n_met, n_not_met, n_unknown
+
+    def eligible_ids(self) -> list[str]:
+        return self.participants.filter("eligible")["participant_id"].to_list()
+
+
+def screen(study: StudyData, protocol: Protocol) -> ScreeningResult:
+    """Status of every criterion for every participant, and who is eligible."""
+    people = study.participants.select("participant_id", "birth_date", "age", "enrollment_date")
+    parts = []
+    for order, criterion in enumerate(protocol.eligibility):
+        decided = _decide(criterion, people, study)
+        parts.append(
+            _fallback_to_screening(decided, criterion.id, study.screening).with_columns(
+                pl.lit(criterion.id).alias("criterion_id"),
+                pl.lit(criterion.kind).alias("kind"),
+                pl.lit(order).alias("_order"),
+            )
+        )
+    schema = {"participant_id": pl.Utf8, "criterion_id": pl.Utf8, "kind": pl.Utf8}
+    criteria = (
+        pl.concat(parts, how="vertical_relaxed")
+        if parts
+        else pl.DataFrame(schema={**schema, "status": pl.Utf8, "reason": pl.Utf8})
+    )
+    if "_order" in criteria.columns:
+        rank = people.with_row_index("_person").select("participant_id", "_person")
+        criteria = (
+            criteria.join(rank, on="participant_id").sort("_person", "_order").drop("_person")
+        )
+        criteria = criteria.select("participant_id", "criterion_id", "kind", *_OUT[1:])
+    summary = people.select("participant_id").join(
+        criteria.group_by("participant_id").agg(
+            (pl.col("status") == MET).sum().alias("n_met"),
+            (pl.col("status") == NOT_MET).sum().alias("n_not_met"),
+            (pl.col("status") == UNKNOWN).sum().alias("n_unknown"),
+        ),
+        on="participant_id",
+        how="left",
+    )
+    summary = summary.with_columns(pl.col("n_met", "n_not_met", "n_unknown").fill_null(0))
+    summary = summary.with_columns(
+        ((pl.col("n_not_met") == 0) & (pl.col("n_unknown") == 0)).alias("eligible")
+    ).select("participant_id", "eligible", "n_met", "n_not_met", "n_unknown")
+    return ScreeningResult(criteria, summary)
+
+
+def _decide(criterion: object, people: pl.DataFrame, study: StudyData) -> pl.DataFrame:
+    if isinstance(criterion, AgeCriterion):
+        return _age(criterion, people)
+    if isinstance(criterion, MeasurementCriterion):
+        return _measurement(criterion, people, study.measurements)
+    if isinstance(criterion, MedicationCriterion):
+        return _medication(criterion, people, study.medications)
+    assert isinstance(criterion, ChecklistCriterion)
+    return people.select(
+        "participant_id",
+        pl.lit(UNKNOWN).alias("status"),
+        pl.lit("not yet answered by the investigator").alias("reason"),
+        pl.lit(None, pl.Utf8).alias("value"),
+    )
+
+
+def _status(ok: pl.Expr, known: pl.Expr) -> pl.Expr:
+    met = pl.when(ok).then(pl.lit(MET)).otherwise(pl.lit(NOT_MET))
+    return pl.when(~known).then(pl.lit(UNKNOWN)).otherwise(met)
+
+
+def completed_years(birth: pl.Expr, on: pl.Expr) -> pl.Expr:
+    """Age in completed years (the birthday itself counts as reached)."""
+    before_birthday = (on.dt.month() * 100 + on.dt.day()) < (
+        birth.dt.month() * 100 + birth.dt.day()
+    )
+    return (on.dt.year() - birth.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Float64)
+
+
+def _age(c: AgeCriterion, people: pl.DataFrame) -> pl.DataFrame:
+    age = pl.coalesce(
+        completed_years(pl.col("birth_date"), pl.col("enrollment_date")),
+        pl.col("age").floor(),
+    )
+    ok = pl.lit(True)
+    if c.min_years is not None:
+        ok = ok & (age >= c.min_years)
+    if c.max_years is not None:
+        ok = ok & (age <= c.max_years)
+    lo = "" if c.min_years is None else f"{c.min_years:g}"
+    hi = "" if c.max_years is None else f"{c.max_years:g}"
+    rule = f"required {lo}..{hi} years inclusive"
+    return people.select(
+        "participant_id",
+        _status(ok, age.is_not_null()).alias("status"),
+        pl.when(age.is_null())
+        .then(pl.lit("no birth_date or age recorded"))
+        .otherwise(pl.format("age {} years at enrolment; {}", age.cast(pl.Int64), pl.lit(rule)))
+        .alias("reason"),
+        age.cast(pl.Int64).cast(pl.Utf8).alias("value"),
+    )
+
+
+def _bounds_ok(c: MeasurementCriterion, v: pl.Expr) -> tuple[pl.Expr, str]:
+    ok, words = pl.lit(True), []
+    for bound, test, word in (
+        (c.min, lambda b: v >= b, ">="),
+        (c.max, lambda b: v <= b, "<="),
+        (c.below, lambda b: v < b, "<"),
+        (c.above, lambda b: v > b, ">"),
+    ):
+        if bound is not None:
+            ok = ok & test(bound)
+            words.append(f"{word} {bound:g}")
+    return ok, " and ".join(words)
+
+
+def _measurement(
+    c: MeasurementCriterion, people: pl.DataFrame, measurements: pl.DataFrame
+) -> pl.DataFrame:
+    day = (pl.col("time").cast(pl.Date) - pl.col("enrollment_date")).dt.total_days()
+    latest = (
+        measurements.filter(pl.col("analyte") == c.analyte)
+        .join(people.select("participant_id", "enrollment_date"), on="participant_id")
+        .filter(day.is_between(c.from_day, c.to_day))
+        .sort("time")
+        .group_by("participant_id")
+        .agg(pl.col("value").last(), pl.col("time").last().cast(pl.Date).alias("on"))
+    )
+    ok, rule = _bounds_ok(c, pl.col("value"))
+    window = f"day {c.from_day}..{c.to_day} of enrolment"
+    return (
+        people.select("participant_id")
+        .join(latest, on="participant_id", how="left")
+        .select(
+            "participant_id",
+            _status(ok, pl.col("value").is_not_null()).alias("status"),
+            pl.when(pl.col("value").is_null())
+            .then(pl.lit(f"no {c.analyte} measured {window}"))
+            .otherwise(
+                pl.format(
+                    "{} {} {} on {}; required {} {}",
+                    pl.lit(c.analyte),
+                    pl.col("value").round(3),
+                    pl.lit(c.unit),
+                    pl.col("on"),
+                    pl.lit(rule),
+                    pl.lit(c.unit),
+                )
+            )
+            .alias("reason"),
+            pl.col("value").cast(pl.Utf8).alias("value"),
+        )
+    )
+
+
+def _medication(
+    c: MedicationCriterion, people: pl.DataFrame, medications: pl.DataFrame
+) -> pl.DataFrame:
+    enrol = pl.col("enrollment_date")
+    meds = medications.join(people.select("participant_id", "enrollment_date"), on="participant_id")
+    matches = pl.any_horizontal(
+        [pl.col("atc_code").fill_null("").str.starts_with(p) for p in c.atc_prefixes]
+    )
+    # A prescription counts when it was running at some time in [enrolment - N days, enrolment].
+    overlaps = (pl.col("start_date") <= enrol) & (
+        pl.col("end_date").is_null()
+        | (pl.col("end_date") >= enrol - pl.duration(days=c.within_days))
+    )
+    hits = (
+        meds.filter(matches & overlaps)
+        .group_by("participant_id")
+        .agg(pl.format("{} ({})", "drug", "atc_code").unique().sort().str.join(", ").alias("hit"))
+    )
+    recorded = meds.select("participant_id").unique().with_columns(pl.lit(True).alias("any_med"))
+    prefixes = ", ".join(c.atc_prefixes)
+    return (
+        people.select("participant_id")
+        .join(hits, on="participant_id", how="left")
+        .join(recorded, on="participant_id", how="left")
+        .select(
+            "participant_id",
+            _status(pl.col("hit").is_null(), pl.col("any_med").is_not_null()).alias("status"),
+            pl.when(pl.col("hit").is_not_null())
+            .then(
+                pl.format("took {} within {} days before enrolment", "hit", pl.lit(c.within_days))
+            )
+            .when(pl.col("any_med").is_null())
+            .then(pl.lit("no medication history recorded"))
+            .otherwise(pl.lit(f"no {prefixes} prescription within {c.within_days} days"))
+            .alias("reason"),
+            pl.col("hit").alias("value"),
+        )
+    )
+
+
+def _fallback_to_screening(
+    decided: pl.DataFrame, criterion_id: str, screening: pl.DataFrame
+) -> pl.DataFrame:
+    answers = screening.filter(
+        (pl.col("criterion_id") == criterion_id) & pl.col("met").is_not_null()
+    ).select(
+        "participant_id",
+        pl.col("met").alias("_met"),
+        pl.col("reason").alias("_why"),
+        pl.col("value").alias("_value"),
+    )
+    use = (pl.col("status") == UNKNOWN) & pl.col("_met").is_not_null()
+    answered = pl.format("investigator: {}", pl.col("_why").fill_null("answered at screening"))
+    return (
+        decided.join(answers.unique("participant_id", keep="last"), on="participant_id", how="left")
+        .with_columns(
+            pl.when(use)
+            .then(pl.when(pl.col("_met")).then(pl.lit(MET)).otherwise(pl.lit(NOT_MET)))
+            .otherwise(pl.col("status"))
+            .alias("status"),
+            pl.when(use).then(answered).otherwise(pl.col("reason")).alias("reason"),
+            pl.when(use).then(pl.col("_value")).otherwise(pl.col("value")).alias("value"),
+        )
+        .select(*_OUT)
+    )

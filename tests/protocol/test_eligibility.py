@@ -1,0 +1,208 @@
+"""Screening against Lian 2022's criteria: boundaries of every numeric rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from celltrial.data.schema import empty_frame
+from celltrial.data.study import StudyData, StudyMeta
+from celltrial.protocol import load_protocol
+from celltrial.protocol.eligibility import screen
+
+LIAN = load_protocol("lian2022")
+ENROL = dt.date(2021, 6, 15)
+
+
+def _study(
+    birth: dt.date | None = dt.date(1970, 1, 1),
+    age: float | None = None,
+    values: dict[str, float] | None = None,
+    meds: list[tuple[str, str, dt.date, dt.date | None]] | None = None,
+    answers: list[tuple[str, bool | None]] | None = None,
+) -> StudyData:
+    people = pl.DataFrame(
+        {
+            "participant_id": ["p1"],
+            "site_id": ["s"],
+            "sex": ["M"],
+            "birth_date": [birth],
+            "age": [age],
+            "enrollment_date": [ENROL],
+        },
+        schema_overrides={"birth_date": pl.Date, "age": pl.Float64},
+    )
+    base = {"hba1c": 8.0, "gad_ab": 1.0, "sbp": 130.0, "dbp": 80.0} | (values or {})
+    measured = pl.DataFrame(
+        {
+            "participant_id": ["p1"] * len(base),
+            "time": [dt.datetime(2021, 6, 1, 8)] * len(base),
+            "analyte": list(base),
+            "value": list(base.values()),
+        }
+    )
+    rows = meds if meds is not None else [("metformin", "A10BA02", dt.date(2019, 1, 1), None)]
+    medications = pl.DataFrame(
+        [
+            {"participant_id": "p1", "drug": d, "atc_code": a, "start_date": s, "end_date": e}
+            for d, a, s, e in rows
+        ],
+        schema={
+            "participant_id": pl.Utf8,
+            "drug": pl.Utf8,
+            "atc_code": pl.Utf8,
+            "start_date": pl.Date,
+            "end_date": pl.Date,
+        },
+    )
+    checklist = [c.id for c in LIAN.eligibility if c.check == "checklist"]
+    given = answers if answers is not None else [(c, True) for c in checklist]
+    screening = pl.DataFrame(
+        {
+            "participant_id": ["p1"] * len(given),
+            "criterion_id": [c for c, _ in given],
+            "met": [m for _, m in given],
+        },
+        schema={"participant_id": pl.Utf8, "criterion_id": pl.Utf8, "met": pl.Boolean},
+    )
+    return StudyData(
+        StudyMeta("t"),
+        participants=pl.concat([empty_frame("participants"), people], how="diagonal_relaxed"),
+        measurements=measured,
+        medications=medications,
+        screening=pl.concat([empty_frame("screening"), screening], how="diagonal_relaxed"),
+    )
+
+
+def _status(study: StudyData, criterion: str) -> str:
+    result = screen(study, LIAN).criteria
+    return result.filter(pl.col("criterion_id") == criterion)["status"].item()
+
+
+def test_everything_answered_and_in_range_is_eligible() -> None:
+    result = screen(_study(), LIAN)
+    assert result.eligible_ids() == ["p1"]
+    assert result.criteria.height == len(LIAN.eligibility)
+
+
+@pytest.mark.parametrize(
+    ("birth", "status"),
+    [
+        (dt.date(2003, 6, 15), "met"),  # 18th birthday on the enrolment day
+        (dt.date(2003, 6, 16), "not_met"),  # 18 tomorrow: 17 completed years
+        (dt.date(1950, 6, 16), "met"),  # 70 completed years (71 tomorrow)
+        (dt.date(1950, 6, 15), "not_met"),  # 71st birthday on the enrolment day
+    ],
+)
+def test_age_boundaries_inclusive(birth: dt.date, status: str) -> None:
+    assert _status(_study(birth=birth), "inc_age") == status
+
+
+def test_age_column_used_without_birth_date_and_unknown_without_either() -> None:
+    assert _status(_study(birth=None, age=70.9), "inc_age") == "met"
+    assert _status(_study(birth=None, age=71.0), "inc_age") == "not_met"
+    assert _status(_study(birth=None, age=None), "inc_age") == "unknown"
+
+
+@pytest.mark.parametrize(
+    ("hba1c", "status"),
+    [(6.99, "not_met"), (7.0, "met"), (9.5, "met"), (9.51, "not_met")],
+)
+def test_hba1c_boundaries_inclusive(hba1c: float, status: str) -> None:
+    assert _status(_study(values={"hba1c": hba1c}), "inc_hba1c") == status
+
+
+@pytest.mark.parametrize(
+    ("analyte", "criterion", "value", "status"),
+    [
+        ("sbp", "exc_bp", 179.0, "met"),
+        ("sbp", "exc_bp", 180.0, "not_met"),  # >= 180 excludes
+        ("dbp", "exc_dbp", 109.0, "met"),
+        ("dbp", "exc_dbp", 110.0, "not_met"),
+        ("gad_ab", "exc_gad", 4.99, "met"),
+        ("gad_ab", "exc_gad", 5.0, "not_met"),  # >= 5 IU/mL is positive
+    ],
+)
+def test_exclusion_thresholds(analyte: str, criterion: str, value: float, status: str) -> None:
+    assert _status(_study(values={analyte: value}), criterion) == status
+
+
+def test_latest_value_in_the_screening_window_decides() -> None:
+    study = _study()
+    late = pl.DataFrame(
+        {
+            "participant_id": ["p1", "p1"],
+            "time": [dt.datetime(2021, 6, 10), dt.datetime(2021, 6, 16)],  # day -5, day +1
+            "analyte": ["hba1c", "hba1c"],
+            "value": [9.8, 8.0],
+        }
+    )
+    study = study.with_table("measurements", pl.concat([study.measurements, late]))
+    row = (
+        screen(study, LIAN)
+        .criteria.filter(pl.col("criterion_id") == "inc_hba1c")
+        .row(0, named=True)
+    )
+    assert row["status"] == "not_met" and "9.8" in row["reason"]
+
+
+def test_no_hba1c_is_unknown_unless_the_investigator_answered() -> None:
+    study = _study()
+    study = study.with_table(
+        "measurements", study.measurements.filter(pl.col("analyte") != "hba1c")
+    )
+    assert _status(study, "inc_hba1c") == "unknown"
+    answered = study.with_table(
+        "screening",
+        pl.concat(
+            [
+                study.screening,
+                pl.DataFrame(
+                    {
+                        "participant_id": ["p1"],
+                        "criterion_id": ["inc_hba1c"],
+                        "met": [True],
+                        "reason": ["8.1 % at referral"],
+                    }
+                ),
+            ],
+            how="diagonal_relaxed",
+        ),
+    )
+    row = (
+        screen(answered, LIAN)
+        .criteria.filter(pl.col("criterion_id") == "inc_hba1c")
+        .row(0, named=True)
+    )
+    assert row["status"] == "met" and row["reason"].startswith("investigator")
+
+
+@pytest.mark.parametrize(
+    ("end", "status"),
+    [
+        (ENROL - dt.timedelta(days=90), "not_met"),  # last taken exactly 90 days before
+        (ENROL - dt.timedelta(days=91), "met"),
+        (None, "not_met"),  # ongoing
+    ],
+)
+def test_thiazolidinedione_within_3_months(end: dt.date | None, status: str) -> None:
+    meds = [("pioglitazone", "A10BG03", dt.date(2020, 1, 1), end)]
+    assert _status(_study(meds=meds), "exc_tzd") == status
+
+
+def test_glucose_affecting_drugs_and_missing_history() -> None:
+    pred = [("prednisone", "H02AB07", ENROL - dt.timedelta(days=20), ENROL - dt.timedelta(days=10))]
+    assert _status(_study(meds=pred), "exc_glucose_drugs") == "not_met"
+    old = [("prednisone", "H02AB07", dt.date(2020, 1, 1), ENROL - dt.timedelta(days=31))]
+    assert _status(_study(meds=old), "exc_glucose_drugs") == "met"
+    assert _status(_study(meds=[]), "exc_glucose_drugs") == "unknown"
+
+
+def test_checklist_unanswered_or_failed_blocks_eligibility() -> None:
+    result = screen(_study(answers=[("exc_hiv", False)]), LIAN)
+    assert not result.participants["eligible"].item()
+    statuses = dict(result.criteria.select("criterion_id", "status").iter_rows())
+    assert statuses["exc_hiv"] == "not_met" and statuses["exc_malignancy"] == "unknown"
+    assert result.participants["n_not_met"].item() == 1
