@@ -1,0 +1,225 @@
+"""Simulation presets: the parameters of a virtual cohort and its treatment, loaded from YAML.
+
+A preset (presets/<name>.yaml) holds every parameter the simulator uses, each with its source;
+presets/<name>_targets.yaml beside it holds the calibration targets with the seed line each
+comes from. Both are validated by pydantic; unknown keys are errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+PRESET_DIR = Path(__file__).parent / "presets"
+
+
+class PresetError(ValueError):
+    """A preset or target file that cannot be used; the message names file and key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Normal(_Strict):
+    mean: float
+    sd: float = Field(ge=0)
+    min: float | None = None
+    max: float | None = None
+
+
+class Population(_Strict):
+    age: Normal
+    male_fraction: float = Field(ge=0, le=1)
+    duration_years: Normal
+    bmi: Normal
+    height_male_cm: Normal
+    height_female_cm: Normal
+
+
+class Latent(_Strict):
+    """Logit-scale beta-cell function and insulin sensitivity on the baseline regimen."""
+
+    lb_mean: float
+    lb_sd: float = Field(gt=0)
+    ls_mean: float
+    ls_sd: float = Field(gt=0)
+    rho_bs: float = Field(ge=-1, le=1)
+    rb_mean: float
+    rb_sd: float = Field(ge=0)
+    ppg_log_sd: float = Field(ge=0)
+    ppg_scale: float = Field(gt=0)
+    c_cp: float = Field(gt=0)
+    c_cp_log_sd: float = Field(ge=0)
+    cp_egfr_gamma: float = Field(ge=0)
+    pg2h_c0: float
+    pg2h_c1: float
+    pg2h_sd: float = Field(ge=0)
+    cp2h_c0: float
+    cp2h_c1: float
+    cp2h_sd: float = Field(ge=0)
+    insulin_cross_reactivity: float = Field(ge=0)
+
+
+class OralDrug(_Strict):
+    drug: str
+    atc_code: str
+    drug_class: Literal["metformin", "sulfonylurea", "dpp4", "sglt2", "agi"]
+    fraction: float = Field(ge=0, le=1)
+    dose_mg: float = Field(gt=0)
+    ddd_mg: float = Field(gt=0)
+
+
+class DrugEffect(_Strict):
+    emax: float = Field(ge=0)
+    ed50_ddd: float = Field(gt=0)
+
+
+class Regimen(_Strict):
+    insulin_fraction: float = Field(ge=0, le=1)
+    insulin_indication: float = Field(ge=0, lt=1)
+    insulin_u_per_kg_median: float = Field(gt=0)
+    insulin_u_per_kg_log_sd: float = Field(ge=0)
+    insulin_drug: str
+    insulin_atc: str
+    kappa: float = Field(gt=0)
+    oral: list[OralDrug]
+    effects: dict[str, DrugEffect]
+
+
+class Msc(_Strict):
+    responder_fraction: float = Field(ge=0, le=1)
+    emax_b: float = Field(ge=0)
+    emax_s: float = Field(ge=0)
+    emax_log_sd: float = Field(ge=0)
+    onset_half_life_days: float = Field(gt=0)
+    offset_half_life_days: float = Field(gt=0)
+    m50: float = Field(gt=0)
+
+
+class TrialEffect(_Strict):
+    size: float = Field(ge=0)
+    size_log_sd: float = Field(ge=0)
+    onset_days: float = Field(gt=0)
+    offset_days: float = Field(gt=0)
+
+
+class Events(_Strict):
+    fever_p_infusion: list[float]
+    hypo_rate_per_day: float = Field(ge=0)
+    hypo_fpg_scale: float = Field(gt=0)
+    hypo_insulin_slope: float = Field(ge=0)
+    dropout_per_year: float = Field(ge=0)
+
+
+class Lab(_Strict):
+    """Latent log-normal lab: median, between-subject CV, within-subject CVI, analytical CVA."""
+
+    analyte: str
+    median: float = Field(gt=0)
+    cvg: float = Field(ge=0)
+    cvi: float = Field(ge=0)
+    cva: float = Field(ge=0)
+    sex: Literal["M", "F"] | None = None
+    s_link: float = 0.0  # d log(lab) / d log(S_eff)
+    msc_effect: float = 0.0  # relative change at full MSC response
+    infusion_bump: float = 0.0  # relative change 7 days after an infusion, decaying
+
+
+class Schedule(_Strict):
+    """Which analytes are measured at which visits (visit ids of the protocol)."""
+
+    analytes: list[str]
+    visits: list[str] | Literal["all"] = "all"
+
+
+class Preset(_Strict):
+    id: str
+    title: str
+    protocol: str
+    n_patients: int = Field(ge=1)
+    n_long_follow_up: int | None = Field(default=None, ge=0)
+    long_follow_up_visits: list[str] = Field(default_factory=list)
+    sites: list[str] = Field(min_length=1)
+    start_date: str
+    enrolment_span_days: int = Field(ge=0)
+    population: Population
+    latent: Latent
+    regimen: Regimen
+    msc: Msc
+    trial_effect: TrialEffect
+    titration_every_days: int = Field(ge=1)
+    titration_allow_increase: bool
+    screening: dict[str, Normal] = Field(default_factory=dict)
+    screening_hba1c_cv: float = Field(ge=0)
+    events: Events
+    labs: list[Lab]
+    schedule: list[Schedule]
+    free_parameters: list[str] = Field(default_factory=list)
+
+
+def _load_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise PresetError(f"{path}: no such preset file") from None
+    except yaml.YAMLError as exc:
+        raise PresetError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise PresetError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _preset_path(name_or_path: str | Path) -> Path:
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml"):
+        return p
+    return PRESET_DIR / f"{name_or_path}.yaml"
+
+
+def available_presets() -> list[str]:
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml") if not p.stem.endswith("_targets"))
+
+
+def load_preset(name_or_path: str | Path) -> Preset:
+    """A shipped preset by name ("lian2022", "chin2025") or a YAML file path."""
+    path = _preset_path(name_or_path)
+    if not path.exists() and path.parent == PRESET_DIR:
+        known = ", ".join(available_presets())
+        raise PresetError(f"unknown preset {str(name_or_path)!r}; known: {known}")
+    try:
+        return Preset.model_validate(_load_yaml(path))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise PresetError(f"{path}: {where}: {err['msg']}") from None
+
+
+def load_targets(name_or_path: str | Path) -> dict:
+    """The calibration targets beside a preset: presets/<name>_targets.yaml."""
+    path = _preset_path(name_or_path)
+    return _load_yaml(path.with_name(f"{path.stem}_targets.yaml"))
+
+
+def with_parameters(preset: Preset, values: dict[str, float]) -> Preset:
+    """A copy of the preset with dotted parameters ("latent.lb_mean") replaced."""
+    data = preset.model_dump()
+    for dotted, value in values.items():
+        node = data
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node[key]
+        if leaf not in node:
+            raise PresetError(f"preset {preset.id}: unknown parameter {dotted!r}")
+        node[leaf] = float(value)
+    return Preset.model_validate(data)
+
+
+def get_parameter(preset: Preset, dotted: str) -> float:
+    node = preset.model_dump()
+    for key in dotted.split("."):
+        node = node[key]
+    return float(node)

@@ -1,0 +1,206 @@
+"""The time loop: simulated trials x patients advanced one day at a time with array operations.
+
+A loop over days is the only Python loop (research note §5.4); every day is a handful of
+elementwise NumPy operations on arrays shaped (trials, patients). Only visit-day snapshots
+are stored, as arrays shaped (visits, trials, patients).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from celltrial.protocol import Protocol
+from celltrial.simulate.closed_loop import Titrator
+from celltrial.simulate.cohort import Cohort
+from celltrial.simulate.physiology import (
+    KFPG,
+    Array,
+    fpg_qss,
+    hba1c_chain_start,
+    hba1c_of,
+    hba1c_step,
+    logistic_fraction,
+)
+from celltrial.simulate.preset import Preset
+from celltrial.simulate.treatment import MscSignal, oral_factors, trial_effect_shape
+
+SNAPSHOT_VARS = ("fpg", "b", "s", "insulin", "oral_frac", "hba1c", "msc", "pg2h_ratio")
+
+
+@dataclass(frozen=True)
+class Design:
+    """The protocol's calendar in simulation days (day 0 = the protocol's anchor)."""
+
+    visit_ids: tuple[str, ...]
+    target: Array  # (V,)
+    lower: Array  # (V,) first day of the window (baseline: never after day 0)
+    upper: Array  # (V,)
+    baseline: int  # index of the baseline visit
+    infusion_days: tuple[int, ...]
+    titration_days: frozenset[int]
+    first_day: int
+    last_day: int
+
+    @classmethod
+    def from_protocol(cls, protocol: Protocol, preset: Preset) -> Design:
+        ids = tuple(v.id for v in protocol.visits)
+        target = np.array([v.target_day for v in protocol.visits])
+        lower = np.array([v.lower_day for v in protocol.visits])
+        upper = np.array([v.upper_day for v in protocol.visits])
+        base = next(i for i, v in enumerate(protocol.visits) if v.baseline)
+        # Baseline is sampled before the first infusion (Lian 2022 L141; Chin 2025 C4).
+        upper[base] = min(upper[base], 0)
+        infusions = tuple(protocol.dosing.infusion_days)
+        last = int(upper.max())
+        every = preset.titration_every_days
+        start = infusions[-1]  # doses unchanged until the infusions are given (Lian L204)
+        return cls(
+            visit_ids=ids,
+            target=target,
+            lower=lower,
+            upper=upper,
+            baseline=base,
+            infusion_days=infusions,
+            titration_days=frozenset(range(start + every, last + 1, every)),
+            first_day=min(int(lower.min()), 0),
+            last_day=last,
+        )
+
+
+@dataclass
+class Trajectories:
+    """Visit snapshots and per-patient events of one block of simulated trials."""
+
+    visit_day: Array  # (V, T, N) int
+    snap: dict[str, Array]  # var -> (V, T, N)
+    fever: Array  # (n_infusions, T, N) bool: fever within 24 h of that infusion
+    hypo_days: Array  # (K, T, N) day of each titration step with a hypoglycaemia, or -1
+    dropout_day: Array  # (T, N) float, inf when the patient stays to the end
+    insulin_baseline: Array  # (T, N) U/kg/day at day 0
+
+    @property
+    def observed(self) -> Array:
+        """(V, T, N) bool: the visit took place (before dropout)."""
+        return self.visit_day < self.dropout_day[None]
+
+
+def visit_days(design: Design, rng: np.random.Generator, shape: tuple[int, int]) -> Array:
+    """Actual visit days, uniform within each window (research note §5.5 item 6)."""
+    u = rng.random((len(design.target), *shape))
+    span = (design.upper - design.lower + 1)[:, None, None]
+    return design.lower[:, None, None] + np.floor(u * span).astype(np.int64)
+
+
+def run_days(
+    preset: Preset,
+    design: Design,
+    cohort: Cohort,
+    dose_per_kg: Array,
+    titrator: Titrator,
+    rng: np.random.Generator,
+    on_day: Callable[[int], None] | None = None,
+) -> Trajectories:
+    """Advance the selected cohort (T, N) through the protocol calendar."""
+    shape = cohort.lb.shape
+    vday = visit_days(design, rng, shape)
+    snap = {k: np.zeros((len(design.target), *shape)) for k in SNAPSHOT_VARS}
+    snap_days = set(range(int(design.lower.min()), int(design.upper.max()) + 1))
+    reg, lat = preset.regimen, preset.latent
+    s_base = logistic_fraction(cohort.ls)
+    ins = cohort.insulin0.copy()
+    frac = np.ones(shape)
+    fac = oral_factors(reg, cohort.oral_x0, frac)
+    msc = MscSignal(preset.msc, shape)
+    # Fever within 24 h of each infusion: per-infusion Bernoulli (research note §4.4).
+    p_fever = np.array(preset.events.fever_p_infusion)[: len(design.infusion_days)]
+    fever = rng.random((len(design.infusion_days), *shape)) < p_fever[:, None, None]
+    n_steps = len(design.titration_days)
+    hypo_u = rng.random((max(n_steps, 1), *shape))
+    smbg_z = rng.standard_normal((max(n_steps, 1), *shape))
+    hypo_days = np.full((max(n_steps, 1), *shape), -1, dtype=np.int64)
+    # Dropout: constant hazard per year (research note §5.5 item 6, assumption [A]).
+    rate = preset.events.dropout_per_year / 365.25
+    dropout = rng.exponential(1.0, shape) / rate if rate > 0 else np.full(shape, np.inf)
+    g_trial = trial_effect_shape(
+        np.arange(design.first_day, design.last_day + 1), preset.trial_effect
+    )
+    b_nat = logistic_fraction(cohort.lb)
+    x = reg.kappa * ins
+    fpg = fpg_qss(b_nat, s_base, x)
+    chain = hba1c_chain_start(fpg, cohort.ppg)
+    bb, ss = b_nat * fac["b"], s_base * fac["s"]
+    kf, pp = KFPG * fac["kfpg"], cohort.ppg * fac["ppg"]
+    b = bb
+    step = 0
+    for i, day in enumerate(range(design.first_day, design.last_day + 1)):
+        if day > 0 and day % 7 == 0:
+            # beta-cell drift rb logit/yr (Choy 2016), refreshed weekly to save an exp a day
+            b_nat = logistic_fraction(cohort.lb + cohort.rb * (day / 365.25))
+            bb = b_nat * fac["b"]
+        if day in design.titration_days:
+            pg2h_ratio = np.exp(lat.pg2h_c0 + lat.pg2h_c1 * (1.0 - b) + cohort.pg2h_eta)
+            hypo = hypo_u[step] < _hypo_probability(preset, fpg, ins, preset.titration_every_days)
+            hypo_days[step] = np.where(hypo, day, -1)
+            ins, frac = titrator.step(fpg, fpg * pg2h_ratio, ins, frac, cohort, smbg_z[step], hypo)
+            step += 1
+            x = reg.kappa * ins
+            fac = oral_factors(reg, cohort.oral_x0, frac)
+            bb, ss = b_nat * fac["b"], s_base * fac["s"]
+            kf, pp = KFPG * fac["kfpg"], cohort.ppg * fac["ppg"]
+        msc.decay()
+        for j, inf_day in enumerate(design.infusion_days):
+            if day == inf_day:
+                msc.give(dose_per_kg[j])
+        h = msc.response()
+        b = bb * (1.0 + cohort.emax_b * h)
+        s = ss * (1.0 + cohort.emax_s * h + cohort.trial_size * g_trial[i])
+        fpg = fpg_qss(b, s, x, kf)
+        hba1c_step(chain, fpg, pp)
+        if day in snap_days:
+            _record(snap, vday == day, fpg, b, s, ins, frac, chain, h, lat, cohort)
+        if on_day is not None:
+            on_day(day)
+    return Trajectories(vday, snap, fever, hypo_days, dropout, cohort.insulin0)
+
+
+def _hypo_probability(preset: Preset, fpg: Array, ins: Array, days: int) -> Array:
+    """P(at least one hypoglycaemia in `days`): Poisson rate rising as FPG falls and with the
+    insulin dose (research note §4.4, assumption [A])."""
+    ev = preset.events
+    rate = ev.hypo_rate_per_day * np.exp(-(fpg - 4.4) / ev.hypo_fpg_scale)
+    rate *= 1.0 + ev.hypo_insulin_slope * ins
+    return 1.0 - np.exp(-rate * days)
+
+
+def _record(
+    snap: dict[str, Array],
+    here: Array,
+    fpg: Array,
+    b: Array,
+    s: Array,
+    ins: Array,
+    frac: Array,
+    chain: Array,
+    h: Array,
+    lat: object,
+    cohort: Cohort,
+) -> None:
+    """Copy today's state into the visits held today (here: (V, T, N) bool)."""
+    if not here.any():
+        return
+    ratio = np.exp(lat.pg2h_c0 + lat.pg2h_c1 * (1.0 - b) + cohort.pg2h_eta)
+    values = {
+        "fpg": fpg,
+        "b": b,
+        "s": s,
+        "insulin": ins,
+        "oral_frac": frac,
+        "hba1c": hba1c_of(chain),
+        "msc": h,
+        "pg2h_ratio": ratio,
+    }
+    for k, v in values.items():
+        np.copyto(snap[k], np.broadcast_to(v, snap[k].shape), where=here)

@@ -1,0 +1,140 @@
+"""Simulated trials as arrays: screen candidates, enrol, dose, and run the calendar.
+
+`simulate_trials` is the array-level entry point used by the study builder, calibration,
+power analysis and the benchmark. The same (preset, sizes, seed) always gives the same arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from celltrial.protocol import Protocol, load_protocol
+from celltrial.protocol.model import AgeCriterion, MeasurementCriterion
+from celltrial.simulate.closed_loop import Titrator
+from celltrial.simulate.cohort import Cohort, sample_cohort
+from celltrial.simulate.physiology import Array, fpg_qss, hba1c_steady, logistic_fraction
+from celltrial.simulate.preset import Preset
+from celltrial.simulate.trial import Design, Trajectories, run_days
+
+# Candidates screened per enrolled place; HbA1c 7-9.5 % admits most of a T2D clinic.
+CANDIDATES_PER_PLACE = 2.5
+
+
+@dataclass
+class SimulatedTrials:
+    preset: Preset
+    protocol: Protocol
+    design: Design
+    cohort: Cohort  # enrolled patients, (T, N)
+    screening: dict[str, Array]  # analyte -> (T, N) screening value of enrolled patients
+    eligible: Array  # (T, N) bool: passed every simulated criterion
+    dose_cells: Array  # (n_infusions, T, N)
+    long_follow_up: Array  # (T, N) bool: followed through the long follow-up visits
+    traj: Trajectories
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.cohort.lb.shape
+
+    def observed(self) -> Array:
+        """(V, T, N): the visit took place (before dropout, within the patient's follow-up)."""
+        obs = self.traj.observed.copy()
+        for v, vid in enumerate(self.design.visit_ids):
+            if vid in self.preset.long_follow_up_visits:
+                obs[v] &= self.long_follow_up
+        return obs
+
+
+def _baseline_hba1c(preset: Preset, c: Cohort) -> Array:
+    x = preset.regimen.kappa * c.insulin0
+    fpg = fpg_qss(logistic_fraction(c.lb), logistic_fraction(c.ls), x)
+    return hba1c_steady(fpg, c.ppg)
+
+
+def screening_values(preset: Preset, cohort: Cohort, rng: np.random.Generator) -> dict[str, Array]:
+    """Values seen at screening: HbA1c from the model with its measurement CV, the other
+    screening analytes of the preset drawn from their normal distributions."""
+    shape = cohort.lb.shape
+    hba1c = _baseline_hba1c(preset, cohort) * (1.0 + preset.screening_hba1c_cv * cohort.screen_u)
+    out = {"hba1c": hba1c}
+    for analyte, spec in preset.screening.items():
+        v = spec.mean + spec.sd * rng.standard_normal(shape)
+        out[analyte] = np.clip(v, spec.min, spec.max) if spec.min is not None else v
+    return out
+
+
+def eligible_mask(protocol: Protocol, age: Array, values: dict[str, Array]) -> Array:
+    """Age and measurement criteria of the protocol evaluated on the simulated values.
+    Checklist and medication criteria are met by construction (the simulated regimens hold
+    no excluded drug and the simulated patients no excluded condition)."""
+    ok = np.ones(age.shape, dtype=bool)
+    for c in protocol.eligibility:
+        if isinstance(c, AgeCriterion):
+            years = np.floor(age)
+            if c.min_years is not None:
+                ok &= years >= c.min_years
+            if c.max_years is not None:
+                ok &= years <= c.max_years
+        elif isinstance(c, MeasurementCriterion) and c.analyte in values:
+            ok &= criterion_met(c, values[c.analyte])
+    return ok
+
+
+def criterion_met(c: MeasurementCriterion, v: Array) -> Array:
+    ok = np.ones(np.shape(v), dtype=bool)
+    if c.min is not None:
+        ok &= v >= c.min
+    if c.max is not None:
+        ok &= v <= c.max
+    if c.below is not None:
+        ok &= v < c.below
+    if c.above is not None:
+        ok &= v > c.above
+    return ok
+
+
+def _doses(protocol: Protocol, weight: Array, rng: np.random.Generator) -> Array:
+    d = protocol.dosing
+    shape = (d.n_infusions, *weight.shape)
+    if d.mode == "weight_based":
+        return np.broadcast_to(d.cells_per_kg * weight, shape).copy()
+    # Flat dose: uniform over the protocol's range (Chin 2025 C4 "50 to 100 million").
+    u = rng.random(shape)
+    return np.round(d.flat_min_cells + u * (d.flat_max_cells - d.flat_min_cells), -6)
+
+
+def simulate_trials(
+    preset: Preset,
+    n_trials: int,
+    n_patients: int,
+    seed: int,
+    protocol: Protocol | None = None,
+    on_day: Callable[[int], None] | None = None,
+) -> SimulatedTrials:
+    """Simulate n_trials trials of n_patients enrolled patients each, from one seed."""
+    protocol = protocol or load_protocol(preset.protocol)
+    rng = np.random.default_rng(seed)
+    design = Design.from_protocol(protocol, preset)
+    n_cand = int(np.ceil(CANDIDATES_PER_PLACE * n_patients)) + 4
+    cand = sample_cohort(preset, rng, n_trials, n_cand, len(design.visit_ids))
+    values = screening_values(preset, cand, rng)
+    ok = eligible_mask(protocol, cand.age, values)
+    # Enrol the first eligible candidates in screening order (stable sort keeps the order);
+    # a trial short of eligible candidates enrols ineligible ones, flagged in `eligible`.
+    idx = np.argsort(~ok, axis=1, kind="stable")[:, :n_patients]
+    cohort = cand.take(idx)
+    screen = {k: np.take_along_axis(v, idx, axis=1) for k, v in values.items()}
+    eligible = np.take_along_axis(ok, idx, axis=1)
+    doses = _doses(protocol, cohort.weight, rng)
+    n_long = preset.n_long_follow_up
+    long_fu = np.ones(cohort.lb.shape, dtype=bool)
+    if n_long is not None and n_long < n_patients:
+        rank = np.argsort(rng.random(cohort.lb.shape), axis=1).argsort(axis=1)
+        long_fu = rank < n_long
+    titrator = Titrator(protocol.titration, preset.titration_allow_increase)
+    per_kg = doses / cohort.weight[None] / 1e6  # MSC signal in 10^6 cells/kg (Lian dose = 1)
+    traj = run_days(preset, design, cohort, per_kg, titrator, rng, on_day)
+    return SimulatedTrials(preset, protocol, design, cohort, screen, eligible, doses, long_fu, traj)
