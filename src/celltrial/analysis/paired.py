@@ -119,7 +119,7 @@ def paired_t(diffs: pl.DataFrame, by: list[str]) -> pl.DataFrame:
         pl.Series("p_t", p),
         pl.Series("t_ci_low", np.where(n >= 2, mean - half, np.nan)),
         pl.Series("t_ci_high", np.where(n >= 2, mean + half, np.nan)),
-        pl.Series("t_reason", reason, dtype=pl.Utf8),
+        pl.Series("t_reason", reason.tolist(), dtype=pl.Utf8),
     )
 
 

@@ -113,5 +113,5 @@ def _add_p_values(out: pl.DataFrame) -> pl.DataFrame:
         pl.Series("z", z),
         pl.Series("p_value", p),
         pl.Series("method", method),
-        pl.Series("reason", reason, dtype=pl.Utf8),
+        pl.Series("reason", reason.tolist(), dtype=pl.Utf8),
     )

@@ -1,0 +1,94 @@
+"""What to analyse, taken from the protocol (or, without one, from the study's own tables)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from celltrial.data.study import StudyData
+
+# Lian 2022 (World J Diabetes 13:877) Figure 3: leukocytes, ALT, creatinine, AFP, CEA, CA19-9.
+SAFETY_LABS = ("leukocytes", "alt", "creatinine", "afp", "cea", "ca199")
+# Chin 2025: elevated hs-CRP > 3 mg/L (Pearson TA, Circulation 2003;107:499, AHA/CDC high risk).
+DEFAULT_HSCRP_THRESHOLD = 3.0
+
+
+@dataclass(frozen=True)
+class OutcomePlan:
+    analyte: str
+    visits: tuple[str, ...]
+    primary: bool = False
+    derived_from: tuple[str, ...] = ()
+    subgroup: str | None = None
+
+
+@dataclass(frozen=True)
+class AnalysisPlan:
+    protocol_id: str | None
+    visits: tuple[str, ...]  # in schedule order
+    baseline_visit: str
+    outcomes: tuple[OutcomePlan, ...]
+    subgroups: tuple[Any, ...] = ()  # protocol subgroup models (analyte, ckd_stage, sex)
+    visit_days: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def analytes(self) -> list[str]:
+        return [o.analyte for o in self.outcomes]
+
+    def outcome(self, analyte: str) -> OutcomePlan:
+        return next(o for o in self.outcomes if o.analyte == analyte)
+
+    @property
+    def safety_labs(self) -> list[str]:
+        return [a for a in SAFETY_LABS if a in self.analytes]
+
+
+def plan_from_protocol(protocol: Any) -> AnalysisPlan:
+    """The plan a celltrial.protocol.Protocol implies: its visits, baseline, outcomes, subgroups."""
+    visits = sorted(protocol.visits, key=lambda v: v.target_day)
+    ids = tuple(v.id for v in visits)
+    outcomes = tuple(
+        OutcomePlan(
+            analyte=o.analyte,
+            visits=tuple(o.visits) if o.visits else ids,
+            primary=o.primary,
+            derived_from=tuple(o.derived_from),
+            subgroup=o.subgroup,
+        )
+        for o in protocol.outcomes
+    )
+    return AnalysisPlan(
+        protocol_id=protocol.id,
+        visits=ids,
+        baseline_visit=protocol.baseline_visit.id,
+        outcomes=outcomes,
+        subgroups=tuple(protocol.subgroups),
+        visit_days={v.id: v.target_day for v in visits},
+    )
+
+
+def plan_from_study(study: StudyData) -> AnalysisPlan:
+    """Without a protocol: visits ordered by target day (else by name), the earliest is the
+    baseline, and every analyte measured at a visit is an outcome."""
+    visits = study.visits.filter(pl.col("visit_id").is_not_null())
+    order = (
+        visits.group_by("visit_id")
+        .agg(pl.col("target_day").min())
+        .sort("target_day", "visit_id", nulls_last=True)
+    )
+    ids = order["visit_id"].to_list()
+    seen = study.measurements.filter(pl.col("visit_id").is_not_null())
+    for v in seen["visit_id"].unique().sort().to_list():
+        if v not in ids:
+            ids.append(v)
+    analytes = seen["analyte"].unique().sort().to_list()
+    days = {r["visit_id"]: r["target_day"] for r in order.iter_rows(named=True)}
+    return AnalysisPlan(
+        protocol_id=None,
+        visits=tuple(ids),
+        baseline_visit=ids[0] if ids else "",
+        outcomes=tuple(OutcomePlan(a, tuple(ids)) for a in analytes),
+        visit_days={k: v for k, v in days.items() if v is not None},
+    )

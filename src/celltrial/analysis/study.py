@@ -1,0 +1,125 @@
+"""analyze_study: every analysis of the issue, from any StudyData, as one Results value."""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib import metadata
+from typing import Any
+
+import polars as pl
+
+from celltrial.analysis.baseline import baseline_table
+from celltrial.analysis.descriptive import QUANTILE_DEFINITION, summarize_per_visit
+from celltrial.analysis.groups import METHOD_FISHER, METHOD_MWU
+from celltrial.analysis.medication import category_counts, dose_change
+from celltrial.analysis.missing import missing_summary, missing_values
+from celltrial.analysis.mixed import METHOD_LMM, mixed_models
+from celltrial.analysis.paired import METHOD_T, compare_with_baseline
+from celltrial.analysis.plan import AnalysisPlan, plan_from_protocol, plan_from_study
+from celltrial.analysis.proportions import METHOD_WILSON
+from celltrial.analysis.results import Results
+from celltrial.analysis.safety import adverse_event_tables
+from celltrial.analysis.subgroups import (
+    change_between_groups,
+    completers,
+    subgroup_comparisons,
+    subgroup_membership,
+)
+from celltrial.analysis.values import visit_values
+from celltrial.analysis.wilcoxon import METHOD_EXACT, METHOD_NORMAL
+from celltrial.data.study import StudyData
+
+SOFTWARE = ("celltrial", "polars", "numpy", "scipy", "statsmodels", "matplotlib")
+
+
+def resolve_plan(study: StudyData, protocol: Any = None) -> AnalysisPlan:
+    """A Protocol object, a shipped protocol name or a path, the study's own protocol, or none."""
+    if protocol is None and study.meta.protocol:
+        protocol = study.meta.protocol
+    if isinstance(protocol, str):
+        from celltrial.protocol import load_protocol
+
+        protocol = load_protocol(protocol)
+    return plan_from_protocol(protocol) if protocol is not None else plan_from_study(study)
+
+
+def _filter_to_outcome_visits(frame: pl.DataFrame, plan: AnalysisPlan) -> pl.DataFrame:
+    keep = pl.DataFrame(
+        {
+            "analyte": [o.analyte for o in plan.outcomes for _ in o.visits],
+            "visit_id": [v for o in plan.outcomes for v in o.visits],
+        },
+        schema={"analyte": pl.Utf8, "visit_id": pl.Utf8},
+    )
+    return frame.join(keep, on=["analyte", "visit_id"], how="semi", maintain_order="left")
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in SOFTWARE:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
+def _methods() -> dict[str, str]:
+    return {
+        "quantiles": QUANTILE_DEFINITION,
+        "wilcoxon_exact": METHOD_EXACT + ", when n <= 50 non-zero differences and no ties",
+        "wilcoxon_normal": METHOD_NORMAL + ", otherwise; zero differences dropped",
+        "hodges_lehmann": "median of Walsh averages; 95 % CI by inverting the signed-rank test",
+        "paired_t": METHOD_T + " with 95 % CI of the mean change",
+        "multiplicity": "Holm within each (subgroup, analyte, test) over follow-up visits",
+        "proportions": METHOD_WILSON,
+        "two_groups": f"{METHOD_MWU}; {METHOD_FISHER}",
+        "mixed_model": METHOD_LMM,
+    }
+
+
+def analyze_study(study: StudyData, protocol: Any = None) -> Results:
+    """Run every analysis on `study` under `protocol` (object, name, path or None)."""
+    plan = resolve_plan(study, protocol)
+    values = visit_values(study, plan)
+    analytes, visits, base = plan.analytes, list(plan.visits), plan.baseline_visit
+    summaries = _filter_to_outcome_visits(summarize_per_visit(values, analytes, visits), plan)
+    paired = _filter_to_outcome_visits(compare_with_baseline(values, base, visits, analytes), plan)
+    outcome_visits = [(o.analyte, list(o.visits)) for o in plan.outcomes]
+    changes = dose_change(study, visits, base)
+    safety = adverse_event_tables(study)
+    meta = {
+        "study_id": study.meta.study_id,
+        "protocol_id": plan.protocol_id,
+        "baseline_visit_id": base,
+        "visits": visits,
+        "visit_days": plan.visit_days,
+        "outcomes": analytes,
+        "primary_outcomes": [o.analyte for o in plan.outcomes if o.primary],
+        "safety_labs": plan.safety_labs,
+        "n_participants": study.participants.height,
+        "methods": _methods(),
+        "software": _versions(),
+        "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    return Results(
+        meta=meta,
+        baseline=baseline_table(study, values, base, analytes),
+        summaries=summaries,
+        paired=paired,
+        subgroup_paired=subgroup_comparisons(study, values, plan),
+        subgroup_membership=subgroup_membership(study, values, plan),
+        subgroup_change=change_between_groups(study, values, plan),
+        completers=completers(study, values, plan),
+        mixed=mixed_models(values, outcome_visits, base),
+        medication_changes=changes,
+        medication_categories=category_counts(changes, [v for v in visits if v != base]),
+        ae_overall=safety.overall,
+        ae_by_term=safety.by_term,
+        ae_by_infusion=safety.by_infusion,
+        ae_by_time=safety.by_time,
+        ae_events=safety.events,
+        missing_summary=missing_summary(study.participants, values, plan),
+        missing_values=missing_values(study.participants, values, plan),
+        values=values,
+    )

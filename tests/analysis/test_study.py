@@ -1,0 +1,120 @@
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats
+
+from celltrial.analysis import analyze_study
+from celltrial.analysis.wilcoxon import METHOD_EXACT
+
+
+def test_analyze_study_per_visit_and_paired_match_scipy(study, tmp_path) -> None:
+    res = analyze_study(study, "lian2022")
+    fpg = study.measurements.filter(pl.col("analyte") == "fpg")
+    d0 = fpg.filter(pl.col("visit_id") == "d0").sort("participant_id")["value"].to_numpy()
+    d14 = fpg.filter(pl.col("visit_id") == "d14").sort("participant_id")["value"].to_numpy()
+    s = res.summaries.filter((pl.col("analyte") == "fpg") & (pl.col("visit_id") == "d14")).row(
+        0, named=True
+    )
+    assert s["n"] == 12
+    assert s["q1"] == pytest.approx(np.quantile(d14, 0.25, method="weibull"))
+    p = res.paired.filter(
+        (pl.col("analyte") == "fpg")
+        & (pl.col("visit_id") == "d14")
+        & (pl.col("method") == METHOD_EXACT)
+    ).row(0, named=True)
+    assert p["p_value"] == pytest.approx(stats.wilcoxon(d14, d0, method="exact").pvalue)
+    # hba1c is scheduled at d0, d28, d84 only (Lian 2022 Figure 2E)
+    assert set(res.summaries.filter(pl.col("analyte") == "hba1c")["visit_id"]) == {
+        "d0",
+        "d28",
+        "d84",
+    }
+    res.to_json(tmp_path / "results.json")
+    data = json.loads((tmp_path / "results.json").read_text())
+    keys = {"analyte", "visit_id", "n", "mean", "sd", "median", "q1", "q3"}
+    assert keys <= set(data["summaries"][0])
+    pkeys = {
+        "analyte",
+        "visit_id",
+        "baseline_visit_id",
+        "n_pairs",
+        "method",
+        "statistic",
+        "p_value",
+        "p_holm",
+        "estimate",
+        "ci_low",
+        "ci_high",
+    }
+    assert pkeys <= set(data["paired"][0])
+
+
+def test_safety_tables_count_by_hand(study) -> None:
+    res = analyze_study(study, "lian2022")
+    overall = res.ae_overall.row(0, named=True)
+    # 3 of 12 participants had an AE; 4 events over 36 infusions
+    assert overall["count"] == 3 and overall["events"] == 4
+    assert overall["events_per_infusion"] == pytest.approx(4 / 36)
+    fever = res.ae_by_term.filter(pl.col("term") == "fever").row(0, named=True)
+    assert fever["events"] == 3 and fever["count"] == 2
+    by_inf = {r["infusion_number"]: r["events"] for r in res.ae_by_infusion.iter_rows(named=True)}
+    # A2 (no infusion_id, 30 h after infusion 3) and A4 (200 h after infusion 3) link backward
+    assert by_inf == {1: 0, 2: 1, 3: 3}
+    by_time = {r["time_after_infusion"]: r["events"] for r in res.ae_by_time.iter_rows(named=True)}
+    assert by_time["<= 24 h"] == 2 and by_time["1-7 days"] == 1 and by_time["> 7 days"] == 1
+
+
+def test_mixed_model_equals_mean_change_on_complete_balanced_data(study) -> None:
+    # With every participant at every visit, the REML fixed effect of a visit is the mean
+    # paired change (balanced design: OLS and GLS coincide).
+    res = analyze_study(study, "lian2022")
+    fpg = study.measurements.filter(pl.col("analyte") == "fpg")
+    wide = fpg.pivot(on="visit_id", index="participant_id", values="value")
+    mean_change = (wide["d28"] - wide["d0"]).mean()
+    row = res.mixed.filter((pl.col("analyte") == "fpg") & (pl.col("visit_id") == "d28")).row(
+        0, named=True
+    )
+    assert row["estimate"] == pytest.approx(mean_change, rel=1e-4)
+    assert row["ci_low"] < row["estimate"] < row["ci_high"]
+
+
+def test_missing_summary_and_completers(study_factory) -> None:
+    study = study_factory(n=10)
+    gone = study.measurements.filter(
+        ~(pl.col("participant_id").is_in(["P00", "P01"]) & (pl.col("visit_id") == "d84"))
+    )
+    res = analyze_study(study.with_table("measurements", gone), "lian2022")
+    miss = res.missing_summary.filter((pl.col("analyte") == "fpg") & (pl.col("visit_id") == "d84"))
+    assert miss["missing"].to_list() == [2] and miss["expected"].to_list() == [10]
+    who = res.missing_values.filter(pl.col("analyte") == "fpg")
+    assert set(who["participant_id"]) == {"P00", "P01"}
+    c = res.completers.filter(pl.col("variable") == "fpg").row(0, named=True)
+    assert (c["n_completers"], c["n_non_completers"]) == (8, 2)
+    base = study.measurements.filter((pl.col("analyte") == "fpg") & (pl.col("visit_id") == "d0"))
+    x = base.filter(~pl.col("participant_id").is_in(["P00", "P01"]))["value"].to_numpy()
+    y = base.filter(pl.col("participant_id").is_in(["P00", "P01"]))["value"].to_numpy()
+    assert c["p_value"] == pytest.approx(stats.mannwhitneyu(x, y).pvalue)
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_tiny_studies_give_results_not_exceptions(n: int, study_factory) -> None:
+    res = analyze_study(study_factory(n=n), "lian2022")
+    assert res.paired.height > 0
+    assert res.paired["reason"].null_count() < res.paired.height
+    assert res.mixed["reason"].null_count() == 0 or n > 1
+
+
+def test_constant_values_and_unattended_visit(study_factory) -> None:
+    study = study_factory(n=6)
+    m = study.measurements.with_columns(
+        pl.when(pl.col("analyte") == "hba1c").then(7.5).otherwise(pl.col("value")).alias("value")
+    ).filter(pl.col("visit_id") != "d21")
+    res = analyze_study(study.with_table("measurements", m), "lian2022")
+    d21 = res.summaries.filter((pl.col("analyte") == "fpg") & (pl.col("visit_id") == "d21"))
+    assert d21["n"].to_list() == [0]
+    h = res.paired.filter(pl.col("analyte") == "hba1c")
+    assert h["reason"].null_count() == 0
+    mixed = res.mixed.filter(pl.col("analyte") == "hba1c")
+    assert mixed["reason"].null_count() == 0
