@@ -33,6 +33,7 @@ _OUT = ("participant_id", "status", "reason", "value")
 class ScreeningResult:
     criteria: pl.DataFrame  # participant_id, criterion_id, kind, status, reason, value
     participants: pl.DataFrame  # participant_id, eligible, n_met, n_not_met, n_unknown
+    unmatched: list[str]  # criterion_ids in the screening table that the protocol lacks
 
     def eligible_ids(self) -> list[str]:
         return self.participants.filter("eligible")["participant_id"].to_list()
@@ -76,7 +77,9 @@ def screen(study: StudyData, protocol: Protocol) -> ScreeningResult:
     summary = summary.with_columns(
         ((pl.col("n_not_met") == 0) & (pl.col("n_unknown") == 0)).alias("eligible")
     ).select("participant_id", "eligible", "n_met", "n_not_met", "n_unknown")
-    return ScreeningResult(criteria, summary)
+    known = {c.id for c in protocol.eligibility}
+    unmatched = sorted(set(study.screening["criterion_id"].drop_nulls().to_list()) - known)
+    return ScreeningResult(criteria, summary, unmatched)
 
 
 def _decide(criterion: object, people: pl.DataFrame, study: StudyData) -> pl.DataFrame:

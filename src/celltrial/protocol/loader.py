@@ -49,6 +49,10 @@ def shipped_protocols() -> list[str]:
 def resolve(name_or_path: str | Path) -> tuple[str, str]:
     """(display name, YAML text) of a shipped protocol name or a file path."""
     text_name = str(name_or_path)
+    # "lian-2022", "Lian_2022" and "lian2022" name the same shipped protocol.
+    alias = text_name.lower().replace("-", "").replace("_", "")
+    if alias in shipped_protocols() and not Path(text_name).is_file():
+        text_name = alias
     if text_name in shipped_protocols():
         res = resources.files("celltrial.protocol") / "protocols" / f"{text_name}.yaml"
         return f"{text_name}.yaml", res.read_text(encoding="utf-8")
