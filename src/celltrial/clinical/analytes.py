@@ -325,6 +325,68 @@ ANALYTES: dict[str, Analyte] = {
             plausible=(40.0, 130.0),
             kind="vital",
         ),
+        # Derived indices (computed by celltrial.clinical.derivations, source="derived").
+        # LOINC has no term for the HOMA indices: loinc "" (searched loinc.org, 2024).
+        Analyte(
+            "homa1_ir",
+            "HOMA1 insulin resistance (insulin-based)",
+            "",
+            "1",
+            {},
+            possible=(0.0, 1000.0),
+            plausible=(0.1, 50.0),  # Matthews 1985: normal 1.0; T2D cohorts rarely above 30
+            kind="derived",
+        ),
+        Analyte(
+            "homa1_b",
+            "HOMA1 beta-cell function (insulin-based)",
+            "",
+            "%",
+            {},
+            possible=(0.0, 1e5),
+            plausible=(1.0, 1000.0),  # Matthews 1985: normal 100 %
+            kind="derived",
+        ),
+        Analyte(
+            "homa_cp_ir",
+            "HOMA insulin resistance from C-peptide",
+            "",
+            "1",
+            {},
+            possible=(1.5, 1000.0),  # Lian 2022: 1.5 + FCP x FPG / 2800 is never below 1.5
+            plausible=(1.5, 30.0),
+            kind="derived",
+        ),
+        Analyte(
+            "homa_cp_b",
+            "HOMA beta-cell function from C-peptide",
+            "",
+            "%",
+            {},
+            possible=(0.0, 1e5),
+            plausible=(1.0, 500.0),  # Lian 2022 baseline 35.01 +- 24.35 %
+            kind="derived",
+        ),
+        Analyte(
+            "eag",
+            "Estimated average glucose (ADAG)",
+            "53553-4",  # Glucose mean value [Moles/volume] in Blood Estimated from HbA1c
+            "mmol/L",
+            _GLUCOSE,
+            possible=(0.5, 40.0),  # ADAG line at HbA1c 2-25 % gives 0.6-37 mmol/L
+            plausible=(3.7, 23.0),  # ADAG line at HbA1c 4-16 %
+            kind="derived",
+        ),
+        Analyte(
+            "hba1c_ifcc",
+            "Haemoglobin A1c (IFCC)",
+            "59261-8",  # Hemoglobin A1c/Hemoglobin.total in Blood by IFCC protocol (loinc.org)
+            "mmol/mol",
+            {},
+            possible=(0.0, 250.0),  # Hoelzel 2004 master equation at NGSP 2-25 %
+            plausible=(20.0, 152.0),  # master equation at NGSP 4-16 %
+            kind="derived",
+        ),
     ]
 }
 

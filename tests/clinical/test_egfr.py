@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from celltrial.clinical import InvalidSexError, ckd_stage, egfr_ckd_epi_2021
+
+
+def test_woman_above_kappa_by_hand():
+    # Scr 1.0 mg/dL = 88.42 umol/L, woman, 50 y (Inker 2021):
+    # 1.0/0.7 = 1.428571 > 1 -> min term 1 ; 1.428571^-1.2 = exp(-1.2 x 0.356675) = 0.651785
+    # 0.9938^50 = exp(50 x ln 0.9938) = exp(-0.310965) = 0.732752
+    # 142 x 0.651785 x 0.732752 x 1.012 = 68.633 (NKF calculator reports 69 rounded)
+    assert egfr_ckd_epi_2021(88.42, 50, "F") == pytest.approx(68.633, abs=0.01)
+
+
+def test_man_below_kappa_by_hand():
+    # Scr 0.8 mg/dL = 70.736 umol/L, man, 40 y: 0.8/0.9 = 0.888889 < 1
+    # 0.888889^-0.302 = exp(0.302 x 0.117783) = 1.036210 ; max term 1
+    # 0.9938^40 = exp(-0.248772) = 0.779776 ; 142 x 1.036210 x 0.779776 = 114.735
+    assert egfr_ckd_epi_2021(70.736, 40, "M") == pytest.approx(114.735, abs=0.01)
+
+
+def test_woman_below_kappa_and_man_above_kappa_by_hand():
+    # woman Scr 0.6 mg/dL, 30 y: (0.6/0.7)^-0.241 = exp(0.241 x 0.154151) = 1.037845
+    # 0.9938^30 = exp(-0.186579) = 0.829789 ; 142 x 1.037845 x 0.829789 x 1.012 = 123.758
+    assert egfr_ckd_epi_2021(0.6 * 88.42, 30, "F") == pytest.approx(123.758, abs=0.01)
+    # man Scr 1.5 mg/dL, 70 y: (1.5/0.9)^-1.2 = exp(-1.2 x 0.510826) = 0.541788
+    # 0.9938^70 = exp(-0.435351) = 0.647029 ; 142 x 0.541788 x 0.647029 = 49.778
+    assert egfr_ckd_epi_2021(1.5 * 88.42, 70, "M") == pytest.approx(49.774, abs=0.01)
+
+
+def test_at_kappa_both_branches_agree():
+    # at Scr = kappa both power terms are 1: 142 x 0.9938^age (x 1.012 for women)
+    assert egfr_ckd_epi_2021(0.9 * 88.42, 60, "M") == pytest.approx(142 * 0.9938**60)
+    assert egfr_ckd_epi_2021(0.7 * 88.42, 60, "F") == pytest.approx(142 * 0.9938**60 * 1.012)
+
+
+def test_arrays_and_sex_arrays():
+    out = egfr_ckd_epi_2021(np.array([88.42, 70.736]), np.array([50, 40]), np.array(["F", "M"]))
+    np.testing.assert_allclose(out, [68.633, 114.735], atol=0.01)
+
+
+def test_outside_domain_is_nan():
+    assert np.isnan(egfr_ckd_epi_2021(80.0, 17, "F"))
+    assert np.isnan(egfr_ckd_epi_2021(0.0, 40, "M"))
+
+
+def test_bad_sex_is_a_clear_error():
+    with pytest.raises(InvalidSexError, match="'X'"):
+        egfr_ckd_epi_2021(80.0, 40, "X")
+
+
+@given(
+    scr=st.floats(20, 1500),
+    d_scr=st.floats(0.1, 500),
+    age=st.floats(18, 95),
+    sex=st.sampled_from(["M", "F"]),
+)
+def test_egfr_decreases_with_creatinine(scr, d_scr, age, sex):
+    assert egfr_ckd_epi_2021(scr + d_scr, age, sex) < egfr_ckd_epi_2021(scr, age, sex)
+
+
+@given(scr=st.floats(20, 1500), age=st.floats(18, 90), d_age=st.floats(0.5, 10))
+def test_egfr_decreases_with_age(scr, age, d_age):
+    assume(age + d_age <= 100)
+    for sex in ("M", "F"):
+        assert egfr_ckd_epi_2021(scr, age + d_age, sex) < egfr_ckd_epi_2021(scr, age, sex)
+
+
+@pytest.mark.parametrize(
+    ("egfr", "stage"),
+    # KDIGO 2012: G1 >= 90, G2 60-89, G3a 45-59, G3b 30-44, G4 15-29, G5 < 15
+    [
+        (120, "G1"),
+        (90, "G1"),
+        (89.9, "G2"),
+        (60, "G2"),
+        (59.9, "G3a"),
+        (45, "G3a"),
+        (44.9, "G3b"),
+        (30, "G3b"),
+        (29.9, "G4"),
+        (15, "G4"),
+        (14.9, "G5"),
+        (3, "G5"),
+    ],
+)
+def test_ckd_stage_bounds(egfr, stage):
+    assert ckd_stage(egfr) == stage
+
+
+def test_ckd_stage_array_and_nan():
+    assert ckd_stage(np.array([95.0, 50.0, np.nan])).tolist() == ["G1", "G3a", None]
+    assert ckd_stage(float("nan")) is None
