@@ -4,6 +4,8 @@ The simulator, the analysis and the registry read a protocol only through this p
 Shipped protocols live in protocols/*.yaml (format: docs/protocols.md).
 """
 
+from celltrial.protocol.dosing import DosePlan, check_infusions, compute_dose, plan_doses
+from celltrial.protocol.eligibility import ScreeningResult, screen
 from celltrial.protocol.loader import (
     ProtocolError,
     ProtocolIssue,
@@ -11,6 +13,7 @@ from celltrial.protocol.loader import (
     parse_protocol,
     shipped_protocols,
 )
+from celltrial.protocol.lots import release_lots
 from celltrial.protocol.model import (
     Dosing,
     LotRelease,
@@ -19,17 +22,35 @@ from celltrial.protocol.model import (
     Titration,
     Visit,
 )
+from celltrial.protocol.titration import Action, Advice, Reason, advise_insulin, advise_oral
+from celltrial.protocol.windows import anchor_dates, assign_visits, visit_dates, visits_table
 
 __all__ = [
+    "Action",
+    "Advice",
+    "DosePlan",
     "Dosing",
     "LotRelease",
     "Outcome",
     "Protocol",
     "ProtocolError",
     "ProtocolIssue",
+    "Reason",
+    "ScreeningResult",
     "Titration",
     "Visit",
+    "advise_insulin",
+    "advise_oral",
+    "anchor_dates",
+    "assign_visits",
+    "check_infusions",
+    "compute_dose",
     "load_protocol",
     "parse_protocol",
+    "plan_doses",
+    "release_lots",
+    "screen",
     "shipped_protocols",
+    "visit_dates",
+    "visits_table",
 ]
