@@ -1,0 +1,422 @@
+"""Derived quantities for whole studies, one function per quantity, table in and table out
+(the shape of pharmaverse admiral's derive_param_* functions, https://pharmaverse.github.io/admiral/).
+
+Each derive_* function reads the StudyData tables it names, computes with the one formula in
+celltrial.clinical (homa.py, egfr.py, ...) on whole NumPy columns, and returns a Derived:
+the table with the derived rows or columns added, and `skipped`, one row per value that could
+not be derived with the reason (e.g. HOMA-B at FPG <= 3.5 mmol/L is undefined).
+
+Pairing rule for two-input indices (HOMA): the first value by time of each input analyte per
+participant and visit (unscheduled values, without visit_id, pair only at the same time).
+Derived measurement rows carry source="derived", the analyte's canonical unit, the later of the
+input times, and fasting true only when every input was fasting. Re-deriving replaces earlier
+derived rows of the same analyte; values entered by hand (any other source) are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from celltrial.clinical.analytes import get_analyte
+from celltrial.clinical.bmi import bmi
+from celltrial.clinical.dosing import dose_cells_per_kg, insulin_u_per_kg
+from celltrial.clinical.drugs import INSULIN_DOSE_UNITS
+from celltrial.clinical.egfr import CKD_STAGE_BREAKS, CKD_STAGES, MIN_AGE_YEARS, egfr_ckd_epi_2021
+from celltrial.clinical.hba1c import eag_mmol_l, hba1c_ifcc
+from celltrial.clinical.homa import homa1_b, homa1_ir, homa_cp_b, homa_cp_ir
+
+if TYPE_CHECKING:
+    from celltrial.data.study import StudyData
+
+DERIVED_SOURCE = "derived"
+SKIPPED_SCHEMA: dict[str, pl.DataType] = {
+    "table": pl.Utf8(),
+    "participant_id": pl.Utf8(),
+    "visit_id": pl.Utf8(),
+    "time": pl.Datetime("us"),
+    "analyte": pl.Utf8(),
+    "reason": pl.Utf8(),
+}
+_PAIR = "_pair"
+_UNDEFINED_B = "FPG <= 3.5 mmol/L: the HOMA beta-cell index is undefined (division by FPG - 3.5)"
+_NOT_A_NUMBER = "an input value is missing or not a number"
+
+
+@dataclass(frozen=True)
+class Derived:
+    table: pl.DataFrame  # the input table with derived rows or columns added
+    skipped: pl.DataFrame  # SKIPPED_SCHEMA: what could not be derived, and why
+
+
+class MissingColumnsError(ValueError):
+    def __init__(self, table: str, missing: list[str]) -> None:
+        super().__init__(f"{table}: missing column(s) {', '.join(missing)} needed to derive")
+
+
+def _require(frame: pl.DataFrame, table: str, columns: tuple[str, ...]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise MissingColumnsError(table, missing)
+
+
+_MEASUREMENT_COLS = ("participant_id", "visit_id", "time", "analyte", "value", "fasting")
+
+
+# ------------------------------------------------------------------ building blocks
+
+
+def _skip(rows: pl.DataFrame, table: str, analyte: str, reason: str | pl.Expr) -> pl.DataFrame:
+    reason_expr = pl.lit(reason) if isinstance(reason, str) else reason
+    visit = pl.col("visit_id") if "visit_id" in rows.columns else pl.lit(None, pl.Utf8)
+    return rows.select(
+        pl.lit(table).alias("table"),
+        pl.col("participant_id"),
+        visit.alias("visit_id"),
+        pl.col("time"),
+        pl.lit(analyte).alias("analyte"),
+        reason_expr.alias("reason"),
+    ).cast(SKIPPED_SCHEMA)
+
+
+def _empty_skipped() -> pl.DataFrame:
+    return pl.DataFrame(schema=SKIPPED_SCHEMA)
+
+
+def _first_values(measurements: pl.DataFrame, analyte: str) -> pl.DataFrame:
+    """The first value by time of `analyte` per participant and visit (or time if unscheduled)."""
+    return (
+        measurements.filter(pl.col("analyte") == analyte)
+        .with_columns(pl.coalesce(pl.col("visit_id"), pl.col("time").cast(pl.Utf8)).alias(_PAIR))
+        .sort("time")
+        .unique(["participant_id", _PAIR], keep="first", maintain_order=True)
+        .select("participant_id", _PAIR, "visit_id", "time", "value", "fasting")
+    )
+
+
+def _paired(measurements: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
+    """One row per participant and visit having both analytes: columns a, b, time, fasting."""
+    _require(measurements, "measurements", _MEASUREMENT_COLS)
+    left = _first_values(measurements, a).rename({"value": a, "time": "_ta", "fasting": "_fa"})
+    right = _first_values(measurements, b).select(
+        "participant_id",
+        _PAIR,
+        pl.col("value").alias(b),
+        pl.col("time").alias("_tb"),
+        pl.col("fasting").alias("_fb"),
+    )
+    return left.join(right, on=["participant_id", _PAIR], how="inner").with_columns(
+        pl.max_horizontal("_ta", "_tb").alias("time"),
+        pl.all_horizontal("_fa", "_fb").alias("fasting"),
+    )
+
+
+def _rows(base: pl.DataFrame, analyte: str, values: np.ndarray) -> pl.DataFrame:
+    return base.select(
+        "participant_id",
+        "visit_id",
+        "time",
+        pl.lit(analyte).alias("analyte"),
+        pl.Series("value", values, dtype=pl.Float64),
+        pl.lit(get_analyte(analyte).unit).alias("unit"),
+        pl.lit(None, pl.Utf8).alias("value_as_entered"),
+        pl.lit(None, pl.Utf8).alias("unit_as_entered"),
+        pl.col("fasting").cast(pl.Boolean),
+        pl.lit(DERIVED_SOURCE).alias("source"),
+    )
+
+
+def _append(
+    measurements: pl.DataFrame, new: list[pl.DataFrame], analytes: list[str]
+) -> pl.DataFrame:
+    """measurements without earlier derived rows of `analytes`, plus `new`, in its own schema."""
+    earlier = pl.col("analyte").is_in(analytes) & pl.col("source").eq_missing(DERIVED_SOURCE)
+    kept = measurements.filter(~earlier)
+    out = pl.concat([kept, *new], how="diagonal_relaxed")
+    return out.select([pl.col(c).cast(t) for c, t in measurements.schema.items()])
+
+
+def _finish(
+    measurements: pl.DataFrame,
+    base: pl.DataFrame,
+    outputs: Mapping[str, tuple[np.ndarray, str]],
+    skipped: tuple[pl.DataFrame, ...] = (),
+) -> Derived:
+    """Add one derived analyte per entry of outputs (values aligned with base rows); NaN
+    values go to skipped with the entry's reason."""
+    new, skip = [], list(skipped)
+    for analyte, (values, reason) in outputs.items():  # one step per derived analyte
+        ok = pl.Series(~np.isnan(values))
+        rows = _rows(base, analyte, values)
+        new.append(rows.filter(ok))
+        skip.append(_skip(base.filter(~ok), "measurements", analyte, reason))
+    return Derived(_append(measurements, new, list(outputs)), pl.concat([_empty_skipped(), *skip]))
+
+
+def _column(frame: pl.DataFrame, name: str) -> np.ndarray:
+    return frame[name].cast(pl.Float64).to_numpy()
+
+
+# ------------------------------------------------------------------ measurement derivations
+
+
+def derive_homa_cp(measurements: pl.DataFrame) -> Derived:
+    """homa_cp_ir and homa_cp_b (Lian 2022) for every participant and visit with fcp and fpg."""
+    pairs = _paired(measurements, "fcp", "fpg")
+    fcp, fpg = _column(pairs, "fcp"), _column(pairs, "fpg")
+    return _finish(
+        measurements,
+        pairs,
+        {
+            "homa_cp_ir": (np.asarray(homa_cp_ir(fcp, fpg)), _NOT_A_NUMBER),
+            "homa_cp_b": (np.asarray(homa_cp_b(fcp, fpg)), _UNDEFINED_B),
+        },
+    )
+
+
+def derive_homa1(measurements: pl.DataFrame) -> Derived:
+    """homa1_ir and homa1_b (Matthews 1985) for every participant and visit with fins and fpg."""
+    pairs = _paired(measurements, "fins", "fpg")
+    fins, fpg = _column(pairs, "fins"), _column(pairs, "fpg")
+    return _finish(
+        measurements,
+        pairs,
+        {
+            "homa1_ir": (np.asarray(homa1_ir(fpg, fins)), _NOT_A_NUMBER),
+            "homa1_b": (np.asarray(homa1_b(fpg, fins)), _UNDEFINED_B),
+        },
+    )
+
+
+def _single_input(measurements: pl.DataFrame, analyte: str) -> pl.DataFrame:
+    _require(measurements, "measurements", _MEASUREMENT_COLS)
+    return measurements.filter(pl.col("analyte") == analyte)
+
+
+def derive_hba1c_ifcc(measurements: pl.DataFrame) -> Derived:
+    """hba1c_ifcc (mmol/mol, Hoelzel 2004 master equation) for every hba1c row."""
+    rows = _single_input(measurements, "hba1c")
+    values = np.asarray(hba1c_ifcc(_column(rows, "value")))
+    return _finish(measurements, rows, {"hba1c_ifcc": (values, _NOT_A_NUMBER)})
+
+
+def derive_eag(measurements: pl.DataFrame) -> Derived:
+    """eag (mmol/L, ADAG: Nathan 2008) for every hba1c row."""
+    rows = _single_input(measurements, "hba1c")
+    values = np.asarray(eag_mmol_l(_column(rows, "value")))
+    return _finish(measurements, rows, {"eag": (values, _NOT_A_NUMBER)})
+
+
+def _age_at(time: pl.Expr) -> pl.Expr:
+    """Age in years at `time`: from birth_date, else enrolment age plus time since enrolment
+    (365.25-day years)."""
+    day = time.dt.date()
+    from_birth = (day - pl.col("birth_date")).dt.total_days() / 365.25
+    from_enrol = pl.col("age") + (day - pl.col("enrollment_date")).dt.total_days() / 365.25
+    return pl.coalesce(from_birth, from_enrol, pl.col("age"))
+
+
+def derive_egfr(measurements: pl.DataFrame, participants: pl.DataFrame) -> Derived:
+    """egfr (CKD-EPI 2021, Inker 2021) for every creatinine row, with sex and age at the sample
+    from participants (birth_date, or age at enrolment plus the time since enrolment)."""
+    person = ("participant_id", "sex", "birth_date", "age", "enrollment_date")
+    _require(participants, "participants", person)
+    rows = (
+        _single_input(measurements, "creatinine")
+        .join(participants.select(person), on="participant_id", how="left")
+        .with_columns(
+            pl.col("sex").str.strip_chars().str.to_uppercase().alias("_sex"),
+            _age_at(pl.col("time")).alias("_age"),
+        )
+    )
+    reason = (
+        pl.when(~pl.col("_sex").is_in(["M", "F"]).fill_null(False))
+        .then(pl.format("sex {} is not M or F", pl.col("sex").fill_null("(empty)")))
+        .when(pl.col("_age").is_null())
+        .then(pl.lit("age unknown: no birth_date and no age"))
+        .when(pl.col("_age") < MIN_AGE_YEARS)
+        .then(pl.lit("age < 18: CKD-EPI 2021 is defined for adults (Inker 2021)"))
+    )
+    rows = rows.with_columns(reason.alias("_why"))
+    usable = rows.filter(pl.col("_why").is_null())
+    values = np.asarray(
+        egfr_ckd_epi_2021(
+            _column(usable, "value"), _column(usable, "_age"), usable["_sex"].to_numpy()
+        )
+    )
+    unusable = _skip(
+        rows.filter(pl.col("_why").is_not_null()), "measurements", "egfr", pl.col("_why")
+    )
+    why_nan = "creatinine missing or not positive"
+    return _finish(measurements, usable, {"egfr": (values, why_nan)}, (unusable,))
+
+
+def derive_bmi(measurements: pl.DataFrame, participants: pl.DataFrame) -> Derived:
+    """bmi for every weight row, with participants.height_cm, else the participant's mean
+    height measurement."""
+    _require(participants, "participants", ("participant_id", "height_cm"))
+    measured = (
+        _single_input(measurements, "height")
+        .group_by("participant_id")
+        .agg(pl.col("value").mean().alias("_measured_height"))
+    )
+    rows = (
+        _single_input(measurements, "weight")
+        .join(participants.select("participant_id", "height_cm"), on="participant_id", how="left")
+        .join(measured, on="participant_id", how="left")
+        .with_columns(pl.coalesce("height_cm", "_measured_height").alias("_height"))
+    )
+    values = np.asarray(bmi(_column(rows, "value"), _column(rows, "_height")))
+    why = "no height: participants.height_cm empty and no height measurement"
+    return _finish(measurements, rows, {"bmi": (values, why)})
+
+
+def ckd_stage_expr(egfr: pl.Expr) -> pl.Expr:
+    """KDIGO 2012 G1..G5 of an eGFR expression, from the same breaks as egfr.ckd_stage;
+    null for a missing or NaN eGFR."""
+    chain = pl.when(egfr.is_null() | egfr.is_nan()).then(pl.lit(None, pl.Utf8))
+    # highest bound first: G1 from 90, G2 from 60, ... (one branch per category, not per row)
+    for bound, stage in zip(reversed(CKD_STAGE_BREAKS), reversed(CKD_STAGES[1:]), strict=True):
+        chain = chain.when(egfr >= bound).then(pl.lit(stage))
+    return chain.otherwise(pl.lit(CKD_STAGES[0]))
+
+
+def derive_ckd_stage(measurements: pl.DataFrame) -> Derived:
+    """The egfr rows with a ckd_stage column (KDIGO 2012 G1, G2, G3a, G3b, G4, G5)."""
+    rows = _single_input(measurements, "egfr")
+    staged = rows.with_columns(ckd_stage_expr(pl.col("value")).alias("ckd_stage"))
+    nan = staged.filter(pl.col("ckd_stage").is_null())
+    return Derived(
+        staged,
+        pl.concat([_empty_skipped(), _skip(nan, "measurements", "ckd_stage", _NOT_A_NUMBER)]),
+    )
+
+
+# ------------------------------------------------------------------ other tables
+
+
+def _weights(measurements: pl.DataFrame, as_date: bool) -> pl.DataFrame:
+    w = _single_input(measurements, "weight").select(
+        "participant_id",
+        (pl.col("time").dt.date() if as_date else pl.col("time")).alias("_wtime"),
+        pl.col("value").alias("_weight"),
+    )
+    return w.drop_nulls(["_wtime", "_weight"]).sort("_wtime")
+
+
+def derive_dose_per_kg(infusions: pl.DataFrame, measurements: pl.DataFrame) -> Derived:
+    """Fill infusions.weight_kg (else the latest weight measurement on or before the infusion)
+    and infusions.dose_cells_per_kg = dose_cells / weight_kg where they are empty; values
+    entered are kept."""
+    _require(infusions, "infusions", ("participant_id", "start_time", "dose_cells", "weight_kg"))
+    indexed = infusions.with_row_index("_row")
+    timed = indexed.filter(pl.col("start_time").is_not_null()).sort("start_time")
+    joined = timed.join_asof(
+        _weights(measurements, as_date=False),
+        left_on="start_time",
+        right_on="_wtime",
+        by="participant_id",
+        strategy="backward",
+        check_sortedness=False,  # sorted on the key as a whole, hence within each participant
+    )
+    untimed = indexed.filter(pl.col("start_time").is_null()).with_columns(
+        pl.lit(None, pl.Float64).alias("_weight")
+    )
+    rows = pl.concat([joined.drop("_wtime"), untimed], how="diagonal_relaxed").sort("_row")
+    rows = rows.with_columns(pl.coalesce("weight_kg", "_weight").alias("weight_kg"))
+    per_kg = np.asarray(dose_cells_per_kg(_column(rows, "dose_cells"), _column(rows, "weight_kg")))
+    if "dose_cells_per_kg" not in rows.columns:
+        rows = rows.with_columns(pl.lit(None, pl.Float64).alias("dose_cells_per_kg"))
+    rows = rows.with_columns(
+        pl.coalesce(pl.col("dose_cells_per_kg"), pl.Series(per_kg).fill_nan(None)).alias(
+            "dose_cells_per_kg"
+        )
+    )
+    missing = rows.filter(pl.col("dose_cells_per_kg").is_null()).rename({"start_time": "time"})
+    why = "no weight_kg on the infusion and no weight measurement on or before it"
+    out = rows.select([pl.col(c).cast(t) for c, t in infusions.schema.items()])
+    if "dose_cells_per_kg" not in out.columns:
+        out = out.with_columns(rows["dose_cells_per_kg"])
+    return Derived(
+        out, pl.concat([_empty_skipped(), _skip(missing, "infusions", "dose_cells_per_kg", why)])
+    )
+
+
+def derive_insulin_u_per_kg(medications: pl.DataFrame, measurements: pl.DataFrame) -> Derived:
+    """The insulin prescriptions (ATC A10A or a drug name containing "insulin") with weight_kg
+    (the weight measurement nearest the start_date) and insulin_u_per_kg = daily_dose /
+    weight_kg. Prescriptions not in insulin units or without a weight go to skipped."""
+    _require(
+        medications,
+        "medications",
+        ("participant_id", "drug", "atc_code", "daily_dose", "dose_unit", "start_date"),
+    )
+    is_insulin = pl.col("atc_code").str.to_uppercase().str.starts_with("A10A").fill_null(
+        False
+    ) | pl.col("drug").str.to_lowercase().str.contains("insulin").fill_null(False)
+    insulin = medications.filter(is_insulin).with_row_index("_row")
+    dated = insulin.filter(pl.col("start_date").is_not_null()).sort("start_date")
+    joined = dated.join_asof(
+        _weights(measurements, as_date=True),
+        left_on="start_date",
+        right_on="_wtime",
+        by="participant_id",
+        strategy="nearest",
+        check_sortedness=False,  # sorted on the key as a whole, hence within each participant
+    )
+    undated = insulin.filter(pl.col("start_date").is_null())
+    rows = pl.concat([joined.drop("_wtime"), undated], how="diagonal_relaxed").sort("_row")
+    in_units = pl.col("dose_unit").is_in(list(INSULIN_DOSE_UNITS)).fill_null(False)
+    per_kg = np.asarray(insulin_u_per_kg(_column(rows, "daily_dose"), _column(rows, "_weight")))
+    rows = rows.with_columns(
+        pl.col("_weight").alias("weight_kg"),
+        pl.when(in_units).then(pl.Series(per_kg)).fill_nan(None).alias("insulin_u_per_kg"),
+        pl.when(~in_units)
+        .then(
+            pl.format(
+                "dose_unit {} is not an insulin unit", pl.col("dose_unit").fill_null("(empty)")
+            )
+        )
+        .when(pl.col("_weight").is_null())
+        .then(pl.lit("no weight measurement for the participant"))
+        .when(pl.col("daily_dose").is_null())
+        .then(pl.lit("daily_dose empty"))
+        .alias("_why"),
+    )
+    bad = rows.filter(pl.col("_why").is_not_null()).with_columns(
+        pl.col("start_date").cast(pl.Datetime("us")).alias("time")
+    )
+    skipped = _skip(bad, "medications", "insulin_u_per_kg", pl.col("_why"))
+    good = rows.filter(pl.col("_why").is_null())
+    out = good.select(*medications.columns, "weight_kg", "insulin_u_per_kg")
+    return Derived(out, pl.concat([_empty_skipped(), skipped]))
+
+
+# ------------------------------------------------------------------ the whole study
+
+MEASUREMENT_DERIVATIONS = ("bmi", "homa1", "homa_cp", "egfr", "hba1c_ifcc", "eag")
+
+
+def derive_study(study: StudyData) -> tuple[StudyData, pl.DataFrame]:
+    """Every measurement derivation, and infusion doses per kg, on a whole study: the study
+    with derived rows added, and everything skipped (SKIPPED_SCHEMA)."""
+    m, p = study.measurements, study.participants
+    skipped = []
+    steps = (
+        lambda m: derive_bmi(m, p),
+        derive_homa1,
+        derive_homa_cp,
+        lambda m: derive_egfr(m, p),
+        derive_hba1c_ifcc,
+        derive_eag,
+    )
+    for step in steps:  # one step per derivation
+        done = step(m)
+        m, skipped = done.table, [*skipped, done.skipped]
+    doses = derive_dose_per_kg(study.infusions, m)
+    out = study.with_table("measurements", m).with_table("infusions", doses.table)
+    return out, pl.concat([_empty_skipped(), *skipped, doses.skipped])
