@@ -107,7 +107,9 @@ class _Context:
                 "arm": np.full(self.n, "UC-MSC"),
                 "status": np.where(gone, "withdrawn", "completed"),
                 "withdrawal_date": pl.Series(np.where(gone, wdate, np.datetime64("NaT"))),
-                "withdrawal_reason": np.where(gone, "lost to follow-up", None),
+                "withdrawal_reason": pl.select(
+                    pl.when(pl.Series(gone)).then(pl.lit("lost to follow-up"))
+                ).to_series(),
             },
         )
 

@@ -1,0 +1,117 @@
+"""Simulated studies: determinism, validity, protocol rules in the closed loop, calibration."""
+
+import numpy as np
+import polars as pl
+import pytest
+
+from celltrial.clinical.homa import homa_cp_b
+from celltrial.data import validate
+from celltrial.protocol import load_protocol
+from celltrial.protocol.titration import advise_insulin
+from celltrial.simulate.calibrate import evaluate
+from celltrial.simulate.closed_loop import Titrator
+from celltrial.simulate.preset import load_preset, with_parameters
+from celltrial.simulate.study import build_study
+from celltrial.simulate.virtual_trials import simulate_trials
+
+
+@pytest.fixture(scope="module")
+def lian():
+    return load_preset("lian2022")
+
+
+def _study(preset, seed, n=16):
+    return build_study(simulate_trials(preset, 1, n, seed), 0, seed)
+
+
+def test_same_seed_same_study(lian):
+    a, b = _study(lian, 7), _study(lian, 7)
+    for name, frame in a.tables().items():
+        assert frame.equals(b.tables()[name]), name
+
+
+def test_different_seed_different_study(lian):
+    a, b = _study(lian, 7), _study(lian, 8)
+    assert not a.measurements.equals(b.measurements)
+
+
+@pytest.mark.parametrize("name,n", [("lian2022", 16), ("chin2025", 60)])
+def test_simulated_study_validates_without_error(name, n):
+    study = _study(load_preset(name), 3, n)
+    findings = validate(study)
+    assert findings.errors == 0, findings.frame.filter(pl.col("severity") == "error").head()
+    for table in ("participants", "screening", "lots", "infusions", "visits", "measurements"):
+        assert study.tables()[table].height > 0, table
+
+
+def test_fever_only_within_24h_of_infusions_2_and_3(lian):
+    study = build_study(simulate_trials(lian, 1, 200, 5), 0, 5)
+    fev = study.adverse_events.filter(pl.col("term") == "Pyrexia")
+    assert fev.height > 0
+    joined = fev.join(study.infusions, on="infusion_id", how="left")
+    assert set(joined["infusion_number"].to_list()) <= {2, 3}
+    lag = (joined["onset_time"] - joined["start_time"]).dt.total_hours()
+    assert ((lag >= 0) & (lag < 24)).all()
+
+
+def test_closed_loop_reduces_insulin_when_fpg_low(lian):
+    # strong MSC and trial effect -> low FPG -> the protocol's rules cut insulin
+    strong = with_parameters(lian, {"trial_effect.size": 3.0, "msc.emax_s": 2.0})
+    sim = simulate_trials(strong, 20, 16, 1)
+    ins, fpg = sim.traj.snap["insulin"], sim.traj.snap["fpg"]
+    on = sim.cohort.insulin0 > 0
+    last = len(sim.design.visit_ids) - 1
+    assert (ins[last][on] < ins[0][on]).mean() > 0.5
+    # the rule applied: at the low FPG of day 28 the protocol advises a decrease or withdrawal
+    rules = load_protocol("lian2022").titration
+    w = sim.cohort.weight
+    adv = advise_insulin(fpg[3][on], fpg[3][on] * 1.5, ins[3][on] * w[on], w[on], rules)
+    low = fpg[3][on] < rules.fpg_low
+    assert np.all(adv.action[low] != 0)
+
+
+def test_titrator_follows_protocol_rules_exactly(lian):
+    sim = simulate_trials(lian, 1, 16, 2)
+    rules = load_protocol("lian2022").titration
+    titr = Titrator(rules, allow_increase=True)
+    c = sim.cohort
+    fpg = np.full(c.lb.shape, 3.0)  # below hypo threshold for everybody
+    ins = np.where(c.insulin0 > 0, 0.5, 0.0)
+    new, _ = titr.step(
+        fpg,
+        fpg * 1.5,
+        ins,
+        np.ones(c.lb.shape),
+        c,
+        np.zeros(c.lb.shape),
+        np.zeros(c.lb.shape, bool),
+    )
+    expect = (
+        advise_insulin(
+            fpg * np.exp(-1.352 * 0.10),
+            fpg * 1.5 * np.exp(-1.352 * 0.10),
+            ins * c.weight,
+            c.weight,
+            rules,
+        ).new_dose
+        / c.weight
+    )
+    assert np.allclose(new, expect)
+
+
+def test_calibration_acceptance_on_shipped_lian_parameters(lian):
+    # 400 virtual trials x 16 = 6400 patients: Table 1 means within SD/2, medians inside IQR
+    report = evaluate(lian, 400, 16, 20220)
+    checked = report.filter(pl.col("acceptance").is_not_null() & (pl.col("kind") != "direction"))
+    assert checked.height == 16
+    failed = checked.filter(~pl.col("acceptance"))
+    assert failed.height == 0, failed
+    # the HOMA-B the report uses is celltrial.clinical's: recompute one by hand
+    assert abs(homa_cp_b(741.56, 9.66) - 0.27 * 741.56 / (9.66 - 3.5)) < 1e-12
+
+
+def test_chin_directions_hold_on_shipped_parameters():
+    report = evaluate(load_preset("chin2025"), 10, 218, 20250)
+    directions = report.filter(pl.col("kind") == "direction")
+    assert directions.height == 10
+    assert directions["acceptance"].all(), directions
