@@ -4,6 +4,7 @@ built from the catalogue's to_canonical_factors (the one converter, DESIGN.md)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import polars as pl
@@ -74,23 +75,33 @@ def entry_columns(measurements: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def lookup(keys: pl.DataFrame, build: Callable[[pl.DataFrame], pl.DataFrame]) -> pl.DataFrame:
+    """Per-row columns computed once per distinct key: `build` sees the few distinct key
+    rows (a study has a few dozen (analyte, unit) pairs), and the result is joined back in
+    row order on the raw key columns; string work is never done per data row."""
+    on = keys.columns
+    distinct = keys.unique()
+    table = build(distinct)
+    return keys.join(table, on=on, how="left", maintain_order="left", nulls_equal=True).drop(on)
+
+
+def _factors_for(pairs: pl.DataFrame) -> pl.DataFrame:
+    return (
+        pairs.with_columns(
+            pl.col("unit_as_entered").str.strip_chars().str.to_lowercase().alias("unit_key")
+        )
+        .join(unit_factors(), on=["analyte", "unit_key"], how="left")
+        .drop("unit_key")
+    )
+
+
 def to_canonical(measurements: pl.DataFrame) -> pl.DataFrame:
     """value and unit in the canonical unit, from the entry (null where it cannot convert)."""
     entry = entry_columns(measurements)
-    entered_value = pl.col("value_as_entered").str.strip_chars().cast(pl.Float64, strict=False)
-    factors = unit_factors().lazy()
-    out = (
-        entry.lazy()
-        .with_columns(
-            pl.col("unit_as_entered").str.strip_chars().str.to_lowercase().alias("unit_key")
-        )
-        .join(factors, on=["analyte", "unit_key"], how="left", maintain_order="left")
-        .with_columns(
-            (entered_value * pl.col("factor") + pl.col("offset")).alias("value"),
-            pl.col("canonical_unit").alias("unit"),
-        )
-        .with_columns(pl.when(pl.col("value").is_finite()).then(pl.col("value")).alias("value"))
-        .drop("unit_key", "factor", "offset", "canonical_unit")
-        .collect()
+    factors = lookup(entry.select("analyte", "unit_as_entered"), _factors_for)
+    entered = entry["value_as_entered"].str.strip_chars().cast(pl.Float64, strict=False)
+    value = entered * factors["factor"] + factors["offset"]
+    value = pl.select(pl.when(value.is_finite()).then(value)).to_series()
+    return entry.with_columns(value.alias("value"), factors["canonical_unit"].alias("unit")).select(
+        measurements.columns
     )
-    return out.select(measurements.columns)

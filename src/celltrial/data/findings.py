@@ -77,23 +77,25 @@ def finding_rows(
     row: pl.Expr | None = None,
 ) -> pl.DataFrame:
     """One finding for every row of `frame` where `mask` holds (vectorized)."""
-    row_expr = row if row is not None else pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+    lazy = frame.lazy()
+    if row is None:
+        lazy = lazy.with_row_index("_finding_row", offset=1)
+        row = pl.col("_finding_row")
     rule_expr = rule if isinstance(rule, pl.Expr) else pl.lit(rule)
     value_expr = pl.lit(None, pl.Utf8) if value is None else value
+    column_expr = column if isinstance(column, pl.Expr) else pl.lit(column, pl.Utf8)
+    # filter first: the value and rule texts are built for the hits only, not every row
     out = (
-        frame.lazy()
+        lazy.filter(mask.fill_null(False))
         .select(
             pl.lit(severity).alias("severity"),
             pl.lit(table).alias("table"),
-            row_expr.cast(pl.Int64).alias("row"),
-            (column if isinstance(column, pl.Expr) else pl.lit(column, pl.Utf8)).alias("column"),
+            row.cast(pl.Int64).alias("row"),
+            column_expr.alias("column"),
             value_expr.alias("value"),
             rule_expr.cast(pl.Utf8).alias("rule"),
             pl.lit(file, pl.Utf8).alias("file"),
-            mask.fill_null(False).alias("_hit"),
         )
-        .filter(pl.col("_hit"))
-        .drop("_hit")
         .collect()
     )
     return out.with_columns(_as_text(pl.col("value"), out.schema["value"]))

@@ -213,11 +213,20 @@ def _write_into(study: StudyData, folder: Path, format: str) -> None:
     meta = {k: v for k, v in asdict(study.meta).items() if v is not None}
     (folder / STUDY_FILE).write_text(yaml.safe_dump(meta, sort_keys=False), encoding="utf-8")
     for name, frame in study.tables().items():
+        frame = _all_columns(frame, TABLES[name])
         file = folder / f"{name}.{format}"
         if format == "parquet":
             frame.write_parquet(file)
         else:
             frame.write_csv(file, datetime_format="%Y-%m-%dT%H:%M:%S%.f")
+
+
+def _all_columns(frame: pl.DataFrame, schema: TableSchema) -> pl.DataFrame:
+    """Every schema column, in schema order (absent ones empty), then any extra columns."""
+    absent = [c for c in schema.columns if c.name not in frame.columns]
+    frame = frame.with_columns(pl.lit(None, c.dtype).alias(c.name) for c in absent)
+    extra = [c for c in frame.columns if c not in schema.polars_schema]
+    return frame.select([*schema.polars_schema, *extra])
 
 
 def _keep_other_files(old: Path, new: Path) -> None:
