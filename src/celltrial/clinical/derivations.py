@@ -91,10 +91,11 @@ def _first_values(measurements: pl.DataFrame, analyte: str) -> pl.DataFrame:
     """The first value by time of `analyte` per participant and visit (or time if unscheduled)."""
     return (
         measurements.filter(pl.col("analyte") == analyte)
-        .with_columns(pl.coalesce(pl.col("visit_id"), pl.col("time").cast(pl.Utf8)).alias(_PAIR))
+        # unscheduled values (no visit_id) pair only with a value taken at the same time
+        .with_columns(pl.when(pl.col("visit_id").is_null()).then(pl.col("time")).alias(_PAIR))
         .sort("time")
-        .unique(["participant_id", _PAIR], keep="first", maintain_order=True)
-        .select("participant_id", _PAIR, "visit_id", "time", "value", "fasting")
+        .unique(["participant_id", "visit_id", _PAIR], keep="first")
+        .select("participant_id", "visit_id", _PAIR, "time", "value", "fasting")
     )
 
 
@@ -104,12 +105,15 @@ def _paired(measurements: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
     left = _first_values(measurements, a).rename({"value": a, "time": "_ta", "fasting": "_fa"})
     right = _first_values(measurements, b).select(
         "participant_id",
+        "visit_id",
         _PAIR,
         pl.col("value").alias(b),
         pl.col("time").alias("_tb"),
         pl.col("fasting").alias("_fb"),
     )
-    return left.join(right, on=["participant_id", _PAIR], how="inner").with_columns(
+    keys = ["participant_id", "visit_id", _PAIR]
+    joined = left.join(right, on=keys, how="inner", nulls_equal=True)
+    return joined.with_columns(
         pl.max_horizontal("_ta", "_tb").alias("time"),
         pl.all_horizontal("_fa", "_fb").alias("fasting"),
     )
