@@ -49,10 +49,12 @@ def glycaemic_truth(sim: SimulatedTrials) -> dict[str, Array]:
     fsi_endo = KFSI * snap["b"] * np.maximum(snap["fpg"] - G_FLOOR, 0.0)  # Choy 2016 FSI QSS
     x = sim.preset.regimen.kappa * snap["insulin"]
     fcp = c.c_cp[None] * fsi_endo  # equimolar secretion, slower C-peptide clearance (note §5.3)
+    # empirical 2-h glucose: FPG.exp(c0 + c1.(1 - B) + eta) (research note §5.3) [A]
+    pg2h_ratio = np.exp(lat.pg2h_c0 + lat.pg2h_c1 * (1.0 - snap["b"]) + c.pg2h_eta[None])
     cp2h_ratio = np.exp(lat.cp2h_c0 + lat.cp2h_c1 * (1.0 - snap["b"]) + c.cp2h_eta[None])
     return {
         "fpg": snap["fpg"],
-        "pg2h": snap["fpg"] * snap["pg2h_ratio"],
+        "pg2h": snap["fpg"] * pg2h_ratio,
         "hba1c": snap["hba1c"],
         # measured insulin includes exogenous insulin via assay cross-reactivity (note §5.3)
         "fins": (fsi_endo + lat.insulin_cross_reactivity * x) * PMOL_PER_UU,

@@ -27,7 +27,7 @@ from celltrial.simulate.physiology import (
 from celltrial.simulate.preset import Preset
 from celltrial.simulate.treatment import MscSignal, oral_factors, trial_effect_shape
 
-SNAPSHOT_VARS = ("fpg", "b", "s", "insulin", "oral_frac", "hba1c", "msc", "pg2h_ratio")
+SNAPSHOT_VARS = ("fpg", "b", "s", "insulin", "oral_frac", "hba1c", "msc")
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,11 @@ def run_days(
     shape = cohort.lb.shape
     vday = visit_days(design, rng, shape)
     snap = {k: np.zeros((len(design.target), *shape)) for k in SNAPSHOT_VARS}
-    snap_days = set(range(int(design.lower.min()), int(design.upper.max()) + 1))
+    # visits whose window holds each day: only those are compared on that day
+    held = {
+        day: [v for v in range(len(design.target)) if design.lower[v] <= day <= design.upper[v]]
+        for day in range(design.first_day, design.last_day + 1)
+    }
     reg, lat = preset.regimen, preset.latent
     s_base = logistic_fraction(cohort.ls)
     ins = cohort.insulin0.copy()
@@ -159,8 +163,8 @@ def run_days(
         s = ss * (1.0 + cohort.emax_s * h + cohort.trial_size * g_trial[i])
         fpg = fpg_qss(b, s, x, kf)
         hba1c_step(chain, fpg, pp)
-        if day in snap_days:
-            _record(snap, vday == day, fpg, b, s, ins, frac, chain, h, lat, cohort)
+        for v in held[day]:
+            _record(snap, v, vday[v] == day, fpg, b, s, ins, frac, chain, h)
         if on_day is not None:
             on_day(day)
     return Trajectories(vday, snap, fever, hypo_days, dropout, cohort.insulin0)
@@ -177,6 +181,7 @@ def _hypo_probability(preset: Preset, fpg: Array, ins: Array, days: int) -> Arra
 
 def _record(
     snap: dict[str, Array],
+    v: int,
     here: Array,
     fpg: Array,
     b: Array,
@@ -185,22 +190,11 @@ def _record(
     frac: Array,
     chain: Array,
     h: Array,
-    lat: object,
-    cohort: Cohort,
 ) -> None:
-    """Copy today's state into the visits held today (here: (V, T, N) bool)."""
+    """Copy today's state into visit v of the patients seen today (here: (T, N) bool)."""
     if not here.any():
         return
-    ratio = np.exp(lat.pg2h_c0 + lat.pg2h_c1 * (1.0 - b) + cohort.pg2h_eta)
-    values = {
-        "fpg": fpg,
-        "b": b,
-        "s": s,
-        "insulin": ins,
-        "oral_frac": frac,
-        "hba1c": hba1c_of(chain),
-        "msc": h,
-        "pg2h_ratio": ratio,
-    }
-    for k, v in values.items():
-        np.copyto(snap[k], np.broadcast_to(v, snap[k].shape), where=here)
+    values = {"fpg": fpg, "b": b, "s": s, "insulin": ins, "oral_frac": frac, "msc": h}
+    for k, val in values.items():
+        np.copyto(snap[k][v], val, where=here)
+    np.copyto(snap["hba1c"][v], hba1c_of(chain), where=here)
