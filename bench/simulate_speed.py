@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 from concurrent.futures import ProcessPoolExecutor
+from itertools import pairwise
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -21,7 +22,7 @@ from scipy.integrate import solve_ivp
 from celltrial.simulate.physiology import KFPG, fpg_qss, hba1c_chain_start, logistic_fraction
 from celltrial.simulate.preset import load_preset
 from celltrial.simulate.treatment import LN2, oral_factors, trial_effect_shape
-from celltrial.simulate.virtual_trials import simulate_trials
+from celltrial.simulate.virtual_trials import SimulatedTrials, simulate_trials
 
 PRESET = "chin2025"  # a 365-day protocol (m0, m6, m12)
 PATIENTS = 200
@@ -49,48 +50,46 @@ def vectorized_rate(trials: int, workers: int, block: int) -> tuple[float, float
     return patient_days / wall, wall, patient_days
 
 
-def per_patient_rate(n_patients: int) -> tuple[float, int]:
-    """The same model, one patient at a time, HbA1c chain integrated by solve_ivp (RK45)
-    between weekly titration points."""
-    preset = load_preset(PRESET)
-    sim = simulate_trials(preset, 1, n_patients, 5)  # reuse the sampled patients
-    c, d, reg = sim.cohort, sim.design, preset.regimen
-    msc = preset.msc
+def _one_patient(sim: SimulatedTrials, i: int) -> None:
+    """Integrate one patient's HbA1c chain with solve_ivp (RK45), titrating weekly."""
+    preset, c, d = sim.preset, sim.cohort, sim.design
+    reg, msc = preset.regimen, preset.msc
     ka, ke = LN2 / msc.onset_half_life_days, LN2 / msc.offset_half_life_days
-    days = d.last_day - d.first_day + 1
+    x0 = c.oral_x0[:, 0, i : i + 1]
+    dose = sim.dose_cells[:, 0, i] / c.weight[0, i] / 1e6
+    k = 3.0 / 38.9  # Choy 2016 MTT
+
+    def fpg_at(t: float, ins: float, frac: float) -> float:
+        tau = np.maximum(t - np.array(d.infusion_days), 0.0)
+        m = np.sum(dose * ka / (ka - ke) * (np.exp(-ke * tau) - np.exp(-ka * tau)))
+        h = m / (msc.m50 + m)
+        fac = oral_factors(reg, x0, np.array([frac]))
+        b = logistic_fraction(c.lb[0, i] + c.rb[0, i] * t / 365.25) * fac["b"][0]
+        g = trial_effect_shape(np.array(t), preset.trial_effect)
+        s = logistic_fraction(c.ls[0, i]) * fac["s"][0]
+        b = b * (1 + c.emax_b[0, i] * h)
+        s = s * (1 + c.emax_s[0, i] * h + c.trial_size[0, i] * g)
+        return float(fpg_qss(b, s, reg.kappa * ins, KFPG * fac["kfpg"][0]))
+
+    def rhs(t: float, a: np.ndarray, ins: float, frac: float) -> np.ndarray:
+        u = 0.0129 * fpg_at(t, ins, frac) + c.ppg[0, i]
+        return np.array([u - k * a[0], k * (a[0] - a[1]), k * (a[1] - a[2])])
+
+    ins, frac = c.insulin0[0, i], 1.0
+    a = hba1c_chain_start(np.array(fpg_at(d.first_day, ins, frac)), c.ppg[0, i])
+    edges = [d.first_day, *sorted(d.titration_days), d.last_day + 1]
+    for lo, hi in pairwise(edges):
+        a = solve_ivp(rhs, (lo, hi), a, args=(ins, frac), rtol=1e-6, atol=1e-8).y[:, -1]
+        ins = ins * (0.9 if fpg_at(hi, ins, frac) < 4.4 else 1.0)  # weekly titration step
+
+
+def per_patient_rate(n_patients: int) -> tuple[float, int]:
+    """The same model, one patient at a time (the baseline a straightforward port would be)."""
+    sim = simulate_trials(load_preset(PRESET), 1, n_patients, 5)  # reuse sampled patients
+    days = sim.design.last_day - sim.design.first_day + 1
     t0 = time.perf_counter()
     for i in range(n_patients):
-        lb, ls, ppg = c.lb[0, i], c.ls[0, i], c.ppg[0, i]
-        x0 = c.oral_x0[:, 0, i : i + 1]
-        ins, frac = c.insulin0[0, i], 1.0
-        dose = sim.dose_cells[:, 0, i] / c.weight[0, i] / 1e6
-
-        def fpg_at(t: float, ins: float, frac: float) -> float:
-            tau = np.maximum(t - np.array(d.infusion_days), 0.0)
-            m = np.sum(dose * ka / (ka - ke) * (np.exp(-ke * tau) - np.exp(-ka * tau)))
-            h = m / (msc.m50 + m)
-            fac = oral_factors(reg, x0, np.array([frac]))
-            b = logistic_fraction(lb + c.rb[0, i] * t / 365.25) * fac["b"][0]
-            g = trial_effect_shape(np.array(t), preset.trial_effect)
-            s = logistic_fraction(ls) * fac["s"][0]
-            b, s = (
-                b * (1 + c.emax_b[0, i] * h),
-                s * (1 + c.emax_s[0, i] * h + c.trial_size[0, i] * g),
-            )
-            return float(fpg_qss(b, s, reg.kappa * ins, KFPG * fac["kfpg"][0]))
-
-        def rhs(t: float, a: np.ndarray, ins: float, frac: float) -> np.ndarray:
-            k = 3.0 / 38.9  # Choy 2016 MTT
-            u = 0.0129 * fpg_at(t, ins, frac) + ppg
-            return np.array([u - k * a[0], k * (a[0] - a[1]), k * (a[1] - a[2])])
-
-        a = hba1c_chain_start(np.array(fpg_at(d.first_day, ins, frac)), ppg)
-        edges = [d.first_day, *sorted(d.titration_days), d.last_day + 1]
-        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-            sol = solve_ivp(rhs, (lo, hi), a, args=(ins, frac), rtol=1e-6, atol=1e-8)
-            a = sol.y[:, -1]
-            g = fpg_at(hi, ins, frac)
-            ins = ins * (0.9 if g < 4.4 else 1.0)  # weekly titration step
+        _one_patient(sim, i)
     wall = time.perf_counter() - t0
     return n_patients * days / wall, n_patients * days
 
