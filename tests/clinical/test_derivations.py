@@ -255,3 +255,19 @@ def test_ckd_stage_expr_agrees_with_numpy_stage_on_a_grid():
     grid = np.concatenate([np.arange(0, 130, 0.5), [np.nan]])
     staged = pl.select(ckd_stage_expr(pl.lit(pl.Series(grid)))).to_series().to_list()
     assert staged == ckd_stage(grid).tolist()
+
+
+def test_clinical_expr_on_a_wide_frame():
+    from celltrial.clinical import bmi, homa_cp_b
+    from celltrial.clinical.derivations import clinical_expr
+
+    wide = pl.DataFrame(
+        {"fcp": [500.0, 400.0], "fpg": [8.1, 3.2], "w": [64.0, 90], "h": [160, 150]}
+    )
+    out = wide.select(
+        clinical_expr(homa_cp_b, pl.col("fcp"), pl.col("fpg")).alias("b"),
+        clinical_expr(bmi, pl.col("w"), pl.col("h")).alias("bmi"),
+    )
+    # 0.27 x 500 / 4.6 = 29.347826 ; FPG 3.2: undefined -> null ; 64/1.6^2 = 25 ; 90/1.5^2 = 40
+    assert out["b"].to_list() == [pytest.approx(29.347826), None]
+    assert out["bmi"].to_list() == [pytest.approx(25.0), pytest.approx(40.0)]

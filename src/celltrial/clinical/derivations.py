@@ -15,7 +15,7 @@ derived rows of the same analyte; values entered by hand (any other source) are 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -277,6 +277,19 @@ def derive_bmi(measurements: pl.DataFrame, participants: pl.DataFrame) -> Derive
     values = np.asarray(bmi(_column(rows, "value"), _column(rows, "_height")))
     why = "no height: participants.height_cm empty and no height measurement"
     return _finish(measurements, rows, {"bmi": (values, why)})
+
+
+def clinical_expr(formula: Callable[..., object], *inputs: pl.Expr) -> pl.Expr:
+    """A Polars expression applying one celltrial.clinical formula (homa_cp_b, bmi, ...) to
+    whole columns, e.g. clinical_expr(homa_cp_b, pl.col("fcp"), pl.col("fpg")) on a wide
+    frame. NaN results (undefined values) become null."""
+    fields = [e.alias(f"_{i}") for i, e in enumerate(inputs)]
+
+    def apply(batch: pl.Series) -> pl.Series:
+        args = [batch.struct.field(f"_{i}").cast(pl.Float64).to_numpy() for i in range(len(fields))]
+        return pl.Series(np.asarray(formula(*args), dtype=float)).fill_nan(None)
+
+    return pl.struct(fields).map_batches(apply, return_dtype=pl.Float64)
 
 
 def ckd_stage_expr(egfr: pl.Expr) -> pl.Expr:
