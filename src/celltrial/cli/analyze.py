@@ -1,0 +1,80 @@
+"""`celltrial analyze STUDY_DIR [--protocol NAME_OR_FILE] --out DIR`: every analysis of the
+study, written as results.json, tables.xlsx, tables.docx, figures and report.html.
+
+Exit 0 when written, 1 when the study has validation errors (nothing analysed), 2 when the
+study or protocol cannot be read (one line, no traceback).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from celltrial.analysis import analyze_study
+from celltrial.cli import app
+from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
+from celltrial.data import StudyReadError, read_study, validate
+from celltrial.protocol import ProtocolError, load_protocol
+from celltrial.report import write_outputs
+
+_SHOWN_ERRORS = 5  # validation errors echoed before stopping
+
+
+@app.command("analyze")
+def analyze_command(
+    study_dir: Path = typer.Argument(..., help="The study folder (study.yaml + table files)."),
+    out: Path = typer.Option(..., "--out", help="Folder for results.json, tables, figures, HTML."),
+    protocol: str | None = typer.Option(
+        None, "--protocol", help="Shipped protocol name or YAML file (default: the study's own)."
+    ),
+) -> None:
+    """Analyse a study the way the source papers did, and more; write tables, figures, report."""
+    err = Console(stderr=True)
+    try:
+        study = read_study(study_dir)
+        spec = protocol or study.meta.protocol
+        proto = load_protocol(_protocol_spec(spec, study_dir)) if spec else None
+    except (StudyReadError, ProtocolError) as exc:
+        err.print(Text(f"cannot read input: {_one_line(exc)}", style="red"), soft_wrap=True)
+        raise typer.Exit(BAD_INPUT) from None
+    findings = validate(study)
+    if not findings.ok:
+        _report_errors(err, findings)
+        raise typer.Exit(FINDINGS)
+    console = Console()
+    with console.status("analysing ..."):
+        results = analyze_study(study, proto)
+    with console.status(f"writing {out} ..."):
+        paths = write_outputs(results, out)
+    console.print(f"results: {paths.results_json}")
+    console.print(f"tables:  {paths.xlsx}, {paths.docx}")
+    console.print(f"figures: {len(paths.figures)} files in {out / 'figures'}")
+    console.print(f"report:  {paths.html}")
+    raise typer.Exit(DONE)
+
+
+def _one_line(exc: Exception) -> str:
+    """The first problem on one line, with how many more there are."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [type(exc).__name__]
+    more = f" (and {len(lines) - 1} more problems)" if len(lines) > 1 else ""
+    return lines[0] + more
+
+
+def _protocol_spec(spec: str, study_dir: Path) -> str:
+    """A protocol named in study.yaml may be a file next to it."""
+    beside = study_dir / spec
+    return str(beside) if not Path(spec).is_absolute() and beside.is_file() else spec
+
+
+def _report_errors(err: Console, findings: object) -> None:
+    frame = findings.frame.filter(findings.frame["severity"] == "error")
+    for r in frame.head(_SHOWN_ERRORS).iter_rows(named=True):  # at most 5 lines
+        where = f"{r['file'] or r['table']} row {r['row']} column {r['column']}"
+        err.print(Text(f"error: {where} value {r['value']!r}: {r['rule']}"), soft_wrap=True)
+    err.print(
+        Text(f"{findings.errors} validation errors: run `celltrial validate` and fix them first"),
+        style="red",
+    )

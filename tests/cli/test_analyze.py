@@ -1,0 +1,56 @@
+import json
+
+from typer.testing import CliRunner
+
+from celltrial.cli import _register, app
+from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
+from celltrial.data import write_study
+from celltrial.simulate.preset import load_preset
+from celltrial.simulate.study import build_study
+from celltrial.simulate.virtual_trials import simulate_trials
+
+_register()
+runner = CliRunner()
+
+
+def test_analyze_writes_every_output(tmp_path) -> None:
+    study = build_study(simulate_trials(load_preset("lian2022"), 1, 8, seed=5))
+    folder = write_study(study, tmp_path / "study")
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["analyze", str(folder), "--protocol", "lian2022", "--out", str(out)])
+    assert res.exit_code == DONE, res.output
+    for name in ["results.json", "tables.xlsx", "tables.docx", "report.html"]:
+        assert (out / name).stat().st_size > 0
+    data = json.loads((out / "results.json").read_text())
+    fpg = [r for r in data["summaries"] if r["analyte"] == "fpg" and r["visit_id"] == "d0"]
+    assert fpg[0]["n"] == 8
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_missing_folder_exits_2_with_one_line(tmp_path) -> None:
+    res = runner.invoke(app, ["analyze", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
+    assert res.exit_code == BAD_INPUT
+    assert len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_protocol_exits_2(tmp_path) -> None:
+    study = build_study(simulate_trials(load_preset("lian2022"), 1, 4, seed=5))
+    folder = write_study(study, tmp_path / "study")
+    res = runner.invoke(
+        app,
+        ["analyze", str(folder), "--protocol", "no-such-protocol", "--out", str(tmp_path / "o")],
+    )
+    assert res.exit_code == BAD_INPUT
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_invalid_study_exits_1_and_writes_nothing(tmp_path) -> None:
+    study = build_study(simulate_trials(load_preset("lian2022"), 1, 4, seed=5))
+    bad = study.infusions.with_columns(
+        lot_id=study.infusions["lot_id"].str.replace(r"^.*$", "NOPE")
+    )
+    folder = write_study(study.with_table("infusions", bad), tmp_path / "study")
+    res = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "o")])
+    assert res.exit_code == FINDINGS
+    assert not (tmp_path / "o").exists()
