@@ -35,10 +35,12 @@ def _root(
 
 def _register() -> None:
     # Each verb module adds its commands to `app` on import.
-    from celltrial.cli import analyze  # noqa: F401
-    from celltrial.cli import protocol  # noqa: F401
-    from celltrial.cli import simulate  # noqa: F401
-    from celltrial.cli import validate  # noqa: F401
+    from celltrial.cli import (
+        analyze,  # noqa: F401
+        protocol,  # noqa: F401
+        simulate,  # noqa: F401
+        validate,  # noqa: F401
+    )
 
     pass
 
