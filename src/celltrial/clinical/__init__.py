@@ -1,6 +1,6 @@
 """Pure clinical knowledge: the analyte catalogue, units, derived indices and categories,
-and the antidiabetic drug catalogue. Whole-table derivations live in
-celltrial.clinical.derivations (derive_homa_cp, derive_egfr, ...)."""
+the antidiabetic drug catalogue, and the same derivations for whole StudyData tables
+(derive_*, from celltrial.clinical.derivations)."""
 
 from celltrial.clinical.analytes import (
     ANALYTES,
@@ -10,6 +10,21 @@ from celltrial.clinical.analytes import (
     get_analyte,
 )
 from celltrial.clinical.bmi import bmi
+from celltrial.clinical.derivations import (
+    Derived,
+    ckd_stage_expr,
+    clinical_expr,
+    derive_bmi,
+    derive_ckd_stage,
+    derive_dose_per_kg,
+    derive_eag,
+    derive_egfr,
+    derive_hba1c_ifcc,
+    derive_homa1,
+    derive_homa_cp,
+    derive_insulin_u_per_kg,
+    derive_study,
+)
 from celltrial.clinical.dosing import dose_cells_per_kg, insulin_u_per_kg
 from celltrial.clinical.drugs import (
     DRUGS,
@@ -30,6 +45,7 @@ __all__ = [
     "ANALYTES",
     "DRUGS",
     "Analyte",
+    "Derived",
     "DoseUnitError",
     "Drug",
     "InvalidSexError",
@@ -38,7 +54,19 @@ __all__ = [
     "UnknownUnitError",
     "bmi",
     "ckd_stage",
+    "ckd_stage_expr",
+    "clinical_expr",
     "convert",
+    "derive_bmi",
+    "derive_ckd_stage",
+    "derive_dose_per_kg",
+    "derive_eag",
+    "derive_egfr",
+    "derive_hba1c_ifcc",
+    "derive_homa1",
+    "derive_homa_cp",
+    "derive_insulin_u_per_kg",
+    "derive_study",
     "dose_cells_per_kg",
     "eag_mg_dl",
     "eag_mmol_l",
