@@ -143,3 +143,18 @@ def test_unit_keys_are_distinct_within_each_analyte():
     # lower-cased matching of units is only safe if no analyte has two units that collide
     table = unit_factors()
     assert table.select("analyte", "unit_key").is_duplicated().sum() == 0
+
+
+def test_mixed_datetime_spellings_in_one_column(tmp_path):
+    rows = "P1,2020-01-02T08:00:00,fpg,7,mmol/L\nP1,2020-01-03 08:15,fpg,7,mmol/L\n"
+    rows += "P1,2020-01-04,fpg,7,mmol/L\nP1,2020-01-05 08:00:00.250000,fpg,7,mmol/L\n"
+    folder = _write(
+        tmp_path / "s", {"measurements.csv": "participant_id,time,analyte,value,unit\n" + rows}
+    )
+    times = read_study(folder).measurements["time"].to_list()
+    assert times == [
+        dt.datetime(2020, 1, 2, 8, 0),
+        dt.datetime(2020, 1, 3, 8, 15),
+        dt.datetime(2020, 1, 4, 0, 0),
+        dt.datetime(2020, 1, 5, 8, 0, 0, 250000),
+    ]

@@ -43,12 +43,28 @@ def parse_text(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         return col.str.to_date("%Y-%m-%d", strict=False)
     if isinstance(dtype, pl.Datetime):
         spaced = col.str.replace("T", " ", literal=True)
-        return pl.coalesce(
-            spaced.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False),
-            spaced.str.to_datetime("%Y-%m-%d %H:%M", time_unit="us", strict=False),
-            spaced.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
-        )
+        return pl.coalesce(_datetime_formats(spaced))
     return col.cast(dtype, strict=False)
+
+
+def _datetime_formats(text: pl.Expr) -> list[pl.Expr]:
+    return [
+        text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", strict=False),
+        text.str.to_datetime("%Y-%m-%d %H:%M", time_unit="us", strict=False),
+        text.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
+    ]
+
+
+def _parse_datetimes(text: pl.Series) -> pl.Series:
+    """Try one format over the column and the next ones only if some cells are left:
+    a column written in one format (the usual case) is parsed once, not three times."""
+    spaced = text.str.replace("T", " ", literal=True)
+    parsed = pl.select(_datetime_formats(pl.lit(spaced))[0]).to_series()
+    for fmt in _datetime_formats(pl.lit(spaced))[1:]:
+        if parsed.null_count() == text.null_count():
+            break
+        parsed = pl.select(pl.coalesce(parsed, fmt)).to_series()
+    return parsed.alias(text.name)
 
 
 def _rule(dtype: pl.DataType) -> str:
@@ -64,37 +80,41 @@ def type_columns(
     Text cells are stripped and empty ones become null. Columns already of the right dtype
     pass through untouched (the fast path for Parquet written by write_study).
     """
-    casts: list[pl.Expr] = []
-    checks: list[tuple[str, pl.DataType]] = []
+    typed_columns: list[pl.Series] = []
+    found: list[pl.DataFrame] = []
     for col in schema.columns:
-        if col.name not in frame.columns:
+        if col.name not in frame.columns or frame.schema[col.name] == col.dtype:
             continue
-        have = frame.schema[col.name]
-        if have == col.dtype:
-            continue
-        if have == pl.Utf8:
-            text = pl.col(col.name).str.strip_chars()
-            text = pl.when(text.str.len_bytes() > 0).then(text)
-            casts.append(parse_text(text, col.dtype).alias(col.name))
-        else:
-            casts.append(pl.col(col.name).cast(col.dtype, strict=False).alias(col.name))
-        checks.append((col.name, col.dtype))
-    if not casts:
+        text, typed = _typed_column(frame, col.name, col.dtype)
+        typed_columns.append(typed)
+        if typed.null_count() > text.null_count():  # some filled cells did not fit
+            cells = pl.DataFrame({"raw": frame[col.name], "text": text, "typed": typed})
+            found.append(
+                finding_rows(
+                    cells,
+                    pl.col("text").is_not_null() & pl.col("typed").is_null(),
+                    severity=ERROR,
+                    table=schema.name,
+                    column=col.name,
+                    value=pl.col("raw").cast(pl.Utf8),
+                    rule=_rule(col.dtype),
+                    file=file,
+                )
+            )
+    if not typed_columns:
         return frame, empty_findings()
-    typed = frame.with_columns(casts)
-    found = [
-        finding_rows(
-            pl.DataFrame({"raw": frame[name], "typed": typed[name]}),
-            pl.col("raw").is_not_null()
-            & (pl.col("raw").cast(pl.Utf8).str.strip_chars().str.len_bytes() > 0)
-            & pl.col("typed").is_null(),
-            severity=ERROR,
-            table=schema.name,
-            column=name,
-            value=pl.col("raw").cast(pl.Utf8),
-            rule=_rule(dtype),
-            file=file,
-        )
-        for name, dtype in checks
-    ]
-    return typed, concat_findings(found)
+    return frame.with_columns(typed_columns), concat_findings(found)
+
+
+def _typed_column(
+    frame: pl.DataFrame, name: str, dtype: pl.DataType
+) -> tuple[pl.Series, pl.Series]:
+    """(the filled cells, the typed column); blank text counts as not filled."""
+    if frame.schema[name] != pl.Utf8:
+        raw = frame[name]
+        return raw, raw.cast(dtype, strict=False)
+    stripped = pl.col(name).str.strip_chars()
+    text = frame.select(pl.when(stripped.str.len_bytes() > 0).then(stripped)).to_series()
+    if isinstance(dtype, pl.Datetime):
+        return text, _parse_datetimes(text)
+    return text, pl.select(parse_text(pl.lit(text), dtype)).to_series().alias(name)

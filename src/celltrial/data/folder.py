@@ -114,7 +114,7 @@ def _read_csv(file: Path, table: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         return pl.DataFrame(), findings_frame([warn])
     try:
         return _parse_csv(file), empty_findings()
-    except pl.exceptions.ComputeError as exc:
+    except pl.exceptions.PolarsError as exc:
         if "utf-8" not in str(exc).lower():
             raise StudyReadError(f"{file}: not a readable CSV file ({_first(exc)})") from None
     text, bad_row = decode_mixed(file.read_bytes())
@@ -177,11 +177,31 @@ def _column_findings(raw: pl.DataFrame, schema: TableSchema, file: str) -> pl.Da
         Finding(ERROR, schema.name, None, c, None, "required column missing", file)
         for c in sorted(needed - have)
     ]
-    unknown = [
-        Finding(WARNING, schema.name, None, c, None, "unknown column (kept as text)", file)
-        for c in sorted(have - set(schema.polars_schema))
+    twice = [
+        Finding(
+            ERROR,
+            schema.name,
+            None,
+            c.split("_duplicated_")[0],
+            None,
+            "column appears more than once in the header; only the first is read",
+            file,
+        )
+        for c in sorted(have)
+        if "_duplicated_" in c  # polars renames repeated header names
     ]
-    return findings_frame(missing + unknown)
+    unknown = [
+        Finding(WARNING, schema.name, None, c, None, _unknown_rule(c), file)
+        for c in sorted(have - set(schema.polars_schema))
+        if "_duplicated_" not in c
+    ]
+    return findings_frame(missing + twice + unknown)
+
+
+def _unknown_rule(column: str) -> str:
+    if ";" in column or "\t" in column:
+        return "unknown column (kept as text); the file must be separated by commas"
+    return "unknown column (kept as text)"
 
 
 def write_study(
