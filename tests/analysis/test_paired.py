@@ -93,3 +93,28 @@ def test_degenerate_cases_give_reasons() -> None:
         missing = out.filter(pl.col("visit_id") == "d84")
         assert missing["n_pairs"].to_list() == [0, 0]
         assert missing["reason"].to_list() == ["no pairs", "no pairs"]
+
+
+def test_walsh_selection_equals_brute_force() -> None:
+    from celltrial.analysis.paired import walsh_order_stat
+
+    d = np.round(np.random.default_rng(5).normal(0, 1, 60), 1)  # rounding makes ties
+    walsh = np.sort([(a + b) / 2 for a, b in itertools.combinations_with_replacement(d, 2)])
+    for r in [1, 2, 17, len(walsh) // 2, len(walsh) - 3, len(walsh)]:
+        assert walsh_order_stat(d, r) == pytest.approx(walsh[r - 1], abs=1e-12)
+
+
+def test_large_group_path_matches_join_path() -> None:
+    from celltrial.analysis.paired import hodges_lehmann
+    from celltrial.analysis.wilcoxon import signed_rank
+
+    rng = np.random.default_rng(11)
+    frame = pl.DataFrame({"g": ["a"] * 40 + ["b"] * 90, "d": np.round(rng.normal(0.5, 1, 130), 2)})
+    ranks = signed_rank(frame, ["g"])
+    joined = hodges_lehmann(frame, ["g"], ranks).sort("g")
+    selected = hodges_lehmann(frame, ["g"], ranks, join_max_n=10).sort("g")
+    for col in ["hl_estimate", "hl_ci_low", "hl_ci_high"]:
+        assert selected[col].to_list() == pytest.approx(joined[col].to_list(), abs=1e-12)
+    # and the estimate is the median of all Walsh averages, enumerated here
+    b = frame.filter(pl.col("g") == "b")["d"].to_numpy()
+    assert selected["hl_estimate"][1] == pytest.approx(_walsh_median(b))

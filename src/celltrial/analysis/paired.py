@@ -52,32 +52,69 @@ def _ci_order(n: np.ndarray, tie_term: np.ndarray, exact: np.ndarray) -> np.ndar
     return np.where(exact, k_exact, k_norm)
 
 
-def hodges_lehmann(diffs: pl.DataFrame, by: list[str], ranks: pl.DataFrame) -> pl.DataFrame:
-    """Hodges-Lehmann estimate (median of Walsh averages) and its 95 % CI per group.
+# Groups up to this many differences get their Walsh averages from one vectorized self-join
+# (n(n+1)/2 rows, ~1.1 million at 1500); larger groups use order-statistic selection.
+WALSH_JOIN_MAX_N = 1500
 
-    `ranks` is the output of signed_rank for the same groups (for n, ties and zeros). Zero
-    differences are dropped, as in the test (R wilcox.test does the same).
-    """
-    nz = diffs.filter(pl.col("d").is_not_null() & ~pl.col("d").is_nan() & (pl.col("d") != 0))
-    nz = nz.select(*by, "d").with_columns(pl.int_range(pl.len()).over(by).alias("_i"))
+
+def walsh_order_stat(d: np.ndarray, r: int) -> float:
+    """The r-th smallest (1-based) Walsh average (d_i + d_j)/2, i <= j, without forming all
+    n(n+1)/2 of them: bisection on the value t, counting sums <= 2t with a sorted search
+    (O(n log n) per step), then the largest Walsh sum not above the final bound."""
+    x = np.sort(np.asarray(d, dtype=float))
+    idx = np.arange(len(x))
+
+    def count(limit: float) -> int:  # number of pairs i <= j with x_i + x_j <= limit
+        return int(np.maximum(np.searchsorted(x, limit - x, side="right") - idx, 0).sum())
+
+    lo, hi = 2 * x[0] - 1.0, 2 * x[-1]  # count(lo) = 0 < r <= count(hi) = M
+    while True:  # ends at adjacent floats (at most ~2100 halvings, about 64 in practice)
+        mid = lo / 2 + hi / 2
+        if not lo < mid < hi:
+            break
+        lo, hi = (lo, mid) if count(mid) >= r else (mid, hi)
+    j = np.searchsorted(x, hi - x, side="right") - 1
+    ok = j >= idx
+    return float(np.max(x[ok] + x[j[ok]]) / 2.0)
+
+
+def _hl_by_selection(nz: pl.DataFrame, by: list[str], orders: pl.DataFrame) -> pl.DataFrame:
+    """HL estimate and CI limits for the few large groups, one group at a time."""
+    rows = []
+    for key, grp in nz.group_by(by, maintain_order=True):  # one step per large group
+        o = orders.join(pl.DataFrame([dict(zip(by, key, strict=True))]), on=by)
+        m, k = int(o["_m"][0]), int(o["_k"][0])
+        d = grp["d"].to_numpy()
+        mid = [(m + 1) // 2] if m % 2 else [m // 2, m // 2 + 1]
+        est = float(np.mean([walsh_order_stat(d, r) for r in mid]))
+        ok = 1 <= k <= m - k + 1
+        low = walsh_order_stat(d, k) if ok else None
+        high = walsh_order_stat(d, m - k + 1) if ok else None
+        rows.append(
+            {
+                **dict(zip(by, key, strict=True)),
+                "hl_estimate": est,
+                "hl_ci_low": low,
+                "hl_ci_high": high,
+            }
+        )
+    schema = {
+        **{b: nz.schema[b] for b in by},
+        "hl_estimate": pl.Float64,
+        "hl_ci_low": pl.Float64,
+        "hl_ci_high": pl.Float64,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _hl_by_join(nz: pl.DataFrame, by: list[str], orders: pl.DataFrame) -> pl.DataFrame:
+    """HL estimate and CI limits for many small groups at once, from all Walsh averages."""
+    nz = nz.with_columns(pl.int_range(pl.len()).over(by).alias("_i"))
     walsh = (
         nz.join(nz, on=by, suffix="_r")
         .filter(pl.col("_i") <= pl.col("_i_r"))
         .select(*by, ((pl.col("d") + pl.col("d_r")) / 2.0).alias("w"))
     )
-    exact = ranks.select(
-        *by,
-        "n",
-        "tie_term",
-        ((pl.col("n") <= EXACT_MAX_N) & ~pl.col("ties") & (pl.col("n_zero") == 0)).alias("_ex"),
-    )
-    k = _ci_order(
-        exact["n"].to_numpy().astype(float),
-        exact["tie_term"].to_numpy().astype(float),
-        exact["_ex"].to_numpy(),
-    )
-    orders = exact.select(*by, "n").with_columns(pl.Series("_k", k))
-    orders = orders.with_columns((pl.col("n") * (pl.col("n") + 1) // 2).alias("_m"))
     w = pl.col("w").sort()
     lo = pl.col("_k").first().cast(pl.Int64)
     hi = pl.col("_m").first() - lo + 1
@@ -92,6 +129,39 @@ def hodges_lehmann(diffs: pl.DataFrame, by: list[str], ranks: pl.DataFrame) -> p
             pl.when(ok).then(w.get((hi - 1).clip(0, last))).alias("hl_ci_high"),
         )
     )
+
+
+def hodges_lehmann(
+    diffs: pl.DataFrame, by: list[str], ranks: pl.DataFrame, join_max_n: int = WALSH_JOIN_MAX_N
+) -> pl.DataFrame:
+    """Hodges-Lehmann estimate (median of Walsh averages) and its 95 % CI per group.
+
+    `ranks` is the output of signed_rank for the same groups (for n, ties and zeros). Zero
+    differences are dropped, as in the test (R wilcox.test does the same). The CI limits are
+    the k-th smallest and k-th largest Walsh averages (k from _ci_order).
+    """
+    nz = diffs.filter(pl.col("d").is_not_null() & ~pl.col("d").is_nan() & (pl.col("d") != 0))
+    nz = nz.select(*by, "d")
+    exact = ranks.select(
+        *by,
+        "n",
+        "tie_term",
+        ((pl.col("n") <= EXACT_MAX_N) & ~pl.col("ties") & (pl.col("n_zero") == 0)).alias("_ex"),
+    )
+    k = _ci_order(
+        exact["n"].to_numpy().astype(float),
+        exact["tie_term"].to_numpy().astype(float),
+        exact["_ex"].to_numpy(),
+    )
+    orders = exact.select(*by, "n").with_columns(pl.Series("_k", k))
+    orders = orders.with_columns((pl.col("n") * (pl.col("n") + 1) // 2).alias("_m"))
+    large = orders.filter(pl.col("n") > join_max_n).select(by)
+    small_nz = nz.join(large, on=by, how="anti")
+    large_nz = nz.join(large, on=by, how="semi")
+    parts = [_hl_by_join(small_nz, by, orders)]
+    if large.height:
+        parts.append(_hl_by_selection(large_nz, by, orders))
+    return pl.concat(parts, how="vertical_relaxed")
 
 
 def paired_t(diffs: pl.DataFrame, by: list[str]) -> pl.DataFrame:
