@@ -27,6 +27,7 @@ CATEGORIES = (
     "unchanged (within 10 %)",
     "increased > 10 %",
     "no agent at baseline",
+    "not classifiable (drug outside the ATC/DDD catalogue)",
 )
 
 
@@ -79,11 +80,13 @@ def doses_at_visits(study: StudyData, visits: list[str]) -> pl.DataFrame:
         pl.col("daily_dose").filter(insulin).sum().alias("insulin_u_day"),
         pl.col("ddd_fraction").sum().alias("total_ddd"),
         (pl.col("daily_dose") > 0).sum().alias("n_agents"),
+        pl.col("ddd_fraction").is_null().sum().alias("n_unknown_ddd"),
     )
     out = dates.join(dosed, on=["participant_id", "visit_id"], how="left").with_columns(
         pl.col("insulin_u_day").fill_null(0.0),
         pl.col("total_ddd").fill_null(0.0),
         pl.col("n_agents").fill_null(0).cast(pl.Int64),
+        pl.col("n_unknown_ddd").fill_null(0).cast(pl.Int64),
     )
     out = out.join(_weights(study), on="participant_id", how="left")
     per_kg = insulin_u_per_kg(out["insulin_u_day"].to_numpy(), out["weight_kg"].to_numpy())
@@ -123,13 +126,16 @@ def dose_change(study: StudyData, visits: list[str], baseline: str) -> pl.DataFr
         "participant_id",
         pl.col("total_ddd").alias("baseline_ddd"),
         pl.col("insulin_u_kg_day").alias("baseline_insulin_u_kg_day"),
+        pl.col("n_unknown_ddd").alias("_base_unknown"),
     )
     follow = doses.filter(pl.col("visit_id") != baseline).join(base, on="participant_id")
     pct = 100.0 * (pl.col("total_ddd") - pl.col("baseline_ddd")) / pl.col("baseline_ddd")
     follow = follow.with_columns(pct.alias("pct_change"))
     c = pl.col("pct_change")
     category = (
-        pl.when(pl.col("baseline_ddd").is_null() | (pl.col("baseline_ddd") <= 0))
+        pl.when((pl.col("n_unknown_ddd") + pl.col("_base_unknown")) > 0)
+        .then(pl.lit(CATEGORIES[6]))
+        .when(pl.col("baseline_ddd").is_null() | (pl.col("baseline_ddd") <= 0))
         .then(pl.lit(CATEGORIES[5]))
         .when(pl.col("total_ddd") <= 0)
         .then(pl.lit(CATEGORIES[0]))
@@ -141,7 +147,7 @@ def dose_change(study: StudyData, visits: list[str], baseline: str) -> pl.DataFr
         .then(pl.lit(CATEGORIES[3]))
         .otherwise(pl.lit(CATEGORIES[4]))
     )
-    return follow.with_columns(category.alias("category"))
+    return follow.with_columns(category.alias("category")).drop("_base_unknown")
 
 
 def category_counts(changes: pl.DataFrame, visits: list[str]) -> pl.DataFrame:
