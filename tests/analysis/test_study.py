@@ -118,3 +118,19 @@ def test_constant_values_and_unattended_visit(study_factory) -> None:
     assert h["reason"].null_count() == 0
     mixed = res.mixed.filter(pl.col("analyte") == "hba1c")
     assert mixed["reason"].null_count() == 0
+
+
+def test_without_protocol_plan_comes_from_the_data(study_factory) -> None:
+    study = study_factory(n=8, protocol=None)
+    hs = study.measurements.filter(pl.col("analyte") == "fpg").with_columns(
+        pl.lit("hscrp").alias("analyte"), pl.lit("mg/L").alias("unit")
+    )
+    study = study.with_table("measurements", pl.concat([study.measurements, hs]))
+    res = analyze_study(study)
+    assert res.meta["visits"] == ["d0", "d14", "d21", "d28", "d84"]
+    assert res.meta["protocol_id"] is None
+    members = res.subgroup_membership.filter(pl.col("subgroup") == "hscrp_elevated")["n"][0]
+    base = hs.filter(pl.col("visit_id") == "d0")["value"].to_numpy()
+    assert members == int((base > 3.0).sum())
+    sub = res.subgroup_paired.filter(pl.col("subgroup") == "hscrp_elevated")
+    assert set(sub["n_pairs"]) == {members}

@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 
 from celltrial.data.study import StudyData
+from celltrial.protocol.model import AnalyteSubgroup, SexSubgroup
 
 # Lian 2022 (World J Diabetes 13:877) Figure 3: leukocytes, ALT, creatinine, AFP, CEA, CA19-9.
 SAFETY_LABS = ("leukocytes", "alt", "creatinine", "afp", "cea", "ca199")
@@ -85,10 +86,35 @@ def plan_from_study(study: StudyData) -> AnalysisPlan:
             ids.append(v)
     analytes = seen["analyte"].unique().sort().to_list()
     days = {r["visit_id"]: r["target_day"] for r in order.iter_rows(named=True)}
+    base = ids[0] if ids else ""
     return AnalysisPlan(
         protocol_id=None,
         visits=tuple(ids),
-        baseline_visit=ids[0] if ids else "",
-        outcomes=tuple(OutcomePlan(a, tuple(ids)) for a in analytes),
+        baseline_visit=base,
+        outcomes=tuple(OutcomePlan(a, tuple(ids), subgroup=DEFAULT_TIES.get(a)) for a in analytes),
+        subgroups=default_subgroups(base),
         visit_days={k: v for k, v in days.items() if v is not None},
+    )
+
+
+# Without a protocol, the Chin 2025 subgroups: which outcome each one is analysed for.
+DEFAULT_TIES = {"hscrp": "hscrp_elevated", "testosterone": "men", "estradiol": "women"}
+
+
+def default_subgroups(baseline: str) -> tuple[Any, ...]:
+    """Elevated baseline hs-CRP (> 3 mg/L), men and women (Chin 2025 subgroups)."""
+    return (
+        AnalyteSubgroup(
+            id="hscrp_elevated",
+            label=f"Elevated baseline hs-CRP (> {DEFAULT_HSCRP_THRESHOLD:g} mg/L)",
+            kind="analyte_threshold",
+            analyte="hscrp",
+            visit=baseline,
+            comparison=">",
+            threshold=DEFAULT_HSCRP_THRESHOLD,
+            unit="mg/L",
+            source="Chin 2025; Pearson TA, Circulation 2003;107:499",
+        ),
+        SexSubgroup(id="men", label="Men", kind="sex", sex="M"),
+        SexSubgroup(id="women", label="Women", kind="sex", sex="F"),
     )
