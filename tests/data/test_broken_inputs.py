@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from pathlib import Path
 
 import polars as pl
@@ -22,8 +23,7 @@ COLUMNS = {name: [c.name for c in t.columns] for name, t in TABLES.items()}
 
 
 def _folder(tmp: Path, files: dict[str, bytes]) -> Path:
-    folder = tmp / f"s{abs(hash(tuple(files.items()))) % 10**9}"
-    folder.mkdir()
+    folder = Path(tempfile.mkdtemp(dir=tmp))  # hypothesis may replay the same example
     (folder / "study.yaml").write_text("study_id: fuzz\n")
     for name, data in files.items():
         (folder / name).write_bytes(data)
