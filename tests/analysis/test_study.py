@@ -134,3 +134,19 @@ def test_without_protocol_plan_comes_from_the_data(study_factory) -> None:
     assert members == int((base > 3.0).sum())
     sub = res.subgroup_paired.filter(pl.col("subgroup") == "hscrp_elevated")
     assert set(sub["n_pairs"]) == {members}
+
+
+def test_homa_outcomes_derived_from_c_peptide(study) -> None:
+    res = analyze_study(study, "lian2022")
+    m = study.measurements.filter(
+        (pl.col("participant_id") == "P03") & (pl.col("visit_id") == "d28")
+    )
+    fcp = m.filter(pl.col("analyte") == "fcp")["value"][0]
+    fpg = m.filter(pl.col("analyte") == "fpg")["value"][0]
+    got = res.values.filter((pl.col("participant_id") == "P03") & (pl.col("visit_id") == "d28"))
+    by = dict(got.select("analyte", "value").iter_rows())
+    # Lian 2022 Methods: HOMA-IR(CP) = 1.5 + FCP x FPG / 2800; HOMA-B(CP) = 0.27 FCP/(FPG - 3.5)
+    assert by["homa_ir_cp"] == pytest.approx(1.5 + fcp * fpg / 2800)
+    assert by["homa_b_cp"] == pytest.approx(0.27 * fcp / (fpg - 3.5))
+    n = res.summaries.filter((pl.col("analyte") == "homa_b_cp") & (pl.col("visit_id") == "d0"))
+    assert n["n"].to_list() == [12]

@@ -1,7 +1,8 @@
-"""Derived outcomes (HOMA indices) computed per participant and visit by celltrial.clinical.
+"""Derived outcomes (HOMA indices, eGFR) added to the measurements by celltrial.clinical.
 
-The formulas live in celltrial.clinical (one derivation per index, DESIGN.md); this module
-only lines up the inputs measured at the same visit and calls them.
+The formulas and the pairing of inputs live in celltrial.clinical.derivations (one derivation
+per index, DESIGN.md); this module only decides which are needed and maps the ids protocols use
+for derived outcomes onto the catalogue's ids.
 """
 
 from __future__ import annotations
@@ -11,38 +12,49 @@ from collections.abc import Callable
 import polars as pl
 
 from celltrial.analysis.plan import AnalysisPlan
-from celltrial.clinical.homa import homa1_b, homa1_ir, homa_cp_b, homa_cp_ir
+from celltrial.clinical.derivations import (
+    Derived,
+    derive_egfr,
+    derive_homa1,
+    derive_homa_cp,
+)
+from celltrial.data.study import StudyData
 
-# derived analyte id -> (clinical function, its input analytes in argument order); canonical
-# units (glucose mmol/L, insulin and C-peptide pmol/L) as the functions expect.
-DERIVATIONS: dict[str, tuple[Callable[..., object], tuple[str, ...]]] = {
-    "homa_ir_cp": (homa_cp_ir, ("fcp", "fpg")),  # Lian 2022 Methods
-    "homa_b_cp": (homa_cp_b, ("fcp", "fpg")),  # Lian 2022 Methods
-    "homa_ir": (homa1_ir, ("fpg", "fins")),  # Matthews 1985
-    "homa_b": (homa1_b, ("fpg", "fins")),  # Matthews 1985
+# Protocol outcome id -> catalogue analyte id (lian2022/chin2025 YAML name derived outcomes
+# their own way; the catalogue and derivations use these ids).
+ALIASES: dict[str, str] = {
+    "homa_ir_cp": "homa_cp_ir",
+    "homa_b_cp": "homa_cp_b",
+    "homa_ir": "homa1_ir",
+    "homa_b": "homa1_b",
+}
+
+# catalogue id -> derivation over (measurements, participants)
+DERIVERS: dict[str, Callable[[pl.DataFrame, pl.DataFrame], Derived]] = {
+    "homa_cp_ir": lambda m, p: derive_homa_cp(m),
+    "homa_cp_b": lambda m, p: derive_homa_cp(m),
+    "homa1_ir": lambda m, p: derive_homa1(m),
+    "homa1_b": lambda m, p: derive_homa1(m),
+    "egfr": derive_egfr,
 }
 
 
-def add_derived(values: pl.DataFrame, plan: AnalysisPlan) -> pl.DataFrame:
-    """Append derived outcomes of the plan that `values` does not hold yet."""
-    present = set(values["analyte"].unique().to_list())
-    frames = [values]
-    for outcome in plan.outcomes:  # one step per derived index, not per row
-        if not outcome.derived_from or outcome.analyte in present:
+def with_derived(study: StudyData, plan: AnalysisPlan) -> pl.DataFrame:
+    """study.measurements plus the derived outcomes the plan needs and the study lacks,
+    named by the plan's ids."""
+    m = study.measurements
+    present = set(m["analyte"].unique().to_list())
+    done: set[int] = set()
+    for analyte in plan.analytes:  # one step per needed index, not per row
+        catalogue_id = ALIASES.get(analyte, analyte)
+        derive = DERIVERS.get(catalogue_id)
+        if analyte in present or catalogue_id in present or derive is None:
             continue
-        if outcome.analyte not in DERIVATIONS:
-            continue
-        fn, args = DERIVATIONS[outcome.analyte]
-        inputs = values.filter(pl.col("analyte").is_in(list(args))).pivot(
-            on="analyte", index=["participant_id", "visit_id"], values="value"
-        )
-        if not all(a in inputs.columns for a in args):
-            continue
-        inputs = inputs.drop_nulls(list(args))
-        result = fn(*(inputs[a].to_numpy() for a in args))
-        derived = inputs.select("participant_id", "visit_id").with_columns(
-            pl.lit(outcome.analyte).alias("analyte"),
-            pl.Series("value", result, dtype=pl.Float64),
-        )
-        frames.append(derived.filter(pl.col("value").is_finite()))
-    return pl.concat(frames, how="vertical_relaxed")
+        if id(derive) not in done:
+            m = derive(m, study.participants).table
+            done.add(id(derive))
+        present = set(m["analyte"].unique().to_list())
+    rename = {ALIASES[a]: a for a in plan.analytes if a in ALIASES and a not in present}
+    if rename:
+        m = m.with_columns(pl.col("analyte").replace(rename))
+    return m

@@ -11,7 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-METHOD_MWU = "Mann-Whitney U (two-sided; exact without ties for n <= 8 per group, else normal)"
+# SciPy's method="auto": exact when a group has <= 8 values and there are no ties.
+METHOD_MWU = (
+    "Mann-Whitney U (two-sided; exact when a group has <= 8 values and no ties, "
+    "else normal approximation with tie and continuity correction)"
+)
 METHOD_FISHER = "Fisher's exact test (two-sided)"
 
 

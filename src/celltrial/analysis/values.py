@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from celltrial.analysis.derived import add_derived
+from celltrial.analysis.derived import with_derived
 from celltrial.analysis.plan import AnalysisPlan
 from celltrial.data.study import StudyData
 
@@ -16,10 +16,10 @@ def visit_values(study: StudyData, plan: AnalysisPlan) -> pl.DataFrame:
 
     Unscheduled values (no visit_id) are left out; repeated values of one analyte at one visit
     are averaged (e.g. duplicate lab draws), so each participant counts once per visit.
-    Derived outcomes of the plan (HOMA indices) are computed by celltrial.clinical from their
-    inputs when the study does not already hold them.
+    Derived outcomes of the plan (HOMA indices, eGFR) are computed by celltrial.clinical from
+    their inputs when the study does not already hold them.
     """
-    m = study.measurements.filter(
+    m = with_derived(study, plan).filter(
         pl.col("visit_id").is_not_null()
         & pl.col("value").is_not_null()
         & ~pl.col("value").is_nan()
@@ -28,4 +28,4 @@ def visit_values(study: StudyData, plan: AnalysisPlan) -> pl.DataFrame:
     values = m.group_by(["participant_id", "visit_id", "analyte"], maintain_order=True).agg(
         pl.col("value").mean()
     )
-    return add_derived(values.select(VALUE_COLUMNS), plan)
+    return values.select(VALUE_COLUMNS)
