@@ -37,12 +37,11 @@ def _register() -> None:
     # Each verb module adds its commands to `app` on import.
     from celltrial.cli import (
         analyze,  # noqa: F401
+        demo,  # noqa: F401
         protocol,  # noqa: F401
         simulate,  # noqa: F401
         validate,  # noqa: F401
     )
-
-    pass
 
 
 def main() -> None:

@@ -84,7 +84,9 @@ def validate(study: StudyData) -> Findings:
     tables: dict[str, _Table] = {}
     for name, frame in study.tables().items():
         file = study.source_files.get(name)
-        conformed, conform_findings = _conform_memory(name, frame, file)
+        # one chunk per column: Polars 2.1's streaming string kernels panic on some
+        # multi-chunk string columns built by concatenation (seen on simulated studies)
+        conformed, conform_findings = _conform_memory(name, frame.rechunk(), file)
         found.append(conform_findings)
         tables[name] = _Table(name, conformed, file)
     so_far = concat_findings(found)

@@ -1,0 +1,53 @@
+"""`celltrial demo`: the main job on the embedded defaults. Simulates both source studies,
+validates them, analyses them and writes every report under one folder, printing where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from celltrial.analysis import analyze_study
+from celltrial.cli import app
+from celltrial.cli.exits import DONE, FINDINGS
+from celltrial.data import validate, write_study
+from celltrial.protocol import load_protocol
+from celltrial.report import write_outputs
+from celltrial.simulate.preset import load_preset
+from celltrial.simulate.study import build_study
+from celltrial.simulate.virtual_trials import simulate_trials
+
+DEMO_PRESETS = ("lian2022", "chin2025")  # the two source studies (DESIGN.md)
+
+
+@app.command("demo")
+def demo_command(
+    out: Path = typer.Option(Path("celltrial-demo"), "--out", help="Folder for everything."),
+    seed: int = typer.Option(2025, "--seed", help="Random seed: the same seed, the same demo."),
+) -> None:
+    """Simulate both source studies, validate and analyse them, and write their reports."""
+    console = Console()
+    clean = True
+    for name in DEMO_PRESETS:
+        preset = load_preset(name)
+        protocol = load_protocol(preset.protocol)
+        study_dir, analysis_dir = out / name / "study", out / name / "analysis"
+        with console.status(f"{name}: simulating {preset.n_patients} patients ..."):
+            sim = simulate_trials(preset, 1, preset.n_patients, seed, protocol=protocol)
+            study = build_study(sim, 0, seed)
+            write_study(study, study_dir)
+        findings = validate(study)
+        clean = clean and findings.ok
+        console.print(
+            f"{name}: study {study_dir} ({study.participants.height} participants, "
+            f"{study.measurements.height} measurements; "
+            f"{findings.errors} errors, {findings.warnings} warnings)"
+        )
+        with console.status(f"{name}: analysing ..."):
+            results = analyze_study(study, protocol)
+        with console.status(f"{name}: writing tables, figures and report ..."):
+            paths = write_outputs(results, analysis_dir)
+        console.print(f"{name}: report {paths.html}")
+    console.print(f"done: everything is under {out.resolve()}")
+    raise typer.Exit(DONE if clean else FINDINGS)
