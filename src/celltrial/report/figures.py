@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt
+import numpy as np
 import polars as pl
 
 from celltrial.analysis.paired import METHOD_T
@@ -101,7 +102,7 @@ def _trajectories(r: Results, analytes: list[str], out: Path) -> FigureFile:
 
 
 def _dose_bars(r: Results, out: Path) -> FigureFile:
-    m = r.medication_categories.filter(pl.col("n") > 0)
+    m = r.medication_categories.filter((pl.col("n") > 0) & (pl.col("count") > 0))
     fig, ax = plt.subplots(figsize=(6.5, 3.6))
     visits = m["visit_id"].unique(maintain_order=True).to_list()
     bottom = [0.0] * len(visits)
@@ -127,13 +128,18 @@ def _ae_timeline(r: Results, out: Path) -> FigureFile:
     else:
         days = (ev["hours_after_infusion"] / 24.0).to_numpy()
         number = ev["infusion_number"].fill_null(0).to_numpy()
-        terms = ev["term"].to_list()
-        for term in sorted(set(terms)):  # one series per AE term
-            keep = [t == term for t in terms]
-            ax.scatter(days[keep], number[keep], label=term, alpha=0.8)
-        ax.set_xlabel("days after infusion")
+        # small vertical offsets keep events at the same time and infusion apart
+        jitter = np.random.default_rng(0).uniform(-0.15, 0.15, len(number))
+        terms = ev["term"].to_numpy()
+        for term in np.unique(terms):  # one series per AE term
+            keep = terms == term
+            ax.scatter(days[keep], number[keep] + jitter[keep], label=term, alpha=0.8)
+        ax.axvline(1.0, color="grey", linestyle="--", linewidth=0.8)  # 24 h (Lian 2022 L198)
+        top = int(max(number.max(), r.ae_by_infusion["infusion_number"].max() or 1))
+        ax.set_yticks(range(1, top + 1))
+        ax.set_xlabel("days after the infusion (dashed: 24 h)")
         ax.set_ylabel("infusion number")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="best")
     return _save(fig, out, "ae_timeline", "Adverse events by infusion and time after infusion")
 
 
