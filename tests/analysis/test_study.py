@@ -98,12 +98,30 @@ def test_missing_summary_and_completers(study_factory) -> None:
     assert c["p_value"] == pytest.approx(stats.mannwhitneyu(x, y).pvalue)
 
 
-@pytest.mark.parametrize("n", [1, 2])
-def test_tiny_studies_give_results_not_exceptions(n: int, study_factory) -> None:
-    res = analyze_study(study_factory(n=n), "lian2022")
-    assert res.paired.height > 0
-    assert res.paired["reason"].null_count() < res.paired.height
-    assert res.mixed["reason"].null_count() == 0 or n > 1
+def test_one_participant_gives_reasons_not_exceptions(study_factory) -> None:
+    res = analyze_study(study_factory(n=1), "lian2022")
+    measured = res.paired.filter(pl.col("analyte").is_in(["fpg", "fcp", "hba1c", "leukocytes"]))
+    assert set(measured["n_pairs"]) == {1}  # pg2h, cp2h are not in the fixture: 0 pairs
+    assert res.paired["reason"].null_count() == 0  # no CI at n = 1, t-test undefined
+    assert res.mixed["reason"].null_count() == 0
+    assert res.mixed["estimate"].null_count() == res.mixed.height
+    ones = res.summaries.filter(pl.col("n") == 1)
+    assert ones.height > 0 and ones["sd"].null_count() == ones.height
+
+
+def test_two_participants_exact_p_and_no_ci(study_factory) -> None:
+    study = study_factory(n=2)
+    res = analyze_study(study, "lian2022")
+    fpg = study.measurements.filter(pl.col("analyte") == "fpg").sort("participant_id")
+    d0 = fpg.filter(pl.col("visit_id") == "d0")["value"].to_numpy()
+    d14 = fpg.filter(pl.col("visit_id") == "d14")["value"].to_numpy()
+    row = res.paired.filter(
+        (pl.col("analyte") == "fpg")
+        & (pl.col("visit_id") == "d14")
+        & (pl.col("method") == METHOD_EXACT)
+    ).row(0, named=True)
+    assert row["p_value"] == pytest.approx(stats.wilcoxon(d14, d0, method="exact").pvalue)
+    assert row["ci_low"] is None and row["reason"] == "too few pairs for a 95 % CI"
 
 
 def test_constant_values_and_unattended_visit(study_factory) -> None:
