@@ -168,3 +168,23 @@ def test_homa_outcomes_derived_from_c_peptide(study) -> None:
     assert by["homa_b_cp"] == pytest.approx(0.27 * fcp / (fpg - 3.5))
     n = res.summaries.filter((pl.col("analyte") == "homa_b_cp") & (pl.col("visit_id") == "d0"))
     assert n["n"].to_list() == [12]
+
+
+def test_baseline_table_rows_by_hand(study) -> None:
+    w = study.measurements.filter(
+        (pl.col("analyte") == "fpg") & (pl.col("visit_id") == "d0")
+    ).with_columns(pl.lit("weight").alias("analyte"), pl.lit(72.0).alias("value"))
+    s = study.with_table("measurements", pl.concat([study.measurements, w]))
+    res = analyze_study(s, "lian2022")
+    b = res.baseline
+    h = study.participants["height_cm"].to_numpy() / 100
+    bmi = b.filter(pl.col("variable") == "bmi").row(0, named=True)
+    assert bmi["mean"] == pytest.approx(np.mean(72.0 / h**2))  # BMI = kg / m^2
+    assert bmi["sd"] == pytest.approx(np.std(72.0 / h**2, ddof=1))
+    age = b.filter(pl.col("variable") == "age").row(0, named=True)
+    assert age["median"] == pytest.approx(
+        np.quantile(study.participants["age"].to_numpy(), 0.5, method="weibull")
+    )
+    men = b.filter((pl.col("variable") == "sex") & (pl.col("level") == "M")).row(0, named=True)
+    assert (men["count"], men["n"]) == (9, 12)  # fixture: every 4th participant is a woman
+    assert men["percent"] == pytest.approx(75.0)

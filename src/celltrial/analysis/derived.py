@@ -14,6 +14,7 @@ import polars as pl
 from celltrial.analysis.plan import AnalysisPlan
 from celltrial.clinical.derivations import (
     Derived,
+    derive_bmi,
     derive_egfr,
     derive_homa1,
     derive_homa_cp,
@@ -36,7 +37,10 @@ DERIVERS: dict[str, Callable[[pl.DataFrame, pl.DataFrame], Derived]] = {
     "homa1_ir": lambda m, p: derive_homa1(m),
     "homa1_b": lambda m, p: derive_homa1(m),
     "egfr": derive_egfr,
+    "bmi": derive_bmi,
 }
+# Described at baseline (Lian 2022 Table 1) even when no protocol outcome names them.
+BASELINE_EXTRAS = ("weight", "bmi")
 
 
 def with_derived(study: StudyData, plan: AnalysisPlan) -> pl.DataFrame:
@@ -45,7 +49,7 @@ def with_derived(study: StudyData, plan: AnalysisPlan) -> pl.DataFrame:
     m = study.measurements
     present = set(m["analyte"].unique().to_list())
     done: set[int] = set()
-    for analyte in plan.analytes:  # one step per needed index, not per row
+    for analyte in [*plan.analytes, *BASELINE_EXTRAS]:  # one step per index, not per row
         catalogue_id = ALIASES.get(analyte, analyte)
         derive = DERIVERS.get(catalogue_id)
         if analyte in present or catalogue_id in present or derive is None:

@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from celltrial.analysis.baseline import baseline_table
+from celltrial.analysis.derived import BASELINE_EXTRAS
 from celltrial.analysis.descriptive import QUANTILE_DEFINITION, summarize_per_visit
 from celltrial.analysis.groups import METHOD_FISHER, METHOD_MWU
 from celltrial.analysis.medication import category_counts, dose_change
@@ -86,6 +87,8 @@ def analyze_study(study: StudyData, protocol: Any = None) -> Results:
     summaries = _filter_to_outcome_visits(summarize_per_visit(values, analytes, visits), plan)
     paired = _filter_to_outcome_visits(compare_with_baseline(values, base, visits, analytes), plan)
     outcome_visits = [(o.analyte, list(o.visits)) for o in plan.outcomes]
+    present = set(values["analyte"].unique().to_list())
+    extras = [a for a in BASELINE_EXTRAS if a in present and a not in analytes]
     changes = dose_change(study, visits, base)
     safety = adverse_event_tables(study)
     meta = {
@@ -104,7 +107,7 @@ def analyze_study(study: StudyData, protocol: Any = None) -> Results:
     }
     return Results(
         meta=meta,
-        baseline=baseline_table(study, values, base, analytes),
+        baseline=baseline_table(study, values, base, [*analytes, *extras]),
         summaries=summaries,
         paired=paired,
         subgroup_paired=subgroup_comparisons(study, values, plan),
