@@ -101,3 +101,16 @@ def test_dose_count_must_match_infusion_days() -> None:
     text = LIAN_TEXT.replace("n_infusions: 3", "n_infusions: 2")
     issue = _error(text).issues[0]
     assert issue.key == "dosing" and "infusion_days" in issue.message
+
+
+def test_deescalation_threshold_outside_the_target_is_an_error() -> None:
+    bad = LIAN_TEXT.replace("fpg_below: 7.0", "fpg_below: 7.5")
+    err = _error(bad)
+    assert any("deescalate_when_stable" in i.message for i in err.issues), err
+
+
+def test_deescalation_section_rejects_unknown_keys() -> None:
+    bad = LIAN_TEXT.replace("fpg_fall_fraction: 0.10", "fpg_fall_fractoin: 0.10")
+    err = _error(bad)
+    line = _line_of(LIAN_TEXT, "fpg_fall_fraction: 0.10")
+    assert any(i.line == line and "fpg_fall_fractoin" in i.key for i in err.issues), err

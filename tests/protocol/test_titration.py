@@ -16,7 +16,7 @@ assert RULES is not None
     ("fpg", "pg2h", "action", "reason"),
     [
         (7.0, 10.0, Action.KEEP, Reason.IN_TARGET),  # upper bounds are inside the target
-        (4.4, 4.4, Action.KEEP, Reason.IN_TARGET),  # lower bounds are inside the target
+        (4.4, 10.0, Action.KEEP, Reason.IN_TARGET),  # bounds inside; 10.0 not below 10.0
         (7.01, 9.0, Action.INCREASE, Reason.ABOVE_TARGET),
         (6.0, 10.01, Action.INCREASE, Reason.ABOVE_TARGET),
         (4.39, 9.0, Action.DECREASE, Reason.BELOW_TARGET),
@@ -39,8 +39,9 @@ def test_insulin_step_sizes_by_hand() -> None:
 
 
 def test_insulin_withdrawal_threshold_is_inclusive() -> None:
-    # 0.2 U/kg x 70 kg = 14 U: 14 U is withdrawn, 14.1 U is not (glucose in target).
-    advice = advise_insulin(6.0, 8.0, [14.0, 14.1], 70.0, RULES)
+    # 0.2 U/kg x 70 kg = 14 U: 14 U is withdrawn, 14.1 U is not (glucose in target, at
+    # the upper bound 7.0 so the de-escalation rule, FPG < 7.0, does not apply).
+    advice = advise_insulin(7.0, 8.0, [14.0, 14.1], 70.0, RULES)
     assert advice.action.tolist() == [Action.WITHDRAW, Action.KEEP]
     assert advice.reason[0] == Reason.INSULIN_AT_WITHDRAWAL_DOSE
     assert advice.new_dose.tolist() == [0.0, 14.1]
@@ -78,7 +79,7 @@ def test_arrays_of_trials_by_patients_match_elementwise_scalars() -> None:
     [
         (6.0, 1, True, Action.WITHDRAW, Reason.STABLE_ON_LOWEST_SINGLE_ORAL),
         (6.0, 2, True, Action.KEEP, Reason.IN_TARGET),  # two agents: not a single agent
-        (6.0, 1, False, Action.KEEP, Reason.IN_TARGET),  # not yet on the lowest dose
+        (6.0, 1, False, Action.DECREASE, Reason.STABLE_DEESCALATE),  # not yet lowest: step
         (7.01, 1, True, Action.INCREASE, Reason.ABOVE_TARGET),  # not stable
         (4.0, 1, True, Action.WITHDRAW, Reason.DECREASE_REACHES_WITHDRAWAL),
         (4.0, 2, False, Action.DECREASE, Reason.BELOW_TARGET),
@@ -95,3 +96,83 @@ def test_oral_new_dose_halves_and_doubles_and_stable_flag() -> None:
     np.testing.assert_allclose(advice.new_dose, [500.0, 1500.0])  # 1000 x (1 -/+ 0.5)
     held = advise_oral(6.0, 8.0, 1, True, RULES, stable=False)
     assert int(held.action) == Action.KEEP and np.isnan(held.new_dose)
+
+
+# ---------------------------------------------------------------- de-escalation (Lian L143-149)
+# lian2022.yaml: stable = FPG < 7.0 and 2-h PG < 10.0 (strict), or FPG <= 0.90 x reference;
+# steps: insulin x 0.75, oral x 0.67; insulin withdrawal at <= 0.2 U/kg.
+
+
+def test_deescalation_rule_is_declared_in_the_lian_protocol() -> None:
+    d = RULES.deescalate_when_stable
+    assert d is not None
+    assert (d.fpg_below, d.pg2h_below, d.fpg_fall_fraction) == (7.0, 10.0, 0.10)
+    chin = load_protocol("chin2025").titration
+    assert chin is not None and chin.deescalate_when_stable is None
+
+
+@pytest.mark.parametrize(
+    ("fpg", "pg2h", "ref", "action", "reason", "dose"),
+    [
+        (6.99, 9.99, np.nan, Action.DECREASE, Reason.STABLE_DEESCALATE, 30.0),  # 40 x 0.75
+        (7.0, 9.0, np.nan, Action.KEEP, Reason.IN_TARGET, 40.0),  # 7.0 is not below 7.0
+        (6.0, 10.0, np.nan, Action.KEEP, Reason.IN_TARGET, 40.0),  # 10.0 is not below 10.0
+        (4.4, 4.4, np.nan, Action.DECREASE, Reason.STABLE_DEESCALATE, 30.0),  # lowest in target
+        (4.39, 9.0, np.nan, Action.DECREASE, Reason.BELOW_TARGET, 36.0),  # safety rule first
+        (6.0, np.nan, np.nan, Action.DECREASE, Reason.STABLE_DEESCALATE, 30.0),  # 2-h missing
+        (9.0, 12.0, 10.0, Action.DECREASE, Reason.IMPROVED_DEESCALATE, 30.0),  # 9.0 = 0.9 x 10
+        (9.01, 12.0, 10.0, Action.INCREASE, Reason.ABOVE_TARGET, 42.0),  # fell only 9.9 %
+        (9.0, 12.0, np.nan, Action.INCREASE, Reason.ABOVE_TARGET, 42.0),  # no reference
+    ],
+)
+def test_insulin_deescalation_at_its_thresholds(
+    fpg: float, pg2h: float, ref: float, action: Action, reason: Reason, dose: float
+) -> None:
+    advice = advise_insulin(fpg, pg2h, 40.0, 80.0, RULES, fpg_reference=ref)
+    assert (int(advice.action), int(advice.reason)) == (action, reason)
+    assert float(advice.new_dose) == pytest.approx(dose)
+
+
+def test_deescalated_insulin_at_the_withdrawal_dose_is_withdrawn() -> None:
+    # 70 kg: threshold 0.2 x 70 = 14 U. 18 U x 0.75 = 13.5 <= 14 -> withdraw;
+    # 19 U x 0.75 = 14.25 > 14 -> de-escalate to 14.25 U.
+    advice = advise_insulin(6.0, 8.0, [18.0, 19.0], 70.0, RULES)
+    assert advice.action.tolist() == [Action.WITHDRAW, Action.DECREASE]
+    assert advice.reason.tolist() == [
+        Reason.DEESCALATION_REACHES_WITHDRAWAL,
+        Reason.STABLE_DEESCALATE,
+    ]
+    np.testing.assert_allclose(advice.new_dose, [0.0, 14.25])
+    assert Reason.DEESCALATION_REACHES_WITHDRAWAL.text.startswith("Glucose is stable")
+
+
+@pytest.mark.parametrize(
+    ("fpg", "ref", "n", "lowest", "action", "reason", "dose"),
+    [
+        (6.0, np.nan, 2, False, Action.DECREASE, Reason.STABLE_DEESCALATE, 670.0),  # x 0.67
+        (6.0, np.nan, 2, True, Action.KEEP, Reason.IN_TARGET, 1000.0),  # cannot go lower
+        (6.0, np.nan, 1, True, Action.WITHDRAW, Reason.STABLE_ON_LOWEST_SINGLE_ORAL, 0.0),
+        (9.0, 10.0, 2, False, Action.DECREASE, Reason.IMPROVED_DEESCALATE, 670.0),
+        (9.0, 10.0, 1, True, Action.INCREASE, Reason.ABOVE_TARGET, 1500.0),  # improved, lowest
+        (7.2, 8.0, 1, False, Action.DECREASE, Reason.IMPROVED_DEESCALATE, 670.0),  # 7.2 <= 7.2
+    ],
+)
+def test_oral_deescalation_at_its_thresholds(
+    fpg: float,
+    ref: float,
+    n: int,
+    lowest: bool,
+    action: Action,
+    reason: Reason,
+    dose: float,
+) -> None:
+    advice = advise_oral(fpg, 8.0, n, lowest, RULES, daily_dose=1000.0, fpg_reference=ref)
+    assert (int(advice.action), int(advice.reason)) == (action, reason)
+    assert float(advice.new_dose) == pytest.approx(dose)
+
+
+def test_protocol_without_deescalation_keeps_stable_doses() -> None:
+    chin = load_protocol("chin2025").titration
+    assert chin is not None
+    advice = advise_insulin(5.5, 8.0, 40.0, 80.0, chin, fpg_reference=10.0)
+    assert (int(advice.action), int(advice.reason)) == (Action.KEEP, Reason.IN_TARGET)

@@ -77,7 +77,7 @@ def test_titrator_follows_protocol_rules_exactly(lian):
     c = sim.cohort
     fpg = np.full(c.lb.shape, 3.0)  # below hypo threshold for everybody
     ins = np.where(c.insulin0 > 0, 0.5, 0.0)
-    new, _ = titr.step(
+    new, _, _ = titr.step(
         fpg,
         fpg * 1.5,
         ins,
@@ -100,12 +100,17 @@ def test_titrator_follows_protocol_rules_exactly(lian):
 
 
 def test_calibration_acceptance_on_shipped_lian_parameters(lian):
-    # 400 virtual trials x 16 = 6400 patients: Table 1 means within SD/2, medians inside IQR
+    # 400 virtual trials x 16 = 6400 patients: Table 1 means within SD/2, medians inside IQR,
+    # dose-reduction proportions within 0.15 of Lian 2022 L196-199 (d28: reduced 16/16, by at
+    # least half 4/16; d84: reduced 16/16, more than half 6/12 = 50 %, stopped 1/16)
     report = evaluate(lian, 400, 16, 20220)
     checked = report.filter(pl.col("acceptance").is_not_null() & (pl.col("kind") != "direction"))
-    assert checked.height == 16
+    assert checked.height == 21
     failed = checked.filter(~pl.col("acceptance"))
     assert failed.height == 0, failed
+    props = report.filter(pl.col("kind") == "proportion")
+    assert props["target"].to_list() == [1.0, 0.25, 1.0, 0.5, 0.0625]  # L196-199, L28-29
+    assert (props["simulated"] - props["target"]).abs().max() <= 0.15
     # the HOMA-B the report uses is celltrial.clinical's: recompute one by hand
     assert abs(homa_cp_b(741.56, 9.66) - 0.27 * 741.56 / (9.66 - 3.5)) < 1e-12
 

@@ -89,6 +89,18 @@ def show(
             f"  targets FPG {t.fpg_low:g}-{t.fpg_high:g}, 2-h PG {t.pg2h_low:g}-{t.pg2h_high:g}"
             f" mmol/L (inclusive); hypoglycaemia < {t.hypo_below:g}; {withdraw}"
         )
+        d = t.deescalate_when_stable
+        if d is not None:
+            fall = (
+                f" or FPG {d.fpg_fall_fraction:.0%} below the reference"
+                if d.fpg_fall_fraction is not None
+                else ""
+            )
+            out.print(
+                f"  de-escalation when FPG < {d.fpg_below:g} and 2-h PG < {d.pg2h_below:g}"
+                f"{fall}: insulin -{d.insulin_step_fraction:.0%}, "
+                f"oral -{d.oral_step_fraction:.0%}"
+            )
     outcomes = Table("outcome", "primary", "visits", "subgroup", title="Outcomes")
     for o in p.outcomes:
         name = o.analyte + (" (derived)" if o.derived else "")

@@ -15,6 +15,7 @@ from celltrial.protocol.loader import (
 )
 from celltrial.protocol.lots import release_lots
 from celltrial.protocol.model import (
+    Deescalation,
     Dosing,
     LotRelease,
     Outcome,
@@ -28,6 +29,7 @@ from celltrial.protocol.windows import anchor_dates, assign_visits, visit_dates,
 __all__ = [
     "Action",
     "Advice",
+    "Deescalation",
     "DosePlan",
     "Dosing",
     "LotRelease",

@@ -190,6 +190,21 @@ class LotRelease(_Strict):
 # ---------------------------------------------------------------- titration
 
 
+class Deescalation(_Strict):
+    """When glucose is stable, reduce the hypoglycaemic agents (Lian 2022 L145-149: doses
+    "adjusted ... to keep the level stable"). Glucose counts as stable when it is not low and
+    either FPG < `fpg_below` and 2-h PG < `pg2h_below` (both strict), or, with
+    `fpg_fall_fraction` set, FPG <= (1 - fraction) x the pre-treatment reference FPG.
+    Insulin is cut by `insulin_step_fraction` of the dose, oral agents by `oral_step_fraction`."""
+
+    fpg_below: float = Field(gt=0)
+    pg2h_below: float = Field(gt=0)
+    fpg_fall_fraction: float | None = Field(default=None, gt=0, lt=1)
+    insulin_step_fraction: float = Field(gt=0, le=1)
+    oral_step_fraction: float = Field(gt=0, le=1)
+    source: str = ""
+
+
 class Titration(_Strict):
     """Glucose targets (mmol/L, inclusive bounds) and the dose rules of the protocol."""
 
@@ -204,12 +219,22 @@ class Titration(_Strict):
     insulin_increase_u: float = Field(ge=0)
     oral_withdraw_single_lowest: bool = False
     oral_step_fraction: float = Field(default=0.5, ge=0, le=1)
+    deescalate_when_stable: Deescalation | None = None
     source: str = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> Titration:
         if self.fpg_low >= self.fpg_high or self.pg2h_low >= self.pg2h_high:
             raise ValueError("each target's low bound must be below its high bound")
+        d = self.deescalate_when_stable
+        if d is not None and not (
+            self.fpg_low < d.fpg_below <= self.fpg_high
+            and self.pg2h_low < d.pg2h_below <= self.pg2h_high
+        ):
+            raise ValueError(
+                "deescalate_when_stable: fpg_below and pg2h_below must lie inside the targets "
+                "(above the low bound, at most the high bound)"
+            )
         return self
 
 

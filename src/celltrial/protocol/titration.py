@@ -8,6 +8,12 @@ Target bounds are inclusive: FPG 7.0 mmol/L is within 4.4-7.0, FPG 7.01 is above
 within, 4.39 is below. Hypoglycaemia is a reading strictly below `hypo_below` (ADA level 1:
 < 3.9 mmol/L) or an event flagged by the caller. NaN readings are ignored; with no reading
 at all the advice is to keep the dose.
+
+De-escalation (optional `deescalate_when_stable` section): when glucose is stable, the dose
+is reduced even though it is in target, as Lian 2022 did in every patient (L143-149,
+L196-199). "Stable" is either every available reading strictly below the de-escalation
+thresholds, or FPG at most (1 - fpg_fall_fraction) x the patient's pre-treatment FPG
+(`fpg_reference`). It comes after every safety rule and before the above-target rule.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from enum import IntEnum
 import numpy as np
 import numpy.typing as npt
 
-from celltrial.protocol.model import Titration
+from celltrial.protocol.model import Deescalation, Titration
 
 ArrayLike = float | int | bool | npt.ArrayLike
 
@@ -40,6 +46,9 @@ class Reason(IntEnum):
     INSULIN_AT_WITHDRAWAL_DOSE = 6
     DECREASE_REACHES_WITHDRAWAL = 7
     STABLE_ON_LOWEST_SINGLE_ORAL = 8
+    STABLE_DEESCALATE = 9
+    IMPROVED_DEESCALATE = 10
+    DEESCALATION_REACHES_WITHDRAWAL = 11
 
     @property
     def text(self) -> str:
@@ -60,6 +69,13 @@ _TEXTS = {
     "withdrawal rule; withdraw the drug.",
     Reason.STABLE_ON_LOWEST_SINGLE_ORAL: "Glucose is stable on the lowest dose of a single "
     "oral agent; withdraw it.",
+    Reason.STABLE_DEESCALATE: "Glucose is stable below the protocol's de-escalation "
+    "thresholds; reduce the dose by the de-escalation step.",
+    Reason.IMPROVED_DEESCALATE: "Fasting glucose has fallen below the pre-treatment value by "
+    "at least the protocol's fraction; reduce the dose by the de-escalation step to keep "
+    "the level stable.",
+    Reason.DEESCALATION_REACHES_WITHDRAWAL: "Glucose is stable and the de-escalated insulin "
+    "dose reaches the withdrawal threshold (U/kg); withdraw exogenous insulin.",
 }
 
 
@@ -96,6 +112,36 @@ def _glucose(fpg: ArrayLike, pg2h: ArrayLike, hypo: ArrayLike | None, r: Titrati
     )
 
 
+@dataclass(frozen=True)
+class _Stable:
+    low: npt.NDArray[np.bool_]  # every reading below the de-escalation thresholds
+    improved: npt.NDArray[np.bool_]  # FPG fell by the fraction from the reference
+
+    @property
+    def any(self) -> npt.NDArray[np.bool_]:
+        return self.low | self.improved
+
+
+def _stable(
+    fpg: ArrayLike, pg2h: ArrayLike, g: _Glucose, d: Deescalation | None, ref: ArrayLike | None
+) -> _Stable:
+    """Where the de-escalation rule applies (never on low glucose or without a reading)."""
+    if d is None:
+        none = np.zeros((), bool)
+        return _Stable(none, none)
+    f = np.asarray(fpg, dtype=float)
+    p = np.asarray(pg2h, dtype=float)
+    ok = g.have & ~g.hypo & ~g.below
+    # a missing reading does not block de-escalation; at least one reading is required (ok)
+    low = ok & ((f < d.fpg_below) | np.isnan(f)) & ((p < d.pg2h_below) | np.isnan(p))
+    if d.fpg_fall_fraction is None or ref is None:
+        return _Stable(low, np.zeros((), bool))
+    r = np.asarray(ref, dtype=float)
+    # NaN FPG or NaN reference compare False: no improvement claimed without both
+    improved = ok & (f <= (1.0 - d.fpg_fall_fraction) * r)
+    return _Stable(low, improved)
+
+
 def _choose(
     rules: list[tuple[npt.NDArray[np.bool_], Action, Reason, npt.NDArray[np.float64]]],
     default: tuple[Action, Reason, npt.NDArray[np.float64]],
@@ -115,13 +161,18 @@ def advise_insulin(
     weight_kg: ArrayLike,
     rules: Titration,
     hypo: ArrayLike | None = None,
+    fpg_reference: ArrayLike | None = None,
 ) -> Advice:
     """Insulin advice, first rule that applies:
     not on insulin -> keep; dose <= withdraw threshold x weight -> withdraw (Lian L146-148);
     low glucose and the reduced dose <= threshold -> withdraw; hypoglycaemia or below target
-    -> decrease by max(fraction x dose, min U); no reading -> keep; above target -> increase
-    by `insulin_increase_u`; otherwise keep."""
+    -> decrease by max(fraction x dose, min U); no reading -> keep; stable (de-escalation
+    rule) and the de-escalated dose <= threshold -> withdraw; stable below the thresholds, or
+    FPG fallen from `fpg_reference` -> decrease by the de-escalation step; above target ->
+    increase by `insulin_increase_u`; otherwise keep."""
     g = _glucose(fpg, pg2h, hypo, rules)
+    d = rules.deescalate_when_stable
+    st = _stable(fpg, pg2h, g, d, fpg_reference)
     dose = np.asarray(insulin_u_per_day, dtype=float)
     weight = np.asarray(weight_kg, dtype=float)
     on = dose > 0
@@ -129,8 +180,9 @@ def advise_insulin(
     limit = np.full(np.shape(weight), -np.inf) if per_kg is None else per_kg * weight
     step = np.maximum(dose * rules.insulin_decrease_fraction, rules.insulin_decrease_min_u)
     reduced = np.maximum(dose - step, 0.0)
+    eased = dose * (1.0 - (d.insulin_step_fraction if d is not None else 0.0))
     low = g.hypo | g.below
-    zero = np.zeros(np.broadcast_shapes(dose.shape, g.have.shape, weight.shape))
+    zero = np.zeros(np.broadcast_shapes(dose.shape, g.have.shape, weight.shape, st.any.shape))
     return _choose(
         [
             (~on, Action.KEEP, Reason.NOT_ON_DRUG, dose + zero),
@@ -139,6 +191,14 @@ def advise_insulin(
             (g.hypo, Action.DECREASE, Reason.HYPOGLYCAEMIA, reduced + zero),
             (g.below, Action.DECREASE, Reason.BELOW_TARGET, reduced + zero),
             (~g.have, Action.KEEP, Reason.NO_GLUCOSE, dose + zero),
+            (
+                st.any & (eased <= limit),
+                Action.WITHDRAW,
+                Reason.DEESCALATION_REACHES_WITHDRAWAL,
+                zero,
+            ),
+            (st.low, Action.DECREASE, Reason.STABLE_DEESCALATE, eased + zero),
+            (st.improved, Action.DECREASE, Reason.IMPROVED_DEESCALATE, eased + zero),
             (g.above, Action.INCREASE, Reason.ABOVE_TARGET, dose + rules.insulin_increase_u + zero),
         ],
         (Action.KEEP, Reason.IN_TARGET, dose + zero),
@@ -154,22 +214,29 @@ def advise_oral(
     daily_dose: ArrayLike | None = None,
     hypo: ArrayLike | None = None,
     stable: ArrayLike | None = None,
+    fpg_reference: ArrayLike | None = None,
 ) -> Advice:
     """Oral-agent advice, first rule that applies:
     no agent -> keep; low glucose on the lowest dose of a single agent -> withdraw;
     hypoglycaemia or below target -> decrease; no reading -> keep; stable (default: in
-    target now) on the lowest dose of a single agent -> withdraw (Lian L148-149);
-    above target -> increase; otherwise keep. `new_dose` scales `daily_dose` by
-    1 -/+ `oral_step_fraction` (NaN when no dose is given)."""
+    target now) on the lowest dose of a single agent -> withdraw (Lian L148-149); not yet on
+    the lowest dose and stable below the de-escalation thresholds, or FPG fallen from
+    `fpg_reference` -> decrease by the de-escalation step; above target -> increase;
+    otherwise keep. `new_dose` scales `daily_dose` by 1 -/+ `oral_step_fraction` (the
+    de-escalation step for de-escalation; NaN when no dose is given)."""
     g = _glucose(fpg, pg2h, hypo, rules)
+    d = rules.deescalate_when_stable
+    st = _stable(fpg, pg2h, g, d, fpg_reference)
     n = np.asarray(n_oral_agents)
     lowest = np.asarray(at_lowest_dose, dtype=bool)
     in_target = g.have & ~g.hypo & ~g.below & ~g.above
     steady = in_target if stable is None else np.asarray(stable, dtype=bool) & in_target
     single_lowest = (n == 1) & lowest & rules.oral_withdraw_single_lowest
     dose = np.asarray(np.nan if daily_dose is None else daily_dose, dtype=float)
-    zero = np.zeros(np.broadcast_shapes(n.shape, lowest.shape, g.have.shape, dose.shape))
+    shapes = (n.shape, lowest.shape, g.have.shape, dose.shape, st.any.shape)
+    zero = np.zeros(np.broadcast_shapes(*shapes))
     down = dose * (1 - rules.oral_step_fraction) + zero
+    eased = dose * (1 - (d.oral_step_fraction if d is not None else 0.0)) + zero
     low = g.hypo | g.below
     withdraw_low = Reason.DECREASE_REACHES_WITHDRAWAL
     return _choose(
@@ -180,6 +247,8 @@ def advise_oral(
             (g.below, Action.DECREASE, Reason.BELOW_TARGET, down),
             (~g.have, Action.KEEP, Reason.NO_GLUCOSE, dose + zero),
             (steady & single_lowest, Action.WITHDRAW, Reason.STABLE_ON_LOWEST_SINGLE_ORAL, zero),
+            (st.low & ~lowest, Action.DECREASE, Reason.STABLE_DEESCALATE, eased),
+            (st.improved & ~lowest, Action.DECREASE, Reason.IMPROVED_DEESCALATE, eased),
             (g.above, Action.INCREASE, Reason.ABOVE_TARGET, dose * (1 + rules.oral_step_fraction)),
         ],
         (Action.KEEP, Reason.IN_TARGET, dose + zero),

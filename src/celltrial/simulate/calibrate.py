@@ -65,11 +65,15 @@ def _total_ddd(sim: SimulatedTrials) -> Array:
 
 
 def _proportion(summary: CohortSummary, quantity: str, visit: str) -> float:
+    """Share of patients in a dose-reduction category of Lian 2022 (L196-199): reduced by
+    at least 10 % (its smallest category is 10-50 %), by at least half ("decrement of 50 %",
+    "more than 50 %": tablet steps halve, so exactly half counts), or every agent stopped."""
     change = summary.at("dose_change", visit)
+    eps = 1e-9  # float tolerance: a halved dose is exactly -0.5
     rule = {
-        "dose_reduced": change < -0.01,
-        "dose_reduced_over_50": change < -0.5,
-        "discontinued": change <= -0.999,
+        "dose_reduced": change <= -0.10 + eps,
+        "dose_reduced_over_50": change <= -0.5 + eps,
+        "discontinued": change <= -1.0 + eps,
     }[quantity]
     return float(np.mean(rule))
 
@@ -101,7 +105,12 @@ def report(summary: CohortSummary, targets: dict) -> pl.DataFrame:
         rows.append({**row, "target_low": t["q1"], "target_high": t["q3"]})
     for t in targets.get("proportions", []):
         sim = _proportion(summary, t["quantity"], t["visit"])
-        rows.append(_row("proportion", t, t["visit"], t["value"], 0.15, sim, None, 0.15))
+        tol = t.get("tolerance")
+        ok = None if tol is None else abs(sim - t["value"]) <= tol + 1e-12
+        row = _row("proportion", t, t["visit"], t["value"], 0.15, sim, ok, 0.15)
+        if tol is not None:
+            row |= {"target_low": t["value"] - tol, "target_high": t["value"] + tol}
+        rows.append(row)
     for t in targets.get("counts", []):
         sim = _count_per_trial(summary.sim, t["quantity"])
         rows.append(_row("count per trial", t, "", t["value"], 2.0, sim, None, 2.0))

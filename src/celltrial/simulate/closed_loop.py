@@ -1,16 +1,20 @@
 """Closed-loop titration: the protocol's own rules (celltrial.protocol.titration) applied to
 simulated self-monitoring readings, vectorized over trials x patients.
 
-De-escalation order (research note §4.3, the papers do not specify it): insulin is adjusted
-while the patient takes it; oral agents are adjusted once insulin is withdrawn or absent.
+Order (research note §4.3; the papers do not specify it): safety decreases and increases act
+on insulin while the patient takes it, and on oral agents once insulin is withdrawn or absent;
+de-escalation of stable glucose (Lian 2022 L196-199: "reduced in all patients") and the
+withdrawal of a single oral agent stable at its lowest dose (L148-149) act on both at once.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from celltrial.protocol.model import Titration
-from celltrial.protocol.titration import Action, advise_insulin, advise_oral
+from celltrial.protocol.titration import Action, Reason, advise_insulin, advise_oral
 from celltrial.simulate.cohort import Cohort
 from celltrial.simulate.physiology import Array
 
@@ -22,6 +26,14 @@ READINGS_PER_WEEK = 7
 # Day-to-day CV of self-monitored fasting glucose: biological ~7 % (Mooy 1996, research note
 # §3.2) plus meter error (ISO 15197:2013 allows +-15 % at >= 5.55 mmol/L, CV ~7 %) => ~10 %.
 SMBG_DAY_CV = 0.10
+# Reasons of a de-escalation step (protocol rule `deescalate_when_stable`).
+EASING = (int(Reason.STABLE_DEESCALATE), int(Reason.IMPROVED_DEESCALATE))
+
+
+class Doses(NamedTuple):
+    insulin: Array  # U/kg/day
+    oral_frac: Array  # fraction of the baseline oral doses
+    fpg_reference: Array | None  # reading the current dose was set on (de-escalation)
 
 
 class Titrator:
@@ -40,28 +52,48 @@ class Titrator:
         cohort: Cohort,
         z: Array,
         hypo: Array,
-    ) -> tuple[Array, Array]:
-        """New (insulin U/kg/day, oral fraction of baseline dose) after one titration step."""
+        fpg_reference: Array | None = None,
+    ) -> Doses:
+        """New doses after one titration step.
+
+        fpg_reference: the reading the current dose was set on (at first the pre-treatment
+        reading), in the same convention as the readings (the week's lowest, see
+        `lowest_reading`). After a de-escalation step it becomes that step's reading, so a
+        further step needs a further fall: the doses follow the glucose "to keep the level
+        stable" (Lian 2022 L145) instead of falling every week after one improvement."""
         if self.rules is None:
-            return insulin_u_per_kg, oral_frac
+            return Doses(insulin_u_per_kg, oral_frac, fpg_reference)
         fpg_r, pg2h_r = self._readings(fpg, pg2h, z)
         weight = cohort.weight
-        adv = advise_insulin(fpg_r, pg2h_r, insulin_u_per_kg * weight, weight, self.rules, hypo)
+        ref = fpg_reference
+        adv = advise_insulin(
+            fpg_r, pg2h_r, insulin_u_per_kg * weight, weight, self.rules, hypo, ref
+        )
         new_ins = np.maximum(self._allowed(adv.action, adv.new_dose, insulin_u_per_kg * weight), 0)
         on_ins = insulin_u_per_kg > 0
         n_oral = ((cohort.oral_x0 > 0) & (oral_frac > 0)[None]).sum(axis=0)
         oral = advise_oral(
             fpg_r,
             pg2h_r,
-            np.where(on_ins, 0, n_oral),  # insulin first: orals wait while insulin is taken
+            n_oral,
             oral_frac <= LOWEST_ORAL_FRACTION + 1e-9,
             self.rules,
             daily_dose=oral_frac,
             hypo=hypo,
+            fpg_reference=ref,
         )
         new_frac = np.clip(self._allowed(oral.action, oral.new_dose, oral_frac), 0.0, 1.0)
+        # de-escalation stops at the lowest tablet; a safety decrease below it withdraws
+        eased = np.isin(oral.reason, EASING)
+        new_frac = np.where(eased, np.maximum(new_frac, LOWEST_ORAL_FRACTION), new_frac)
         new_frac = np.where(new_frac < LOWEST_ORAL_FRACTION - 1e-9, 0.0, new_frac)
-        return new_ins / weight, new_frac
+        # insulin first: while insulin is taken, orals change only by de-escalation
+        follow = ~on_ins | eased | (oral.reason == Reason.STABLE_ON_LOWEST_SINGLE_ORAL)
+        new_frac = np.where(follow, new_frac, oral_frac)
+        if ref is not None:
+            stepped = np.isin(adv.reason, EASING) | (eased & follow)
+            ref = np.where(stepped, fpg_r, ref)
+        return Doses(new_ins / weight, new_frac, ref)
 
     def _allowed(self, action: Array, new: Array, old: Array) -> Array:
         if self.allow_increase:
@@ -70,12 +102,15 @@ class Titrator:
 
     @staticmethod
     def _readings(fpg: Array, pg2h: Array, z: Array) -> tuple[Array, Array]:
-        """The week's lowest readings, which is what a reduction rule reacts to.
+        """The week's lowest readings, which is what a reduction rule reacts to."""
+        return lowest_reading(fpg, z), lowest_reading(pg2h, z)
 
-        The minimum of 7 log-normal readings is approximated by exp(-1.35.cv) x true value
-        (expected minimum of 7 standard normals = -1.352, order statistics tables), plus one
-        draw of sampling noise on the weekly mean."""
-        noise = np.exp(SMBG_DAY_CV / np.sqrt(READINGS_PER_WEEK) * z)
-        lowest = np.exp(-1.352 * SMBG_DAY_CV)
-        fpg_mean, pg2h_mean = fpg * noise, pg2h * noise
-        return fpg_mean * lowest, pg2h_mean * lowest
+
+def lowest_reading(true_value: Array, z: Array) -> Array:
+    """The lowest of a week's self-monitored readings of a true value.
+
+    The minimum of 7 log-normal readings is approximated by exp(-1.35.cv) x true value
+    (expected minimum of 7 standard normals = -1.352, order statistics tables), plus one
+    draw z of sampling noise on the weekly mean."""
+    noise = np.exp(SMBG_DAY_CV / np.sqrt(READINGS_PER_WEEK) * z)
+    return true_value * noise * np.exp(-1.352 * SMBG_DAY_CV)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from celltrial.protocol import Protocol
-from celltrial.simulate.closed_loop import Titrator
+from celltrial.simulate.closed_loop import Titrator, lowest_reading
 from celltrial.simulate.cohort import Cohort
 from celltrial.simulate.physiology import (
     KFPG,
@@ -137,6 +137,9 @@ def run_days(
     chain = hba1c_chain_start(fpg, cohort.ppg)
     bb, ss = b_nat * fac["b"], s_base * fac["s"]
     kf, pp = KFPG * fac["kfpg"], cohort.ppg * fac["ppg"]
+    # pre-treatment reference of the de-escalation rule: the lowest reading of the week
+    # before day 0 (MSC and trial effects are still zero there)
+    fpg_ref = lowest_reading(fpg, rng.standard_normal(shape))
     b = bb
     step = 0
     for i, day in enumerate(range(design.first_day, design.last_day + 1)):
@@ -148,7 +151,9 @@ def run_days(
             pg2h_ratio = np.exp(lat.pg2h_c0 + lat.pg2h_c1 * (1.0 - b) + cohort.pg2h_eta)
             hypo = hypo_u[step] < _hypo_probability(preset, fpg, ins, preset.titration_every_days)
             hypo_days[step] = np.where(hypo, day, -1)
-            ins, frac = titrator.step(fpg, fpg * pg2h_ratio, ins, frac, cohort, smbg_z[step], hypo)
+            ins, frac, fpg_ref = titrator.step(
+                fpg, fpg * pg2h_ratio, ins, frac, cohort, smbg_z[step], hypo, fpg_ref
+            )
             step += 1
             x = reg.kappa * ins
             fac = oral_factors(reg, cohort.oral_x0, frac)
