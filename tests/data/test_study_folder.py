@@ -35,7 +35,7 @@ def _measurement(study, pid: str, visit: str, analyte: str) -> dict:
 
 def test_small_study_glucose_mg_dl_is_converted_to_mmol_l():
     study = read_study(SMALL)
-    row = _measurement(study, "P04", "D0", "fpg")
+    row = _measurement(study, "P04", "d0", "fpg")
     # entered 162 mg/dL; glucose M = 180.16 g/mol, so 162 / 18.016 mmol/L (by hand)
     assert (row["value_as_entered"], row["unit_as_entered"]) == ("162", "mg/dL")
     assert row["value"] == pytest.approx(162 / 18.016)
@@ -44,15 +44,15 @@ def test_small_study_glucose_mg_dl_is_converted_to_mmol_l():
 
 def test_small_study_hba1c_ifcc_and_cpeptide_ng_ml():
     study = read_study(SMALL)
-    hba1c = _measurement(study, "P04", "D0", "hba1c")
+    hba1c = _measurement(study, "P04", "d0", "hba1c")
     # 76 mmol/mol -> 0.09148 * 76 + 2.152 = 9.10448 % NGSP (Hoelzel 2004 master equation)
     assert hba1c["value_as_entered"] == "76"
     assert hba1c["value"] == pytest.approx(9.10448)
-    fcp = _measurement(study, "P01", "D0", "fcp")
+    fcp = _measurement(study, "P01", "d0", "fcp")
     # 1.27 ng/mL * 1e6 / 3020.3 g/mol = 420.49 pmol/L (by hand)
     assert fcp["value_as_entered"] == "1.27"
     assert fcp["value"] == pytest.approx(420.488, abs=1e-3)
-    creat = _measurement(study, "P04", "D0", "creatinine")
+    creat = _measurement(study, "P04", "d0", "creatinine")
     # 0.75 mg/dL * 88.42 = 66.315 umol/L (KDIGO)
     assert creat["value"] == pytest.approx(66.315)
 
@@ -61,7 +61,7 @@ def test_small_study_types_and_counts():
     study = read_study(SMALL)
     assert study.meta.study_id == "small-study"
     assert study.participants.height == 6
-    assert study.measurements.height == 144
+    assert study.measurements.height == 144 + 18  # 144 labs + sbp, dbp, GAD-Ab at d0 x 6
     assert study.infusions["start_time"].dtype == pl.Datetime("us")
     assert study.participants["enrollment_date"][0] == dt.date(2019, 3, 4)
     assert study.lots["passage"].to_list() == [4, 5, 5]

@@ -81,7 +81,7 @@ def test_unknown_unit_and_analyte_are_errors():
 def test_required_values_duplicates_and_references():
     study = _study(
         participants=[_participant(), _participant(), _participant("P2", sex=None)],
-        visits=[{"participant_id": "P9", "visit_id": "D0"}],
+        visits=[{"participant_id": "P9", "visit_id": "d0"}],
         infusions=[
             {
                 "infusion_id": "I1",
@@ -106,7 +106,7 @@ def test_dates_out_of_order():
         visits=[
             {
                 "participant_id": "P1",
-                "visit_id": "D0",
+                "visit_id": "d0",
                 "target_day": 0,
                 "actual_date": dt.date(2019, 12, 1),
             },
