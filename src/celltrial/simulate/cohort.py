@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
-from scipy.special import ndtri
+from scipy.special import ndtr, ndtri
 
-from celltrial.simulate.physiology import PPG_HBA1C, Array
+from celltrial.simulate.physiology import G_FLOOR, KFPG, KFSI, PPG_HBA1C, Array, logistic_fraction
 from celltrial.simulate.preset import Normal, Preset
 
 
@@ -64,6 +64,23 @@ def _lognormal_mult(rng: np.random.Generator, sd: float, shape: tuple[int, ...])
     return np.exp(sd * rng.standard_normal(shape))
 
 
+def _truncated(z: Array, cut: Array | float) -> Array:
+    """Standard normals mapped onto a normal truncated at +-cut by the inverse CDF (keeps the
+    draws' order, so the random stream is unchanged): Phi^-1(Phi(-c) + Phi(z).(1 - 2.Phi(-c)))."""
+    lo = ndtr(-np.asarray(cut))
+    return ndtri(lo + ndtr(z) * (1.0 - 2.0 * lo))
+
+
+def _insulin_for_fpg(lb: Array, ls: Array, fpg: float, kappa: float) -> Array:
+    """Insulin dose (U/kg/day) that brings the QSS glucose to `fpg`, 0 if none is needed.
+
+    S.(KFSI.B.(G - 3.5) + X).G = KFPG solved for X (research note §4.2) at G = fpg, X = kappa.dose:
+    physicians titrate a stable regimen so that it causes no hypoglycaemia [A]."""
+    b, s = logistic_fraction(lb), logistic_fraction(ls)
+    x = KFPG / (s * fpg) - KFSI * b * (fpg - G_FLOOR)
+    return np.maximum(x, 0.0) / kappa
+
+
 def sample_cohort(
     preset: Preset, rng: np.random.Generator, n_trials: int, n_candidates: int, n_visits: int
 ) -> Cohort:
@@ -94,6 +111,12 @@ def sample_cohort(
         rng, reg.insulin_u_per_kg_log_sd, shape
     )
     insulin0 = np.where(on_insulin, ins_dose, 0.0)
+    if reg.baseline_fpg_floor is not None:
+        insulin0 = np.minimum(insulin0, _insulin_for_fpg(lb, ls, reg.baseline_fpg_floor, reg.kappa))
+    if reg.baseline_fpg_ceiling is not None:
+        need = _insulin_for_fpg(lb, ls, reg.baseline_fpg_ceiling, reg.kappa)
+        insulin0 = np.maximum(insulin0, need)
+        on_insulin = insulin0 > 0
     takes = np.stack([rng.random(shape) < d.fraction for d in reg.oral])
     # Everyone in both studies is on treatment (Lian 2022 Methods; Chin 2025 registry):
     # a patient who drew no agent takes the first oral drug of the preset.
@@ -110,7 +133,8 @@ def sample_cohort(
     n_lab = len(preset.labs)
     sd_g = np.array([np.sqrt(np.log1p(lab.cvg**2)) for lab in preset.labs])[:, None, None]
     med = np.log([lab.median for lab in preset.labs])[:, None, None]
-    lab_log0 = med + sd_g * rng.standard_normal((n_lab, *shape))
+    cut = np.array([lab.cvg_truncate_sd for lab in preset.labs])[:, None, None]
+    lab_log0 = med + sd_g * _truncated(rng.standard_normal((n_lab, *shape)), cut)
     lab_z = rng.standard_normal((n_lab, *shape, n_visits))
     screen_u = rng.standard_normal(shape)
     return Cohort(

@@ -86,6 +86,10 @@ class Regimen(_Strict):
     insulin_drug: str
     insulin_atc: str
     kappa: float = Field(gt=0)
+    # a treated patient's baseline insulin dose never drives FPG below this (mmol/L)
+    baseline_fpg_floor: float | None = Field(default=None, gt=3.5)
+    # ... and a patient whose FPG would exceed this is on at least the insulin that holds it
+    baseline_fpg_ceiling: float | None = Field(default=None, gt=3.5)
     oral: list[OralDrug]
     effects: dict[str, DrugEffect]
 
@@ -116,13 +120,15 @@ class Events(_Strict):
 
 
 class Lab(_Strict):
-    """Latent log-normal lab: median, between-subject CV, within-subject CVI, analytical CVA."""
+    """Latent log-normal lab: median, between-subject CV, within-subject CVI, analytical CVA.
+    The between-subject spread is a normal truncated at +-`cvg_truncate_sd` on the log scale."""
 
     analyte: str
     median: float = Field(gt=0)
     cvg: float = Field(ge=0)
     cvi: float = Field(ge=0)
     cva: float = Field(ge=0)
+    cvg_truncate_sd: float = Field(default=2.5, gt=0)
     sex: Literal["M", "F"] | None = None
     s_link: float = 0.0  # d log(lab) / d log(S_eff)
     msc_effect: float = 0.0  # relative change at full MSC response
