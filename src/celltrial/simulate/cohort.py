@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from celltrial.simulate.physiology import G_FLOOR, KFPG, KFSI, PPG_HBA1C, Array, logistic_fraction
-from celltrial.simulate.preset import Normal, Preset
+from celltrial.simulate.preset import Lab, Normal, Preset
 
 
 @dataclass
@@ -34,7 +34,7 @@ class Cohort:
     emax_b: Array  # MSC effect on beta-cell function (0 in non-responders)
     emax_s: Array
     trial_size: Array
-    lab_log0: Array  # (n_lab, T, N) latent log lab value at baseline
+    lab_z0: Array  # (n_lab, T, N) standard normals of the baseline lab values (see lab_log0)
     lab_z: Array  # (n_lab, T, N, n_visit_max) standard normals for within-subject noise
     screen_u: Array  # uniform draws for the screening HbA1c noise
 
@@ -62,6 +62,14 @@ def _normal(rng: np.random.Generator, spec: Normal, shape: tuple[int, ...]) -> A
 def _lognormal_mult(rng: np.random.Generator, sd: float, shape: tuple[int, ...]) -> Array:
     """Multiplier with median 1 and log-SD sd."""
     return np.exp(sd * rng.standard_normal(shape))
+
+
+def lab_log0(lab: Lab, z0: Array) -> Array:
+    """Latent log baseline value of a lab: log(median) + sd_G.z, z a standard normal truncated
+    at +-cvg_truncate_sd, sd_G = sqrt(ln(1 + CVG^2)) (log-normal CV, research note §3.1).
+    Computed for the enrolled patients only (the inverse CDF is the costly part)."""
+    sd_g = np.sqrt(np.log1p(lab.cvg**2))
+    return np.log(lab.median) + sd_g * _truncated(z0, lab.cvg_truncate_sd)
 
 
 def _truncated(z: Array, cut: Array | float) -> Array:
@@ -131,10 +139,7 @@ def sample_cohort(
     te = preset.trial_effect
     trial_size = te.size * _lognormal_mult(rng, te.size_log_sd, shape)
     n_lab = len(preset.labs)
-    sd_g = np.array([np.sqrt(np.log1p(lab.cvg**2)) for lab in preset.labs])[:, None, None]
-    med = np.log([lab.median for lab in preset.labs])[:, None, None]
-    cut = np.array([lab.cvg_truncate_sd for lab in preset.labs])[:, None, None]
-    lab_log0 = med + sd_g * _truncated(rng.standard_normal((n_lab, *shape)), cut)
+    lab_z0 = rng.standard_normal((n_lab, *shape))
     lab_z = rng.standard_normal((n_lab, *shape, n_visits))
     screen_u = rng.standard_normal(shape)
     return Cohort(
@@ -155,7 +160,7 @@ def sample_cohort(
         emax_b=emax_b,
         emax_s=emax_s,
         trial_size=trial_size,
-        lab_log0=lab_log0,
+        lab_z0=lab_z0,
         lab_z=lab_z,
         screen_u=screen_u,
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from celltrial.simulate.cohort import lab_log0
 from celltrial.simulate.physiology import G_FLOOR, KFSI, Array
 from celltrial.simulate.preset import Lab
 from celltrial.simulate.virtual_trials import SimulatedTrials
@@ -74,7 +75,8 @@ def lab_truth(sim: SimulatedTrials, lab_index: int, lab: Lab) -> Array:
     days = sim.traj.visit_day - sim.design.infusion_days[0]
     # transient rise after the first infusion, halving weekly (Lian 2022 L223-225 leukocytes)
     bump = np.log1p(lab.infusion_bump * np.where(days > 0, np.exp(-days * np.log(2) / 7), 0.0))
-    return np.exp(c.lab_log0[lab_index][None] + lab.s_link * log_s + msc + bump)
+    log0 = lab_log0(lab, c.lab_z0[lab_index])
+    return np.exp(log0[None] + lab.s_link * log_s + msc + bump)
 
 
 def observe(sim: SimulatedTrials, rng: np.random.Generator) -> dict[str, Array]:

@@ -31,14 +31,15 @@ class MscSignal:
     day costs two multiplications whatever the number of infusions (research note §5.2).
     """
 
-    def __init__(self, msc: Msc, shape: tuple[int, ...]) -> None:
+    def __init__(self, msc: Msc, shape: tuple[int, ...], dtype: type = np.float64) -> None:
         self.ka = LN2 / msc.onset_half_life_days  # onset half-life -> rate (note §5.2)
         self.ke = LN2 / msc.offset_half_life_days  # offset half-life -> rate (note §5.2)
-        self.rka, self.rke = np.exp(-self.ka), np.exp(-self.ke)
-        self.scale = self.ka / (self.ka - self.ke)
+        # Python floats, so that float32 state stays float32 in the daily updates
+        self.rka, self.rke = float(np.exp(-self.ka)), float(np.exp(-self.ke))
+        self.scale = float(self.ka / (self.ka - self.ke))
         self.m50 = msc.m50
-        self.e_slow = np.zeros(shape)
-        self.e_fast = np.zeros(shape)
+        self.e_slow = np.zeros(shape, dtype)
+        self.e_fast = np.zeros(shape, dtype)
 
     def decay(self) -> None:
         self.e_slow *= self.rke
@@ -48,10 +49,13 @@ class MscSignal:
         self.e_slow += dose
         self.e_fast += dose
 
-    def response(self) -> Array:
-        """Fraction of the maximal effect, M/(M50 + M) (Emax model, note §5.2)."""
-        m = self.scale * (self.e_slow - self.e_fast)
-        return m / (self.m50 + m)
+    def response(self, out: Array | None = None, work: Array | None = None) -> Array:
+        """Fraction of the maximal effect, M/(M50 + M) (Emax model, note §5.2).
+        out, work: optional preallocated arrays (the daily loop allocates nothing)."""
+        m = np.subtract(self.e_slow, self.e_fast, out=out)
+        m *= self.scale
+        d = np.add(m, self.m50, out=work)
+        return np.divide(m, d, out=m)
 
 
 def trial_effect_shape(days: Array, effect: TrialEffect) -> Array:

@@ -28,6 +28,9 @@ from celltrial.simulate.preset import Preset
 from celltrial.simulate.treatment import MscSignal, oral_factors, trial_effect_shape
 
 SNAPSHOT_VARS = ("fpg", "b", "s", "insulin", "oral_frac", "hba1c", "msc")
+# Daily state in float32: half the memory traffic of float64; its 7 significant digits are
+# far finer than the 2-decimal values reported (bench/simulate_speed.py measures the gain).
+DAY_DTYPE = np.float32
 
 
 @dataclass(frozen=True)
@@ -112,12 +115,12 @@ def run_days(
         day: [v for v in range(len(design.target)) if design.lower[v] <= day <= design.upper[v]]
         for day in range(design.first_day, design.last_day + 1)
     }
-    reg, lat = preset.regimen, preset.latent
+    reg, lat, c = preset.regimen, preset.latent, cohort
     s_base = logistic_fraction(cohort.ls)
     ins = cohort.insulin0.copy()
     frac = np.ones(shape)
-    fac = oral_factors(reg, cohort.oral_x0, frac)
-    msc = MscSignal(preset.msc, shape)
+    msc = MscSignal(preset.msc, shape, DAY_DTYPE)
+    msc_on = False  # no MSC signal before the first infusion: skip its arithmetic
     # Fever within 24 h of each infusion: per-infusion Bernoulli (research note §4.4).
     p_fever = np.array(preset.events.fever_p_infusion)[: len(design.infusion_days)]
     fever = rng.random((len(design.infusion_days), *shape)) < p_fever[:, None, None]
@@ -132,47 +135,93 @@ def run_days(
         np.arange(design.first_day, design.last_day + 1), preset.trial_effect
     )
     b_nat = logistic_fraction(cohort.lb)
-    x = reg.kappa * ins
-    fpg = fpg_qss(b_nat, s_base, x)
-    chain = hba1c_chain_start(fpg, cohort.ppg)
-    bb, ss = b_nat * fac["b"], s_base * fac["s"]
-    kf, pp = KFPG * fac["kfpg"], cohort.ppg * fac["ppg"]
+    fpg0 = fpg_qss(b_nat, s_base, reg.kappa * ins)
+    chain = hba1c_chain_start(fpg0, cohort.ppg).astype(DAY_DTYPE)
     # pre-treatment reference of the de-escalation rule: the lowest reading of the week
     # before day 0 (MSC and trial effects are still zero there)
-    fpg_ref = lowest_reading(fpg, rng.standard_normal(shape))
-    b = bb
+    fpg_ref = lowest_reading(fpg0, rng.standard_normal(shape))
+    mod = _Modifiers(preset, cohort, s_base)
+    mod.set_doses(ins, frac, b_nat)
+    w = _Workspace(shape)
+    w.fpg[...] = fpg0
+    w.b[...] = mod.bb
+    eb, es, ts = (np.asarray(a, DAY_DTYPE) for a in (c.emax_b, c.emax_s, c.trial_size))
     step = 0
     for i, day in enumerate(range(design.first_day, design.last_day + 1)):
         if day > 0 and day % 7 == 0:
             # beta-cell drift rb logit/yr (Choy 2016), refreshed weekly to save an exp a day
-            b_nat = logistic_fraction(cohort.lb + cohort.rb * (day / 365.25))
-            bb = b_nat * fac["b"]
+            b_nat = logistic_fraction(c.lb + c.rb * (day / 365.25))
+            mod.set_beta(b_nat)
         if day in design.titration_days:
-            pg2h_ratio = np.exp(lat.pg2h_c0 + lat.pg2h_c1 * (1.0 - b) + cohort.pg2h_eta)
+            fpg = w.fpg.astype(float)
+            pg2h_ratio = np.exp(lat.pg2h_c0 + lat.pg2h_c1 * (1.0 - w.b) + c.pg2h_eta)
             hypo = hypo_u[step] < _hypo_probability(preset, fpg, ins, preset.titration_every_days)
             hypo_days[step] = np.where(hypo, day, -1)
             ins, frac, fpg_ref = titrator.step(
-                fpg, fpg * pg2h_ratio, ins, frac, cohort, smbg_z[step], hypo, fpg_ref
+                fpg, fpg * pg2h_ratio, ins, frac, c, smbg_z[step], hypo, fpg_ref
             )
             step += 1
-            x = reg.kappa * ins
-            fac = oral_factors(reg, cohort.oral_x0, frac)
-            bb, ss = b_nat * fac["b"], s_base * fac["s"]
-            kf, pp = KFPG * fac["kfpg"], cohort.ppg * fac["ppg"]
+            mod.set_doses(ins, frac, b_nat)
         msc.decay()
         for j, inf_day in enumerate(design.infusion_days):
             if day == inf_day:
                 msc.give(dose_per_kg[j])
-        h = msc.response()
-        b = bb * (1.0 + cohort.emax_b * h)
-        s = ss * (1.0 + cohort.emax_s * h + cohort.trial_size * g_trial[i])
-        fpg = fpg_qss(b, s, x, kf)
-        hba1c_step(chain, fpg, pp)
+                msc_on = True
+        w.effective(mod, msc if msc_on else None, eb, es, ts, float(g_trial[i]))
+        fpg_qss(w.b, w.s, mod.x, mod.kf, out=w.fpg, work=(w.tmp, w.tmp2))
+        hba1c_step(chain, w.fpg, mod.pp, work=w.tmp)
         for v in held[day]:
-            _record(snap, v, vday[v] == day, fpg, b, s, ins, frac, chain, h)
+            _record(snap, v, vday[v] == day, w.fpg, w.b, w.s, ins, frac, chain, w.h)
         if on_day is not None:
             on_day(day)
     return Trajectories(vday, snap, fever, hypo_days, dropout, cohort.insulin0)
+
+
+class _Modifiers:
+    """Per-patient factors that change only on titration days (doses) or weekly (beta-cell
+    drift), kept in the daily dtype so that a day multiplies them without conversion."""
+
+    def __init__(self, preset: Preset, cohort: Cohort, s_base: Array) -> None:
+        self.reg, self.cohort, self.s_base = preset.regimen, cohort, s_base
+
+    def set_doses(self, ins: Array, frac: Array, b_nat: Array) -> None:
+        self.fac = oral_factors(self.reg, self.cohort.oral_x0, frac)
+        self.x = np.asarray(self.reg.kappa * ins, DAY_DTYPE)
+        self.ss = np.asarray(self.s_base * self.fac["s"], DAY_DTYPE)
+        self.kf = np.asarray(KFPG * self.fac["kfpg"], DAY_DTYPE)
+        self.pp = np.asarray(self.cohort.ppg * self.fac["ppg"], DAY_DTYPE)
+        self.set_beta(b_nat)
+
+    def set_beta(self, b_nat: Array) -> None:
+        self.bb = np.asarray(b_nat * self.fac["b"], DAY_DTYPE)
+
+
+class _Workspace:
+    """Preallocated daily arrays: a simulated day allocates no array (bench/simulate_speed)."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.h, self.b, self.s, self.fpg, self.tmp, self.tmp2 = (
+            np.zeros(shape, DAY_DTYPE) for _ in range(6)
+        )
+
+    def effective(
+        self, mod: _Modifiers, msc: MscSignal | None, eb: Array, es: Array, ts: Array, g: float
+    ) -> None:
+        """B = bb.(1 + Emax_B.h), S = ss.(1 + Emax_S.h + trial.g(t)) (research note §5.2)."""
+        if msc is None:
+            np.copyto(self.b, mod.bb)
+            np.multiply(ts, g, out=self.s)
+        else:
+            msc.response(out=self.h, work=self.tmp)
+            np.multiply(eb, self.h, out=self.b)
+            self.b += 1.0
+            self.b *= mod.bb
+            np.multiply(es, self.h, out=self.s)
+            if g != 0.0:
+                np.multiply(ts, g, out=self.tmp)
+                self.s += self.tmp
+        self.s += 1.0
+        self.s *= mod.ss
 
 
 def _hypo_probability(preset: Preset, fpg: Array, ins: Array, days: int) -> Array:
