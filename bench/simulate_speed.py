@@ -45,21 +45,25 @@ def _init_worker() -> None:
     simulate_trials(preset, 2, PATIENTS, 0, protocol=protocol)
 
 
-def _block(args: tuple[int, int]) -> tuple[int, float]:
+def _block(args: tuple[int, int]) -> tuple[int, float, float]:
+    """(patient-days, wall s, CPU s of this process) of one block of trials."""
     trials, seed = args
     preset, protocol = _WORKER["preset"], _WORKER["protocol"]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     sim = simulate_trials(preset, trials, PATIENTS, seed, protocol=protocol)  # type: ignore[arg-type]
     days = sim.design.last_day - sim.design.first_day + 1
-    return trials * PATIENTS * days, time.perf_counter() - t0
+    return trials * PATIENTS * days, time.perf_counter() - t0, time.process_time() - c0
 
 
 def _ready(_: int) -> int:
     return os.getpid()
 
 
-def vectorized_rate(trials: int, workers: int, block: int) -> tuple[float, float, int, float]:
-    """(patient-days/s, wall s, patient-days, s for starting the warmed-up workers)."""
+def vectorized_rate(
+    trials: int, workers: int, block: int
+) -> tuple[float, float, int, float, float]:
+    """(patient-days/s, wall s, patient-days, s for starting the warmed-up workers,
+    patient-days per CPU second of one worker)."""
     jobs = [(block, 1000 + i) for i in range(max(1, trials // block))]
     t_start = time.perf_counter()
     with ProcessPoolExecutor(workers, initializer=_init_worker) as pool:
@@ -69,7 +73,8 @@ def vectorized_rate(trials: int, workers: int, block: int) -> tuple[float, float
         results = list(pool.map(_block, jobs))
         wall = time.perf_counter() - t0
     patient_days = sum(r[0] for r in results)
-    return patient_days / wall, wall, patient_days, startup
+    per_cpu_s = patient_days / sum(r[2] for r in results)
+    return patient_days / wall, wall, patient_days, startup, per_cpu_s
 
 
 def _one_patient(sim: SimulatedTrials, i: int) -> None:
@@ -124,12 +129,16 @@ def main() -> None:
     ap.add_argument("--baseline-patients", type=int, default=10)
     args = ap.parse_args()
     load = os.getloadavg()[0]
-    rate, wall, pdays, startup = vectorized_rate(args.trials, args.workers, args.block)
+    rate, wall, pdays, startup, per_cpu = vectorized_rate(args.trials, args.workers, args.block)
     full = FULL_TRIALS * PATIENTS * 365
     print(f"load average at start: {load:.2f} (other work on the machine slows the rates)")
     print(f"workers started and warmed up in {startup:.2f} s (not in the rate)")
     print(f"vectorized: {pdays:.3g} patient-days in {wall:.2f} s on {args.workers} processes")
     print(f"vectorized: {rate:.3g} patient-days/s (target {TARGET_RATE:.1g})")
+    print(
+        f"vectorized per CPU second of one worker: {per_cpu:.3g} patient-days "
+        f"(x {args.workers} workers = {per_cpu * args.workers:.3g}/s on an otherwise idle machine)"
+    )
     print(f"full size 10,000 x 200 x 365 = {full:.3g} patient-days: ~{full / rate:.0f} s")
     base, bdays = per_patient_rate(args.baseline_patients)
     print(f"per-patient solve_ivp loop: {base:.3g} patient-days/s ({bdays} patient-days)")
