@@ -164,9 +164,9 @@ def test_homa_outcomes_derived_from_c_peptide(study) -> None:
     got = res.values.filter((pl.col("participant_id") == "P03") & (pl.col("visit_id") == "d28"))
     by = dict(got.select("analyte", "value").iter_rows())
     # Lian 2022 Methods: HOMA-IR(CP) = 1.5 + FCP x FPG / 2800; HOMA-B(CP) = 0.27 FCP/(FPG - 3.5)
-    assert by["homa_ir_cp"] == pytest.approx(1.5 + fcp * fpg / 2800)
-    assert by["homa_b_cp"] == pytest.approx(0.27 * fcp / (fpg - 3.5))
-    n = res.summaries.filter((pl.col("analyte") == "homa_b_cp") & (pl.col("visit_id") == "d0"))
+    assert by["homa_cp_ir"] == pytest.approx(1.5 + fcp * fpg / 2800)
+    assert by["homa_cp_b"] == pytest.approx(0.27 * fcp / (fpg - 3.5))
+    n = res.summaries.filter((pl.col("analyte") == "homa_cp_b") & (pl.col("visit_id") == "d0"))
     assert n["n"].to_list() == [12]
 
 

@@ -255,8 +255,9 @@ class Outcome(_Strict):
 
     @model_validator(mode="after")
     def _known(self) -> Outcome:
-        if not self.derived:
-            _known_analyte(self.analyte)
+        # derived indices are catalogue analytes too (kind "derived"), so one id names an
+        # outcome in the protocol, the derivations, the analysis and the report
+        _known_analyte(self.analyte)
         for a in self.derived_from:
             _known_analyte(a)
         return self
