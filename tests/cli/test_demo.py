@@ -23,3 +23,13 @@ def test_demo_writes_both_studies_and_reports(tmp_path):
         assert results["summaries"] and results["paired"], name
         assert (analysis / "report.html").stat().st_size > 10_000
         assert str(analysis / "report.html") in result.output.replace("\n", "")
+
+
+def test_demo_into_a_file_is_bad_input(tmp_path):
+    _register()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    result = CliRunner().invoke(app, ["demo", "--out", str(blocker)])
+    assert result.exit_code == 2
+    assert "cannot write to" in result.output
+    assert "Traceback" not in result.output

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from celltrial.analysis import analyze_study
 from celltrial.cli import app
-from celltrial.cli.exits import DONE, FINDINGS
+from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
 from celltrial.data import validate, write_study
 from celltrial.protocol import load_protocol
 from celltrial.report import write_outputs
@@ -27,7 +27,12 @@ def demo_command(
     seed: int = typer.Option(2025, "--seed", help="Random seed: the same seed, the same demo."),
 ) -> None:
     """Simulate both source studies, validate and analyse them, and write their reports."""
-    console = Console()
+    console = Console(soft_wrap=True)  # one line per step, also when piped
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        Console(stderr=True).print(f"[red]cannot write to {out}:[/red] {exc.strerror or exc}")
+        raise typer.Exit(BAD_INPUT) from None
     clean = True
     for name in DEMO_PRESETS:
         preset = load_preset(name)
