@@ -118,3 +118,24 @@ def test_large_group_path_matches_join_path() -> None:
     # and the estimate is the median of all Walsh averages, enumerated here
     b = frame.filter(pl.col("g") == "b")["d"].to_numpy()
     assert selected["hl_estimate"][1] == pytest.approx(_walsh_median(b))
+
+
+@pytest.mark.parametrize(
+    "d",
+    [
+        np.round(np.random.default_rng(0).normal(0.3, 2, 150), 0),  # heavy ties
+        np.round(np.random.default_rng(1).normal(0.3, 2, 150), 2),
+        np.random.default_rng(2).normal(0, 1, 140) / 18.016,  # converted units: off any grid
+        np.r_[np.random.default_rng(3).normal(0, 1, 120), 1e4, -5e3],  # far outliers
+        np.full(30, 1.25),  # all equal
+    ],
+)
+def test_walsh_order_stats_equal_brute_force(d: np.ndarray) -> None:
+    from celltrial.analysis.paired import walsh_order_stats
+
+    walsh = np.sort([(a + b) / 2 for a, b in itertools.combinations_with_replacement(d, 2)])
+    m = len(walsh)
+    ranks = [1, 2, 99, m // 2, m // 2 + 1, m - 5, m]
+    for bins in (8, 1024):  # coarse bins: wide brackets; fine: narrow
+        got = walsh_order_stats(d, ranks, bins=bins)
+        assert got == pytest.approx([walsh[r - 1] for r in ranks], abs=1e-12)
