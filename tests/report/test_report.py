@@ -97,3 +97,30 @@ def test_number_formatting_by_hand() -> None:
     assert got["f"].to_list() == ["7.50", "-3.14", "0.00", "", "12.00"]
     assert got["p"].to_list() == ["7.500", "<0.001", "<0.001", "", "12.000"]
     assert np.isclose(float(got["f"][0]), 7.5)
+
+
+def test_trajectories_of_a_large_study_show_a_labelled_sample(written, tmp_path) -> None:
+    import dataclasses
+
+    from celltrial.report.figures import TRAJECTORY_SAMPLE, _trajectories, trajectory_sample
+
+    results, _, _ = written
+    n = 500
+    visits = results.meta["visits"]
+    big = pl.DataFrame(
+        {
+            "participant_id": np.repeat([f"Q{i:04d}" for i in range(n)], len(visits)),
+            "visit_id": np.tile(visits, n),
+            "analyte": "fpg",
+            "value": np.random.default_rng(0).normal(8, 1, n * len(visits)),
+        }
+    )
+    r = dataclasses.replace(results, values=big)
+    shown = trajectory_sample(r)
+    assert len(shown) == len(set(shown)) == TRAJECTORY_SAMPLE
+    assert set(shown) <= set(big["participant_id"]) and trajectory_sample(r) == shown
+    fig = _trajectories(r, ["fpg"], tmp_path)
+    svg = fig.svg.read_text()
+    assert f"random sample of {TRAJECTORY_SAMPLE} of {n:,} participants" in svg
+    # one line per sampled participant in the panel
+    assert svg.count('id="line2d_') >= TRAJECTORY_SAMPLE

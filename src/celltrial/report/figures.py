@@ -64,12 +64,15 @@ def _save(fig: plt.Figure, out: Path, key: str, title: str) -> FigureFile:
 def _boxes(r: Results, analytes: list[str], out: Path, key: str, title: str) -> FigureFile:
     """One panel per analyte, one box per scheduled visit, marks from the Wilcoxon p-values."""
     fig, axes = _grid(len(analytes))
+    if r.values["participant_id"].n_unique() > FLIERS_MAX_N:
+        title += f" (outliers beyond the whiskers not drawn above {FLIERS_MAX_N:,} values)"
     wil = r.paired.filter(pl.col("method") != METHOD_T)
     for ax, analyte in zip(axes, analytes, strict=True):  # one panel per outcome
         visits = r.summaries.filter(pl.col("analyte") == analyte)["visit_id"].to_list()
         v = r.values.filter(pl.col("analyte") == analyte)
         data = [v.filter(pl.col("visit_id") == vis)["value"].to_numpy() for vis in visits]
-        ax.boxplot(data, tick_labels=visits, showfliers=True, widths=0.6)
+        fliers = max((len(x) for x in data), default=0) <= FLIERS_MAX_N
+        ax.boxplot(data, tick_labels=visits, showfliers=fliers, widths=0.6)
         p = dict(wil.filter(pl.col("analyte") == analyte).select("visit_id", "p_value").iter_rows())
         for i, vis in enumerate(visits):  # marks just above the plot area, clear of outliers
             ax.text(
@@ -85,11 +88,29 @@ def _boxes(r: Results, analytes: list[str], out: Path, key: str, title: str) -> 
     return _save(fig, out, key, title)
 
 
+# Above this many participants, trajectories show a random sample (seeded: the same sample
+# each run) so that single lines stay readable; the title says so.
+TRAJECTORY_SAMPLE = 60
+# Above this many values in a box, outliers are not drawn one by one (they would merge).
+FLIERS_MAX_N = 5000
+
+
+def trajectory_sample(r: Results, k: int = TRAJECTORY_SAMPLE, seed: int = 0) -> list[str]:
+    """participant_id of the participants drawn (all of them when there are at most k)."""
+    ids = r.values["participant_id"].unique().sort()
+    if ids.len() <= k:
+        return ids.to_list()
+    return ids.sample(k, seed=seed).sort().to_list()
+
+
 def _trajectories(r: Results, analytes: list[str], out: Path) -> FigureFile:
     fig, axes = _grid(len(analytes))
     order = {v: i for i, v in enumerate(r.meta["visits"])}
+    shown = trajectory_sample(r)
+    total = r.values["participant_id"].n_unique()
+    sample = r.values.filter(pl.col("participant_id").is_in(shown))
     for ax, analyte in zip(axes, analytes, strict=True):
-        v = r.values.filter(pl.col("analyte") == analyte).with_columns(
+        v = sample.filter(pl.col("analyte") == analyte).with_columns(
             pl.col("visit_id").replace_strict(order, default=None).alias("x")
         )
         wide = v.sort("x").pivot(on="participant_id", index="x", values="value").sort("x")
@@ -98,7 +119,10 @@ def _trajectories(r: Results, analytes: list[str], out: Path) -> FigureFile:
         ax.plot(x, y, marker="o", markersize=2, linewidth=0.7, alpha=0.6)
         ax.set_xticks(list(order.values()), list(order), fontsize=7)
         ax.set_title(label(analyte), fontsize=9)
-    return _save(fig, out, "trajectories", "Per-participant trajectories")
+    title = "Per-participant trajectories"
+    if len(shown) < total:
+        title += f" (random sample of {len(shown)} of {total:,} participants)"
+    return _save(fig, out, "trajectories", title)
 
 
 def _dose_bars(r: Results, out: Path) -> FigureFile:
