@@ -23,12 +23,41 @@ def expected_grid(participants: pl.DataFrame, plan: AnalysisPlan) -> pl.DataFram
     return participants.select("participant_id").unique().join(_scheduled(plan), how="cross")
 
 
+def _observed(participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPlan) -> pl.DataFrame:
+    """analyte, visit_id, expected, observed for the scheduled pairs, without building the
+    participants x schedule grid (values hold one row per participant, visit and analyte)."""
+    ids = participants.select("participant_id").unique()
+    enrolled = values.filter(pl.col("participant_id").is_in(ids["participant_id"].implode()))
+    seen = enrolled.join(_scheduled(plan), on=["analyte", "visit_id"], how="semi")
+    counts = seen.group_by("analyte", "visit_id").agg(
+        pl.col("participant_id").n_unique().alias("observed")
+    )
+    return (
+        _scheduled(plan)
+        .with_row_index("_o")
+        .join(counts, on=["analyte", "visit_id"], how="left")
+        .with_columns(
+            pl.lit(ids.height, pl.UInt32).alias("expected"),
+            pl.col("observed").fill_null(0).cast(pl.UInt32),
+        )
+    )
+
+
 def missing_values(
     participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPlan
 ) -> pl.DataFrame:
-    """The scheduled (participant_id, analyte, visit_id) with no value: who misses what, when."""
-    grid = expected_grid(participants, plan)
-    seen = values.select("participant_id", "analyte", "visit_id").unique()
+    """The scheduled (participant_id, analyte, visit_id) with no value: who misses what, when.
+
+    Only the (analyte, visit) pairs with a missing value are expanded to participants."""
+    gaps = _observed(participants, values, plan).filter(pl.col("observed") < pl.col("expected"))
+    grid = (
+        participants.select("participant_id")
+        .unique()
+        .join(gaps.select("analyte", "visit_id"), how="cross")
+    )
+    seen = values.join(gaps, on=["analyte", "visit_id"], how="semi").select(
+        "participant_id", "analyte", "visit_id"
+    )
     return grid.join(seen, on=["participant_id", "analyte", "visit_id"], how="anti").sort(
         "participant_id", "analyte", "visit_id"
     )
@@ -38,22 +67,14 @@ def missing_summary(
     participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPlan
 ) -> pl.DataFrame:
     """Per analyte and visit: expected, observed, missing and percent missing."""
-    grid = expected_grid(participants, plan)
-    seen = values.select("participant_id", "analyte", "visit_id").unique()
-    flagged = grid.join(
-        seen.with_columns(pl.lit(True).alias("_seen")),
-        on=["participant_id", "analyte", "visit_id"],
-        how="left",
+    out = _observed(participants, values, plan)
+    out = out.with_columns(
+        pl.col("expected").cast(pl.UInt32),
+        (pl.col("expected") - pl.col("observed")).cast(pl.UInt32).alias("missing"),
     )
-    out = flagged.group_by("analyte", "visit_id").agg(
-        pl.len().alias("expected"), pl.col("_seen").count().alias("observed")
-    )
-    out = out.with_columns((pl.col("expected") - pl.col("observed")).alias("missing"))
     pct = 100.0 * pl.col("missing") / pl.col("expected")
-    order = _scheduled(plan).with_row_index("_o")
     return (
         out.with_columns(pct.alias("pct_missing"))
-        .join(order, on=["analyte", "visit_id"], how="left")
         .sort("_o")
-        .drop("_o")
+        .select("analyte", "visit_id", "expected", "observed", "missing", "pct_missing")
     )
