@@ -25,9 +25,38 @@ def test_woman_below_kappa_and_man_above_kappa_by_hand():
     # woman Scr 0.6 mg/dL, 30 y: (0.6/0.7)^-0.241 = exp(0.241 x 0.154151) = 1.037845
     # 0.9938^30 = exp(-0.186579) = 0.829789 ; 142 x 1.037845 x 0.829789 x 1.012 = 123.758
     assert egfr_ckd_epi_2021(0.6 * 88.42, 30, "F") == pytest.approx(123.758, abs=0.01)
-    # man Scr 1.5 mg/dL, 70 y: (1.5/0.9)^-1.2 = exp(-1.2 x 0.510826) = 0.541788
-    # 0.9938^70 = exp(-0.435351) = 0.647029 ; 142 x 0.541788 x 0.647029 = 49.778
-    assert egfr_ckd_epi_2021(1.5 * 88.42, 70, "M") == pytest.approx(49.774, abs=0.01)
+    # man Scr 1.5 mg/dL, 70 y: (1.5/0.9)^-1.2 = exp(-1.2 x 0.510826) = 0.541728
+    # 0.9938^70 = exp(70 x -0.0062193) = exp(-0.435351) = 0.647038
+    # 142 x 0.541728 x 0.647038 = 49.7736
+    assert egfr_ckd_epi_2021(1.5 * 88.42, 70, "M") == pytest.approx(49.7736, abs=0.001)
+
+
+@pytest.mark.parametrize(
+    ("scr_mg_dl", "age", "sex", "by_hand"),
+    [
+        # CKD-EPI 2021 (Inker 2021): 142 x min(r,1)^a x max(r,1)^-1.2 x 0.9938^age [x 1.012 F],
+        # r = Scr/kappa, kappa 0.7 F / 0.9 M, a -0.241 F / -0.302 M; ln 0.9938 = -0.0062193.
+        # woman 2.0 mg/dL, 65 y (above kappa): r = 2.857143, ln r = 1.049822,
+        # r^-1.2 = exp(-1.259787) = 0.283715 ; 0.9938^65 = exp(-0.404254) = 0.667474
+        # 142 x 0.283715 x 0.667474 x 1.012 = 27.2136
+        (2.0, 65, "F", 27.2136),
+        # woman 0.5 mg/dL, 25 y (below kappa): r = 0.714286, ln r = -0.336472,
+        # r^-0.241 = exp(0.081090) = 1.084468 ; 0.9938^25 = exp(-0.155482) = 0.856002
+        # 142 x 1.084468 x 0.856002 x 1.012 = 133.4014
+        (0.5, 25, "F", 133.4014),
+        # man 0.7 mg/dL, 55 y (below kappa): r = 0.777778, ln r = -0.251314,
+        # r^-0.302 = exp(0.075897) = 1.078851 ; 0.9938^55 = exp(-0.342061) = 0.710305
+        # 142 x 1.078851 x 0.710305 = 108.8165
+        (0.7, 55, "M", 108.8165),
+        # man 1.2 mg/dL, 45 y (above kappa): r = 1.333333, ln r = 0.287682,
+        # r^-1.2 = exp(-0.345218) = 0.708066 ; 0.9938^45 = exp(-0.279868) = 0.755883
+        # 142 x 0.708066 x 0.755883 = 76.0005
+        (1.2, 45, "M", 76.0005),
+    ],
+)
+def test_published_equation_worked_by_hand(scr_mg_dl, age, sex, by_hand):
+    # creatinine 88.42 umol/L per mg/dL (KDIGO), the catalogue's factor
+    assert egfr_ckd_epi_2021(scr_mg_dl * 88.42, age, sex) == pytest.approx(by_hand, abs=0.001)
 
 
 def test_at_kappa_both_branches_agree():
