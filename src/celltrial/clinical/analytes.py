@@ -62,7 +62,7 @@ ANALYTES: dict[str, Analyte] = {
         Analyte(
             "fpg",
             "Fasting plasma glucose",
-            "14771-0",  # Fasting glucose [Moles/volume] in Serum or Plasma
+            "14771-0",  # loinc.org 14771-0: Fasting glucose [Moles/volume] in Serum or Plasma
             "mmol/L",
             _GLUCOSE,
             possible=(0.5, 60.0),  # glucose < 0.5 or > 60 mmol/L: not compatible with life/assay
@@ -71,7 +71,10 @@ ANALYTES: dict[str, Analyte] = {
         Analyte(
             "pg2h",
             "2-h plasma glucose",
-            "1521-4",  # Glucose [Mass/volume] in Serum or Plasma --2 hours post meal
+            # loinc.org 14749-6: Glucose [Moles/volume] in Serum or Plasma (untimed, molar).
+            # The molar "--2 hours post meal" term could not be verified here; 1521-4 is the
+            # mass term and 14995-5 the molar 2-h *OGTT* term, neither fits a 2-h meal sample.
+            "14749-6",
             "mmol/L",
             _GLUCOSE,
             possible=(0.5, 60.0),
@@ -90,7 +93,7 @@ ANALYTES: dict[str, Analyte] = {
         Analyte(
             "fins",
             "Fasting insulin",
-            "20448-7",
+            "59179-2",  # loinc.org 59179-2: Insulin [Moles/volume] in Serum or Plasma --fasting
             "pmol/L",
             _INSULIN,
             possible=(0.0, 20000.0),
@@ -99,7 +102,9 @@ ANALYTES: dict[str, Analyte] = {
         Analyte(
             "ins2h",
             "2-h insulin",
-            "20448-7",
+            # loinc.org 14796-7: Insulin [Moles/volume] in Serum or Plasma (untimed); no molar
+            # "--2 hours post meal" insulin term could be verified, so the untimed one is used.
+            "14796-7",
             "pmol/L",
             _INSULIN,
             possible=(0.0, 20000.0),
@@ -108,7 +113,7 @@ ANALYTES: dict[str, Analyte] = {
         Analyte(
             "fcp",
             "Fasting C-peptide",
-            "1986-9",
+            "42180-0",  # loinc.org 42180-0: C peptide [Moles/volume] in Serum or Plasma --fasting
             "pmol/L",
             _CPEPTIDE,
             possible=(0.0, 20000.0),
@@ -117,7 +122,9 @@ ANALYTES: dict[str, Analyte] = {
         Analyte(
             "cp2h",
             "2-h C-peptide",
-            "1986-9",
+            # Not verified: the molar 2-h post-meal C-peptide term (and the untimed molar one)
+            # could not be confirmed against loinc.org; 1986-9 is the mass term. Left empty.
+            "",
             "pmol/L",
             _CPEPTIDE,
             possible=(0.0, 30000.0),
@@ -262,7 +269,9 @@ ANALYTES: dict[str, Analyte] = {
             "Glutamic acid decarboxylase antibodies",
             "56540-8",
             "[IU]/mL",
-            {"U/mL": _SAME},
+            # Only WHO-standardised IU/mL: kit "U/mL" are assay-specific arbitrary units with
+            # no published equivalence to IU (Bingley 2003 DASP, Diabetes 52:1128), refused.
+            {},
             possible=(0.0, 1e5),
             plausible=(0.0, 2000.0),
             kind="serology",
