@@ -109,6 +109,32 @@ def test_homa1_rows_by_hand():
     assert _values(out.table, "homa1_b") == pytest.approx({"P1/d0": 52.173913})
 
 
+def test_homa_skips_pairs_with_a_non_fasting_input():
+    m = _frame(
+        "measurements",
+        [
+            _m("P1", "d0", T0, "fcp", 500.0, "pmol/L"),
+            _m("P1", "d0", T0, "fpg", 8.1, "mmol/L", fasting=False),  # post-meal glucose
+            _m("P1", "d0", T0, "fins", 72.0, "pmol/L"),
+            _m("P2", "d0", T0, "fcp", 280.0, "pmol/L", fasting=False),
+            _m("P2", "d0", T0, "fpg", 10.0, "mmol/L"),
+            _m("P3", "d0", T0, "fcp", 300.0, "pmol/L"),
+            _m("P3", "d0", T0, "fpg", 7.0, "mmol/L"),
+        ],
+    )
+    cp = derive_homa_cp(m)
+    # only P3 is fasting on both sides: 1.5 + 300 x 7 / 2800 = 2.25 (by hand)
+    assert _values(cp.table, "homa_cp_ir") == pytest.approx({"P3/d0": 2.25})
+    skipped = sorted((s["participant_id"], s["analyte"]) for s in cp.skipped.to_dicts())
+    assert skipped == [
+        ("P1", "homa_cp_b"), ("P1", "homa_cp_ir"), ("P2", "homa_cp_b"), ("P2", "homa_cp_ir")
+    ]  # fmt: skip
+    assert all("fasting=false" in r for r in cp.skipped["reason"])
+    h1 = derive_homa1(m)
+    assert _values(h1.table, "homa1_ir") == {}  # P1's glucose was not fasting
+    assert sorted(h1.skipped["analyte"]) == ["homa1_b", "homa1_ir"]
+
+
 def test_hba1c_ifcc_and_eag():
     m = _frame("measurements", [_m("P1", "d0", T0, "hba1c", 7.0, "%")])
     # (7.0 - 2.152) / 0.09148 = 52.995 mmol/mol ; (28.7 x 7 - 46.7) / 18.016 = 8.55906 mmol/L

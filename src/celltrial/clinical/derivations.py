@@ -7,7 +7,8 @@ the table with the derived rows or columns added, and `skipped`, one row per val
 not be derived with the reason (e.g. HOMA-B at FPG <= 3.5 mmol/L is undefined).
 
 Pairing rule for two-input indices (HOMA): the first value by time of each input analyte per
-participant and visit (unscheduled values, without visit_id, pair only at the same time).
+participant and visit (unscheduled values, without visit_id, pair only at the same time);
+a pair with an input marked fasting=false is skipped (HOMA needs fasting values).
 Derived measurement rows carry source="derived", the analyte's canonical unit, the later of the
 input times, and fasting true only when every input was fasting. Re-deriving replaces earlier
 derived rows of the same analyte; values entered by hand (any other source) are kept.
@@ -45,6 +46,8 @@ SKIPPED_SCHEMA: dict[str, pl.DataType] = {
 _PAIR = "_pair"
 _UNDEFINED_B = "FPG <= 3.5 mmol/L: the HOMA beta-cell index is undefined (division by FPG - 3.5)"
 _NOT_A_NUMBER = "an input value is missing or not a number"
+# Matthews 1985 and Lian 2022 define HOMA on fasting samples only.
+_NOT_FASTING = "an input is marked fasting=false: HOMA is defined on fasting values only"
 
 
 @dataclass(frozen=True)
@@ -168,9 +171,22 @@ def _column(frame: pl.DataFrame, name: str) -> np.ndarray:
 # ------------------------------------------------------------------ measurement derivations
 
 
+def _fasting_pairs(
+    measurements: pl.DataFrame, a: str, b: str, outputs: tuple[str, ...]
+) -> tuple[pl.DataFrame, tuple[pl.DataFrame, ...]]:
+    """Pairs of a and b whose inputs are not marked non-fasting (an unknown flag is kept),
+    and the skipped rows (one per output analyte) of the pairs where an input is not."""
+    pairs = _paired(measurements, a, b)
+    not_fasting = (pl.col("_fa") == False) | (pl.col("_fb") == False)  # noqa: E712 - null-aware
+    bad = pairs.filter(not_fasting.fill_null(False))
+    skipped = tuple(_skip(bad, "measurements", out, _NOT_FASTING) for out in outputs)
+    return pairs.filter(~not_fasting.fill_null(False)), skipped
+
+
 def derive_homa_cp(measurements: pl.DataFrame) -> Derived:
-    """homa_cp_ir and homa_cp_b (Lian 2022) for every participant and visit with fcp and fpg."""
-    pairs = _paired(measurements, "fcp", "fpg")
+    """homa_cp_ir and homa_cp_b (Lian 2022) for every participant and visit with fcp and fpg,
+    both fasting (a pair with an input marked fasting=false is skipped, with the reason)."""
+    pairs, skipped = _fasting_pairs(measurements, "fcp", "fpg", ("homa_cp_ir", "homa_cp_b"))
     fcp, fpg = _column(pairs, "fcp"), _column(pairs, "fpg")
     return _finish(
         measurements,
@@ -179,12 +195,14 @@ def derive_homa_cp(measurements: pl.DataFrame) -> Derived:
             "homa_cp_ir": (np.asarray(homa_cp_ir(fcp, fpg)), _NOT_A_NUMBER),
             "homa_cp_b": (np.asarray(homa_cp_b(fcp, fpg)), _UNDEFINED_B),
         },
+        skipped,
     )
 
 
 def derive_homa1(measurements: pl.DataFrame) -> Derived:
-    """homa1_ir and homa1_b (Matthews 1985) for every participant and visit with fins and fpg."""
-    pairs = _paired(measurements, "fins", "fpg")
+    """homa1_ir and homa1_b (Matthews 1985) for every participant and visit with fins and fpg,
+    both fasting (a pair with an input marked fasting=false is skipped, with the reason)."""
+    pairs, skipped = _fasting_pairs(measurements, "fins", "fpg", ("homa1_ir", "homa1_b"))
     fins, fpg = _column(pairs, "fins"), _column(pairs, "fpg")
     return _finish(
         measurements,
@@ -193,6 +211,7 @@ def derive_homa1(measurements: pl.DataFrame) -> Derived:
             "homa1_ir": (np.asarray(homa1_ir(fpg, fins)), _NOT_A_NUMBER),
             "homa1_b": (np.asarray(homa1_b(fpg, fins)), _UNDEFINED_B),
         },
+        skipped,
     )
 
 
