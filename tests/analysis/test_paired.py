@@ -130,9 +130,12 @@ def test_large_group_path_matches_join_path() -> None:
         np.full(30, 1.25),  # all equal
     ],
 )
-def test_walsh_order_stats_equal_brute_force(d: np.ndarray) -> None:
+@pytest.mark.parametrize("cap", [4_000_000, 50])  # 50: brackets narrowed by sampling first
+def test_walsh_order_stats_equal_brute_force(d: np.ndarray, cap: int, monkeypatch) -> None:
+    from celltrial.analysis import paired
     from celltrial.analysis.paired import walsh_order_stats
 
+    monkeypatch.setattr(paired, "WALSH_ENUMERATE_MAX", cap)
     walsh = np.sort([(a + b) / 2 for a, b in itertools.combinations_with_replacement(d, 2)])
     m = len(walsh)
     ranks = [1, 2, 99, m // 2, m // 2 + 1, m - 5, m]

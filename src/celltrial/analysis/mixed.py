@@ -149,7 +149,9 @@ def fit_mixed(values: pl.DataFrame, analyte: str, visits: list[str], baseline: s
     """
     follow = [v for v in visits if v != baseline]
     data = values.filter((pl.col("analyte") == analyte) & pl.col("visit_id").is_in(visits))
-    n_p, n_o = data["participant_id"].n_unique(), data.height
+    if "_g" not in data.columns:  # participant codes (mixed_models adds them once for all)
+        data = data.with_columns(_participant_codes())
+    n_p, n_o = data["_g"].n_unique(), data.height
     observed = set(data["visit_id"].unique().to_list())
     if baseline not in observed or len(observed) < 2:
         return _empty(analyte, follow, baseline, n_p, n_o, "no baseline or no follow-up values")
@@ -157,7 +159,7 @@ def fit_mixed(values: pl.DataFrame, analyte: str, visits: list[str], baseline: s
         return _empty(analyte, follow, baseline, n_p, n_o, "fewer than 2 participants or values")
     terms = [v for v in follow if v in observed]  # one dummy per observed follow-up visit
     coded = data.select(
-        pl.col("participant_id").rank("dense").cast(pl.Int64).alias("g") - 1,
+        pl.col("_g").cast(pl.Int64).alias("g"),
         *[(pl.col("visit_id") == v).cast(pl.Float64).alias(v) for v in terms],
         pl.col("value").cast(pl.Float64),
     )
@@ -192,11 +194,20 @@ def fit_mixed(values: pl.DataFrame, analyte: str, visits: list[str], baseline: s
     ).with_columns(pl.col(c).fill_nan(None) for c in ("estimate", "ci_low", "ci_high", "p_value"))
 
 
+def _participant_codes() -> pl.Expr:
+    """Integer code per participant_id (the categorical's physical code: hashed once, and
+    codes of participants absent from an outcome are empty groups that add nothing)."""
+    return pl.col("participant_id").cast(pl.Categorical).to_physical().alias("_g")
+
+
 def mixed_models(
     values: pl.DataFrame, outcomes: list[tuple[str, list[str]]], baseline: str
 ) -> pl.DataFrame:
     """fit_mixed for each (analyte, visits) outcome, stacked; one model per outcome."""
-    frames = [fit_mixed(values, a, v, baseline) for a, v in outcomes]
+    wanted = values.filter(pl.col("analyte").is_in([a for a, _ in outcomes]))
+    parts = wanted.with_columns(_participant_codes()).partition_by("analyte", as_dict=True)
+    empty = wanted.clear().with_columns(_participant_codes())
+    frames = [fit_mixed(parts.get((a,), empty), a, v, baseline) for a, v in outcomes]
     if not frames:
         return pl.DataFrame(schema=_COLUMNS)
     return pl.concat(frames, how="diagonal_relaxed").select(list(_COLUMNS))

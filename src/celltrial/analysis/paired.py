@@ -82,9 +82,10 @@ def walsh_order_stat(d: np.ndarray, r: int) -> float:
 # of the differences on B bins, self-convolved by FFT, brackets the wanted sum between two
 # bin edges (x_i + x_j lies within 2 bin widths of the sum of their bin indices); the sums in
 # the bracket are then counted and enumerated exactly and the one of the wanted rank selected.
-# B about 4n bins (a power of two, at most 2^19) keeps each bracket to ~n log n sums
-WALSH_MAX_BINS = 1 << 19
-WALSH_ENUMERATE_MAX = 4_000_000  # sums enumerated at once (32 MB); else bisect the bracket
+# B about 2n bins (a power of two, at most 2^17): brackets of ~n sums for smooth data, and the
+# FFT stays a few milliseconds; tied data fill brackets whatever B is.
+WALSH_MAX_BINS = 1 << 17
+WALSH_ENUMERATE_MAX = 500_000  # sums enumerated at once (4 MB); fuller brackets are narrowed
 
 
 def _count_le(x: np.ndarray, idx: np.ndarray, limit: float) -> int:
@@ -92,15 +93,61 @@ def _count_le(x: np.ndarray, idx: np.ndarray, limit: float) -> int:
     return int(np.maximum(np.searchsorted(x, limit - x, side="right") - idx, 0).sum())
 
 
-def _sums_between(x: np.ndarray, idx: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Every Walsh sum x_i + x_j (i <= j) with lo < x_i + x_j <= hi, by the same counting."""
+def _ranges(x: np.ndarray, idx: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, ...]:
+    """Per row i: first column j and number of columns with lo < x_i + x_j <= hi, j >= i."""
     start = np.maximum(np.searchsorted(x, lo - x, side="right"), idx)
     stop = np.maximum(np.searchsorted(x, hi - x, side="right"), idx)
-    cnt = np.maximum(stop - start, 0)
+    return start, np.maximum(stop - start, 0)
+
+
+def _sums_between(x: np.ndarray, idx: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Every Walsh sum x_i + x_j (i <= j) with lo < x_i + x_j <= hi, by the same counting."""
+    start, cnt = _ranges(x, idx, lo, hi)
     rows = np.repeat(idx, cnt)
     first = np.repeat(np.cumsum(cnt) - cnt, cnt)
     cols = start[rows] + (np.arange(len(rows)) - first)
     return x[rows] + x[cols]
+
+
+_NARROW_SAMPLE = 4096  # sums drawn from a too-full bracket to narrow it
+_NARROW_MARGIN = 128  # sample ranks either side of the target (~8 SD of the sample quantile)
+_NARROW_STEPS = 8
+
+
+def _narrow(
+    x: np.ndarray, idx: np.ndarray, r: int, bracket: tuple[float, float, int, int]
+) -> tuple[float, float, int, int] | float:
+    """Shrink a bracket (lo, hi, count below, count up to hi) holding rank r until it can be
+    enumerated: sample sums inside it, bracket the target's sample quantile, count exactly.
+    Returns a value instead when rank r falls on a tied sum (common with rounded values)."""
+    rng = np.random.default_rng(r)  # any draw gives the same exact answer; seeded anyway
+    lo, hi, below, upto = bracket
+    margin = _NARROW_MARGIN
+    for _ in range(_NARROW_STEPS):  # each step keeps ~2 x 128 / 4096 of the bracket
+        if upto - below <= WALSH_ENUMERATE_MAX:
+            break
+        start, cnt = _ranges(x, idx, lo, hi)
+        ends = np.cumsum(cnt)
+        u = rng.integers(0, ends[-1], _NARROW_SAMPLE)
+        row = np.searchsorted(ends, u, side="right")
+        sample = np.sort(x[row] + x[start[row] + u - (ends[row] - cnt[row])])
+        t = int((r - below) / (upto - below) * _NARROW_SAMPLE)
+        a = float(sample[max(t - margin, 0)])
+        b = float(sample[min(t + margin, _NARROW_SAMPLE - 1)])
+        # sums of rounded values tie up to float noise (x_i + x_j vs limit - x_i): step a
+        # relative 1e-9 (of the data's scale) outside the window: tied clusters count whole
+        tol = 1e-9 * (abs(a) + abs(b) + abs(x[0]) + abs(x[-1]))
+        a_lt, b_ge = a - tol, b + tol
+        ca, cb = _count_le(x, idx, a_lt), _count_le(x, idx, b_ge)
+        if not ca < r <= cb:  # the window missed (ties at its edge): draw again, wider
+            margin *= 4
+            continue
+        if b - a <= tol:
+            return a / 2.0  # rank r is one of the copies of this tied sum
+        b = b_ge
+        lo, hi, below, upto = a_lt, b, ca, cb
+        margin = _NARROW_MARGIN
+    return lo, hi, below, upto
 
 
 def _bin_counts(x: np.ndarray, bins: int) -> tuple[np.ndarray, float, float]:
@@ -121,22 +168,31 @@ def _bin_counts(x: np.ndarray, bins: int) -> tuple[np.ndarray, float, float]:
 def walsh_order_stats(d: np.ndarray, ranks: list[int], bins: int | None = None) -> list[float]:
     """The r-th smallest (1-based) Walsh average (d_i + d_j)/2, i <= j, for each r in ranks."""
     x = np.sort(np.asarray(d, dtype=float))
-    bins = bins or min(WALSH_MAX_BINS, 1 << max(10, int(np.ceil(np.log2(4 * len(x) + 1)))))
+    bins = bins or min(WALSH_MAX_BINS, 1 << max(10, int(np.ceil(np.log2(2 * len(x) + 1)))))
     idx = np.arange(len(x))
     cum, low, width = _bin_counts(x, bins)
-    out = []
+    out: dict[int, float] = {}
     for r in ranks:  # one step per wanted order statistic (3 or 4 per group)
+        if r in out:  # found with a neighbour (the two middle ranks share a bracket)
+            continue
         k = int(np.searchsorted(cum, r, side="left"))  # first bin-sum index holding rank r
         lo, hi = 2 * low + width * k, 2 * low + width * (k + 2)
         slack = 1e-9 * (abs(lo) + abs(hi) + width)
         lo, hi = np.nextafter(lo - slack, -np.inf), hi + slack
         below, upto = _count_le(x, idx, lo), _count_le(x, idx, hi)
+        if below < r <= upto and upto - below > WALSH_ENUMERATE_MAX:
+            narrowed = _narrow(x, idx, r, (lo, hi, below, upto))
+            if isinstance(narrowed, float):
+                out[r] = narrowed
+                continue
+            lo, hi, below, upto = narrowed
         if not below < r <= upto or upto - below > WALSH_ENUMERATE_MAX:
-            out.append(walsh_order_stat(d, r))  # bracket missed or too full: bisection
+            out[r] = walsh_order_stat(d, r)  # bracket missed or too full: bisection
             continue
-        sums = _sums_between(x, idx, lo, hi)
-        out.append(float(np.partition(sums, r - below - 1)[r - below - 1]) / 2.0)
-    return out
+        inside = [q for q in ranks if below < q <= upto and q not in out]
+        picked = np.partition(_sums_between(x, idx, lo, hi), [q - below - 1 for q in inside])
+        out.update({q: float(picked[q - below - 1]) / 2.0 for q in inside})
+    return [out[r] for r in ranks]
 
 
 def _hl_by_selection(nz: pl.DataFrame, by: list[str], orders: pl.DataFrame) -> pl.DataFrame:
