@@ -55,3 +55,25 @@ def test_output_is_capped_and_json_lists_everything(tmp_path):
     assert len(parsed) == 120
     assert parsed[0]["row"] == 1 and parsed[0]["value"] == "P0"
     assert parsed[119]["file"].endswith("visits.csv")
+
+
+def test_errors_come_first_then_file_and_row(tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "study.yaml").write_text("study_id: mixed\n")
+    # 60 glucose values of 2.0 mmol/L: inside the possible 0.5-60 but outside the plausible
+    # 3-25 range (warnings); validation lists them before the participant rules, so in table
+    # order the one error (height 900 cm, outside the possible 100-250) would come last
+    rows = "".join(f"P1,2020-01-02 08:{i:02d},fpg,2.0,mmol/L\n" for i in range(60))
+    (folder / "measurements.csv").write_text("participant_id,time,analyte,value,unit\n" + rows)
+    (folder / "participants.csv").write_text(
+        "participant_id,site_id,sex,enrollment_date,height_cm\nP1,S1,F,2020-01-01,900\n"
+    )
+    result = _run(str(folder), "--json")
+    parsed = [json.loads(line) for line in result.output.strip().splitlines()]
+    assert result.exit_code == FINDINGS
+    assert [p["severity"] for p in parsed] == ["error"] + ["warning"] * 60
+    assert (parsed[0]["column"], parsed[0]["row"]) == ("height_cm", 1)
+    assert [p["row"] for p in parsed[1:]] == list(range(1, 61))
+    capped = _run(str(folder), "--limit", "1").output
+    assert "height" in capped and "1 errors, 60 warnings" in capped

@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -18,6 +19,7 @@ from rich.text import Text
 from celltrial.cli import app
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
 from celltrial.data import Findings, StudyReadError, read_study, validate
+from celltrial.data.findings import ERROR
 
 SHOWN = 50  # rows printed by default, so a million findings do not flood the terminal
 
@@ -39,11 +41,22 @@ def validate_command(
     except StudyReadError as exc:
         err.print(Text(f"cannot read study: {exc}", style="red"), soft_wrap=True)
         raise typer.Exit(BAD_INPUT) from None
+    findings = errors_first(findings)
     if as_json:
         _print_json(findings)
     else:
         _print_table(findings, None if show_all else limit)
     raise typer.Exit(DONE if findings.ok else FINDINGS)
+
+
+def errors_first(findings: Findings) -> Findings:
+    """Errors before warnings, then by file (or table) and row, so a capped listing never
+    hides an error behind warnings; file-level findings (no row) come first in their file."""
+    order = findings.frame.with_columns(
+        (pl.col("severity") != ERROR).alias("_warning"),
+        pl.coalesce("file", "table").alias("_where"),
+    ).sort("_warning", "_where", "row", nulls_last=False, maintain_order=True)
+    return Findings(order.drop("_warning", "_where"))
 
 
 def _print_json(findings: Findings) -> None:
