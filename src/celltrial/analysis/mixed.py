@@ -55,35 +55,47 @@ class RandomInterceptFit:
 
 @dataclass(frozen=True)
 class _Sums:
-    """Sufficient statistics of the random-intercept model, per participant and overall."""
+    """Sufficient statistics of the random-intercept model. The weight w_i depends on the
+    participant only through n_i, so the per-participant terms are pooled by n_i:
+    sum_i w_i a_i a_i' = sum_n w(n) sum_{n_i = n} a_i a_i', with a_i = X_i'1 and s_i = 1'y_i."""
 
     xtx: np.ndarray  # X'X (p x p)
     xty: np.ndarray  # X'y (p)
     yty: float
-    a: np.ndarray  # X_i'1 per participant (m x p)
-    s: np.ndarray  # sum of y per participant (m)
-    n: np.ndarray  # observations per participant (m)
+    sizes: np.ndarray  # distinct n_i (k)
+    count: np.ndarray  # participants with each n_i (k)
+    aa: np.ndarray  # sum of a_i a_i' per distinct n_i (k x p x p)
+    a_s: np.ndarray  # sum of a_i s_i per distinct n_i (k x p)
+    ss: np.ndarray  # sum of s_i^2 per distinct n_i (k)
 
 
 def _sums(group: np.ndarray, x: np.ndarray, y: np.ndarray) -> _Sums:
-    """group: participant codes 0..m-1; x: N x p design; y: N responses."""
+    """group: participant codes (may be sparse); x: N x p design; y: N responses."""
     m = int(group.max()) + 1
     p = x.shape[1]
     # one bincount per design column (p is the number of visits), none per participant
     a = np.stack([np.bincount(group, weights=x[:, j], minlength=m) for j in range(p)], axis=1)
     s = np.bincount(group, weights=y, minlength=m)
-    n = np.bincount(group, minlength=m).astype(float)
-    return _Sums(x.T @ x, x.T @ y, float(y @ y), a, s, n)
+    n = np.bincount(group, minlength=m)
+    seen = n > 0  # codes may be sparse (categorical codes): drop the empty ones once
+    a, s, n = a[seen], s[seen], n[seen]
+    sizes, which, count = np.unique(n, return_inverse=True, return_counts=True)
+    k = len(sizes)
+    aa = np.zeros((k, p, p))
+    np.add.at(aa, which, a[:, :, None] * a[:, None, :])
+    a_s = np.stack([np.bincount(which, weights=a[:, j] * s, minlength=k) for j in range(p)], 1)
+    ss = np.bincount(which, weights=s**2, minlength=k)
+    return _Sums(x.T @ x, x.T @ y, float(y @ y), sizes.astype(float), count, aa, a_s, ss)
 
 
 def _gls(sums: _Sums, gamma: float) -> tuple[np.ndarray, np.ndarray, float, float]:
     """beta, H = X'V0^-1 X, Q = r'V0^-1 r and log|V0| at ratio gamma (V0 = V / sigma^2)."""
-    w = gamma / (1.0 + sums.n * gamma)
-    h = sums.xtx - (sums.a * w[:, None]).T @ sums.a
-    g = sums.xty - (sums.a * w[:, None]).T @ sums.s
+    w = gamma / (1.0 + sums.sizes * gamma)
+    h = sums.xtx - np.tensordot(w, sums.aa, axes=1)
+    g = sums.xty - w @ sums.a_s
     beta = np.linalg.solve(h, g)
-    q = sums.yty - float(w @ sums.s**2) - float(beta @ g)
-    logdet_v = float(np.log1p(sums.n * gamma).sum())
+    q = sums.yty - float(w @ sums.ss) - float(beta @ g)
+    logdet_v = float(sums.count @ np.log1p(sums.sizes * gamma))
     return beta, h, q, logdet_v
 
 

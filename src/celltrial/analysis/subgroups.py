@@ -83,11 +83,12 @@ def change_between_groups(
             continue  # men vs women is already compared under the men subgroup
         ids = members(study, values, sub).implode()
         analytes = [o.analyte for o in plan.outcomes if o.subgroup == sub.id] or plan.analytes
-        for (analyte, visit), grp in pairs.filter(pl.col("analyte").is_in(analytes)).group_by(
-            "analyte", "visit_id", maintain_order=True
-        ):
-            inside = grp.filter(pl.col("participant_id").is_in(ids))["d"].to_numpy()
-            outside = grp.filter(~pl.col("participant_id").is_in(ids))["d"].to_numpy()
+        flagged = pairs.filter(pl.col("analyte").is_in(analytes)).select(
+            "analyte", "visit_id", "d", pl.col("participant_id").is_in(ids).alias("_in")
+        )  # membership looked up once per subgroup, not once per group
+        for (analyte, visit), grp in flagged.group_by("analyte", "visit_id", maintain_order=True):
+            d, member = grp["d"].to_numpy(), grp["_in"].to_numpy()
+            inside, outside = d[member], d[~member]
             res = mann_whitney(inside, outside)
             rows.append(
                 {
