@@ -114,3 +114,18 @@ def test_deescalation_section_rejects_unknown_keys() -> None:
     err = _error(bad)
     line = _line_of(LIAN_TEXT, "fpg_fall_fraction: 0.10")
     assert any(i.line == line and "fpg_fall_fractoin" in i.key for i in err.issues), err
+
+
+def test_lian_baseline_window_ends_at_the_first_infusion() -> None:
+    # day 0 is the first infusion (L156), so "day 0 ± 3" may only reach back: days -3..0
+    lian = load_protocol("lian2022")
+    assert (lian.baseline_visit.lower_day, lian.baseline_visit.upper_day) == (-3, 0)
+    assert lian.baseline_visit.upper_day <= lian.dosing.infusion_days[0]
+
+
+def test_baseline_window_past_the_first_infusion_is_refused_with_its_line() -> None:
+    text = LIAN_TEXT.replace("    window_after: 0\n", "    window_after: 3\n", 1)
+    issue = _error(text).issues[0]
+    assert issue.key == "visits[0].window_after"
+    assert issue.line == _line_of(text, "    window_after: 3")
+    assert "first infusion" in issue.message and "day 3" in issue.message

@@ -120,3 +120,14 @@ def test_chin_directions_hold_on_shipped_parameters():
     directions = report.filter(pl.col("kind") == "direction")
     assert directions.height == 10
     assert directions["acceptance"].all(), directions
+
+
+def test_simulator_uses_the_protocol_windows_unchanged(lian):
+    # no private copy of the baseline window: the protocol's d0 is days -3..0 (L141, L156)
+    from celltrial.simulate.trial import Design
+
+    proto = load_protocol("lian2022")
+    design = Design.from_protocol(proto, lian)
+    assert design.lower.tolist() == [v.lower_day for v in proto.visits]
+    assert design.upper.tolist() == [v.upper_day for v in proto.visits]
+    assert design.upper[design.baseline] == 0

@@ -184,6 +184,8 @@ def _cross_checks(p: Protocol) -> list[tuple[Path_, str]]:
         problems.append(
             (("visits",), f"exactly one visit must be baseline, found {len(baselines)}")
         )
+    else:
+        problems += _baseline_before_treatment(p, baselines[0])
     order = sorted(range(len(p.visits)), key=lambda i: p.visits[i].target_day)
     for a, b in pairwise(order):
         va, vb = p.visits[a], p.visits[b]
@@ -206,6 +208,20 @@ def _cross_checks(p: Protocol) -> list[tuple[Path_, str]]:
         if visit is not None and visit not in visit_ids:
             problems.append((("subgroups", i, "visit"), f"unknown visit {visit!r}"))
     return problems
+
+
+def _baseline_before_treatment(p: Protocol, i: int) -> list[tuple[Path_, str]]:
+    """A baseline value must precede the first infusion (ICH E9 section 5.7: baseline is
+    measured before treatment), so its window may not reach past the first infusion day."""
+    base, first = p.visits[i], p.dosing.infusion_days[0]
+    if base.upper_day <= first:
+        return []
+    msg = (
+        f"baseline visit {base.id} window reaches day {base.upper_day}, after the first "
+        f"infusion on day {first}: post-treatment values would count as baseline; set "
+        f"window_after to at most {first - base.target_day}"
+    )
+    return [(("visits", i, "window_after"), msg)]
 
 
 def _duplicates(ids: list[str], section: str) -> list[tuple[Path_, str]]:

@@ -39,7 +39,7 @@ class Design:
 
     visit_ids: tuple[str, ...]
     target: Array  # (V,)
-    lower: Array  # (V,) first day of the window (baseline: never after day 0)
+    lower: Array  # (V,) first day of the window
     upper: Array  # (V,)
     baseline: int  # index of the baseline visit
     infusion_days: tuple[int, ...]
@@ -53,9 +53,9 @@ class Design:
         target = np.array([v.target_day for v in protocol.visits])
         lower = np.array([v.lower_day for v in protocol.visits])
         upper = np.array([v.upper_day for v in protocol.visits])
+        # the baseline window ends before the first infusion: the protocol loader checks
+        # it, so the simulator uses the protocol's windows as they are
         base = next(i for i, v in enumerate(protocol.visits) if v.baseline)
-        # Baseline is sampled before the first infusion (Lian 2022 L141; Chin 2025 C4).
-        upper[base] = min(upper[base], 0)
         infusions = tuple(protocol.dosing.infusion_days)
         last = int(upper.max())
         every = preset.titration_every_days
