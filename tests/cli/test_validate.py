@@ -77,3 +77,14 @@ def test_errors_come_first_then_file_and_row(tmp_path):
     assert [p["row"] for p in parsed[1:]] == list(range(1, 61))
     capped = _run(str(folder), "--limit", "1").output
     assert "height" in capped and "1 errors, 60 warnings" in capped
+
+
+def test_folder_named_like_a_table_file_exits_2_with_one_line(tmp_path):
+    folder = tmp_path / "odd"
+    (folder / "participants.csv").mkdir(parents=True)
+    (folder / "study.yaml").write_text("study_id: odd\n")
+    result = _run(str(folder))
+    assert result.exit_code == BAD_INPUT
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "participants.csv: is a folder" in result.output

@@ -158,3 +158,107 @@ def test_mixed_datetime_spellings_in_one_column(tmp_path):
         dt.datetime(2020, 1, 4, 0, 0),
         dt.datetime(2020, 1, 5, 8, 0, 0, 250000),
     ]
+
+
+@pytest.mark.parametrize("name", ["participants.csv", "participants.parquet"])
+def test_folder_named_like_a_table_file_is_a_read_error(tmp_path, name):
+    folder = _write(tmp_path / "s", {})
+    (folder / name).mkdir()
+    with pytest.raises(StudyReadError, match=rf"{name}: is a folder"):
+        read_study(folder)
+
+
+def test_study_yaml_folder_is_a_read_error(tmp_path):
+    folder = tmp_path / "s"
+    (folder / "study.yaml").mkdir(parents=True)
+    with pytest.raises(StudyReadError, match=r"study\.yaml: is a folder"):
+        read_study(folder)
+
+
+def test_permission_error_names_the_file(tmp_path, monkeypatch):
+    # tests may run as root, where chmod 000 does not stop reading: refuse the open instead
+    folder = _write(tmp_path / "s", {"lots.csv": "lot_id\nL1\n"})
+    real_open = Path.open
+
+    def refuse(self, *args, **kwargs):
+        if self.name == "lots.csv":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    with pytest.raises(StudyReadError, match=r"lots\.csv: cannot be read \(Permission denied\)"):
+        read_study(folder)
+
+
+def test_write_swaps_atomically_when_the_system_can(tmp_path, monkeypatch):
+    from celltrial.data import folder as folder_module
+
+    calls = []
+    real = folder_module.exchange
+
+    def spy(a, b):
+        calls.append((a.name, b.name))
+        return real(a, b)
+
+    monkeypatch.setattr(folder_module, "exchange", spy)
+    target = write_study(read_study(SMALL), tmp_path / "study")
+    write_study(read_study(SMALL), target, format="parquet")
+    assert len(calls) == 1 and calls[0][1] == "study"  # only the second write swaps
+    assert (target / "measurements.parquet").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["study"]  # the old folder is gone
+
+
+def test_exchange_swaps_two_folders(tmp_path):
+    from celltrial.data.folder import exchange
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "x").write_text("from a")
+    (b / "x").write_text("from b")
+    if not exchange(a, b):
+        pytest.skip("renameat2(RENAME_EXCHANGE) not available here")
+    assert ((a / "x").read_text(), (b / "x").read_text()) == ("from b", "from a")
+
+
+class _Crash(BaseException):
+    """A process killed between the two renames: no except clause runs."""
+
+
+def _crash_between_renames(monkeypatch):
+    from celltrial.data import folder as folder_module
+
+    monkeypatch.setattr(folder_module, "exchange", lambda a, b: False)  # the fallback path
+    real_rename = Path.rename
+    count = {"n": 0}
+
+    def rename(self, target):
+        count["n"] += 1
+        if count["n"] == 2:  # target -> .old-* done; .tmp-* -> target dies
+            raise _Crash
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    return real_rename
+
+
+@pytest.mark.parametrize("then", ["read", "write"])
+def test_crash_between_renames_is_recovered(tmp_path, monkeypatch, then):
+    target = write_study(read_study(SMALL), tmp_path / "study")
+    (target / "README.md").write_text("notes")
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    real_rename = _crash_between_renames(monkeypatch)
+    with pytest.raises(_Crash):
+        write_study(read_study(SMALL), target, format="parquet")
+    monkeypatch.setattr(Path, "rename", real_rename)
+    assert not target.exists()
+    (old,) = [p for p in tmp_path.iterdir() if p.name.startswith(".study.old-")]
+    if then == "read":
+        study = read_study(target)  # puts the old folder back, then reads it
+        assert study.participants.height == 6
+        assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    else:
+        write_study(read_study(SMALL), target, format="parquet")
+        assert (target / "README.md").read_text() == "notes"  # kept from the old folder
+        assert (target / "measurements.parquet").exists()
+    assert not old.exists()

@@ -11,6 +11,8 @@ Accepted spellings (documented for coordinators):
 from __future__ import annotations
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from celltrial.data.findings import ERROR, concat_findings, empty_findings, finding_rows
 from celltrial.data.schema import TableSchema
@@ -67,6 +69,30 @@ def _parse_datetimes(text: pl.Series) -> pl.Series:
     return parsed.alias(text.name)
 
 
+# Text lengths of the spellings both parsers read alike: YYYY-MM-DD, then (datetimes)
+# YYYY-MM-DD[T ]HH:MM and YYYY-MM-DD[T ]HH:MM:SS (the format write_study writes).
+_ISO_LENGTHS = {pl.Date: (10,), pl.Datetime: (10, 16, 19)}
+
+
+def _iso_fast(text: pl.Series, dtype: pl.DataType) -> pl.Series | None:
+    """Dates or date-times parsed by Arrow's ISO 8601 cast (~5x faster than strptime), or
+    None when the lenient path must decide: a cell of another length (blanks, fractions,
+    time zones) or one Arrow refuses (2020-02-30). Where it answers, it equals the lenient
+    parse (tested on the same cells in tests/data)."""
+    base = pl.Datetime if isinstance(dtype, pl.Datetime) else dtype
+    lengths = _ISO_LENGTHS.get(base)
+    if lengths is None or text.len() == 0:
+        return None
+    if not text.str.len_bytes().drop_nulls().is_in(list(lengths)).all():
+        return None
+    target = pa.date32() if base == pl.Date else pa.timestamp("us")
+    try:
+        parsed = pc.cast(text.to_arrow(), target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return pl.Series(text.name, parsed).cast(dtype)
+
+
 def _rule(dtype: pl.DataType) -> str:
     base = pl.Datetime if isinstance(dtype, pl.Datetime) else dtype
     return _RULES.get(base, f"not a valid {dtype}")
@@ -113,6 +139,9 @@ def _typed_column(
     if frame.schema[name] != pl.Utf8:
         raw = frame[name]
         return raw, raw.cast(dtype, strict=False)
+    fast = _iso_fast(frame[name], dtype)
+    if fast is not None:
+        return frame[name], fast
     stripped = pl.col(name).str.strip_chars()
     text = frame.select(pl.when(stripped.str.len_bytes() > 0).then(stripped)).to_series()
     if isinstance(dtype, pl.Datetime):

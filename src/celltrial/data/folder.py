@@ -5,18 +5,29 @@ Writing is atomic: the new folder is written beside the target and swapped in.""
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import shutil
+import sys
 import uuid
 from dataclasses import asdict
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import polars as pl
 import yaml
 
 from celltrial.data.canonical import entry_columns, to_canonical
 from celltrial.data.cells import type_columns
+from celltrial.data.csv_rows import (
+    blank_line,
+    header_fields,
+    line_of,
+    ragged_rows,
+    unterminated_quote,
+)
 from celltrial.data.findings import (
     ERROR,
     WARNING,
@@ -40,6 +51,7 @@ class StudyReadError(Exception):
 def read_study(path: str | os.PathLike[str]) -> StudyData:
     """Read a study folder; values are converted to canonical units on load."""
     folder = Path(path)
+    recover_interrupted_write(folder)
     if not folder.is_dir():
         raise StudyReadError(f"{folder}: not a folder (expected a study folder with study.yaml)")
     meta = _read_meta(folder / STUDY_FILE)
@@ -52,7 +64,12 @@ def read_study(path: str | os.PathLike[str]) -> StudyData:
             frames[name] = empty_frame(name)
             continue
         sources[name] = str(file)
-        raw, file_findings = _read_raw(file, name)
+        if file.is_dir():  # Parquet readers would take a folder for a partitioned dataset
+            raise StudyReadError(f"{file}: is a folder, not a table file")
+        try:
+            raw, file_findings = _read_raw(file, name)
+        except OSError as exc:  # permissions, a folder named like a table file, I/O errors
+            raise StudyReadError(f"{file}: cannot be read ({_os_reason(exc)})") from None
         frames[name], table_findings = _conform(raw, schema, str(file))
         found += [file_findings, table_findings]
     return StudyData(
@@ -60,11 +77,19 @@ def read_study(path: str | os.PathLike[str]) -> StudyData:
     )
 
 
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
 def _read_meta(file: Path) -> StudyMeta:
+    if file.is_dir():
+        raise StudyReadError(f"{file}: is a folder, not a file")
     if not file.is_file():
         raise StudyReadError(f"{file}: missing (a study folder needs {STUDY_FILE})")
     try:
         doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise StudyReadError(f"{file}: cannot be read ({_os_reason(exc)})") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StudyReadError(f"{file}: not readable YAML ({first})") from None
@@ -116,7 +141,7 @@ def _read_csv(file: Path, table: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         return _parse_csv(file), empty_findings()
     except pl.exceptions.PolarsError as exc:
         if "utf-8" not in str(exc).lower():
-            raise StudyReadError(f"{file}: not a readable CSV file ({_first(exc)})") from None
+            return _read_malformed(file.read_bytes(), file, table)
     text, bad_row = decode_mixed(file.read_bytes())
     warn = Finding(
         WARNING,
@@ -129,12 +154,49 @@ def _read_csv(file: Path, table: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     )
     try:
         return _parse_csv(text.encode("utf-8")), findings_frame([warn])
+    except pl.exceptions.PolarsError:
+        raw, found = _read_malformed(text.encode("utf-8"), file, table)
+        return raw, concat_findings([findings_frame([warn]), found])
+
+
+def _parse_csv(source: Path | bytes, truncate_ragged: bool = False) -> pl.DataFrame:
+    return pl.read_csv(
+        source, infer_schema=False, raise_if_empty=False, truncate_ragged_lines=truncate_ragged
+    )
+
+
+MAX_BAD_QUOTES = 1000  # beyond this the file is not CSV text worth reading row by row
+
+
+def _read_malformed(data: bytes, file: Path, table: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The fast read failed: find the rows that broke it (unclosed quotes, too many fields),
+    report each as an error naming its row, and read every other row. Unclosed-quote rows
+    are read as empty (their text cannot be split); extra fields are dropped."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    fields = header_fields(buf)
+    found: list[Finding] = []
+    for _ in range(MAX_BAD_QUOTES):  # one pass per unclosed quote, each pass vectorized
+        start = unterminated_quote(buf)
+        if start is None:
+            break
+        row = line_of(buf, start)
+        if row == 0:
+            raise StudyReadError(f"{file}: unterminated quote in the header row")
+        rule = f"unterminated quote starting at row {row}; the row was read as empty"
+        found.append(Finding(ERROR, table, row, None, None, rule, str(file)))
+        buf = blank_line(buf, start, fields)
+    else:
+        raise StudyReadError(f"{file}: more than {MAX_BAD_QUOTES} unterminated quotes")
+    ragged = ragged_rows(buf)
+    found += [
+        Finding(ERROR, table, row, None, None, f"{rule}; extra fields were not read", str(file))
+        for row, rule in zip(ragged.rows, ragged.rules, strict=True)  # the few bad rows
+    ]
+    try:
+        frame = _parse_csv(buf.tobytes(), truncate_ragged=True)
     except pl.exceptions.PolarsError as exc:
         raise StudyReadError(f"{file}: not a readable CSV file ({_first(exc)})") from None
-
-
-def _parse_csv(source: Path | bytes) -> pl.DataFrame:
-    return pl.read_csv(source, infer_schema=False, raise_if_empty=False)
+    return frame, findings_frame(sorted(found, key=lambda f: f.row or 0))
 
 
 def _first(exc: BaseException) -> str:
@@ -216,6 +278,7 @@ def write_study(
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(f"{target}: exists and is not a folder")
     target.parent.mkdir(parents=True, exist_ok=True)
+    recover_interrupted_write(target)
     tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
@@ -261,11 +324,17 @@ def _keep_other_files(old: Path, new: Path) -> None:
 
 
 def _swap(new: Path, target: Path) -> None:
-    """Put `new` in place of `target`; the old folder survives until the new one is in."""
+    """Put `new` in place of `target`. On Linux the two are exchanged in one atomic step
+    (renameat2 RENAME_EXCHANGE), so the study folder exists at every instant; elsewhere two
+    renames, and a crash between them leaves the old folder as .<name>.old-*, which the next
+    read_study or write_study puts back (recover_interrupted_write)."""
     if not target.exists():
         new.rename(target)
         return
-    old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+    if exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # `new` now holds the old folder
+        return
+    old = target.parent / f"{_old_prefix(target)}{uuid.uuid4().hex[:8]}"
     target.rename(old)
     try:
         new.rename(target)
@@ -273,3 +342,54 @@ def _swap(new: Path, target: Path) -> None:
         old.rename(target)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _old_prefix(target: Path) -> str:
+    return f".{target.name}.old-"
+
+
+def recover_interrupted_write(target: Path) -> Path | None:
+    """If a write was interrupted between its two renames (the study folder is missing and
+    a .<name>.old-* folder is left beside it), put the old folder back; returns what was
+    restored. When the study folder exists, leftovers are not touched."""
+    if target.exists() or not target.parent.is_dir():
+        return None
+    left = sorted(
+        target.parent.glob(f"{_old_prefix(target)}*"), key=lambda p: p.stat().st_mtime
+    )  # normally one
+    if not left:
+        return None
+    left[-1].rename(target)
+    return left[-1]
+
+
+# linux/fs.h: RENAME_EXCHANGE atomically exchanges the two paths; AT_FDCWD: relative to cwd
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _renameat2() -> ctypes._CFuncPtr | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2  # glibc >= 2.28
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two existing paths; False when the system cannot (not Linux, old
+    libc or kernel, a file system without support), so the caller falls back."""
+    fn = _renameat2()
+    if fn is None:
+        return False
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))

@@ -130,14 +130,17 @@ def _missing_columns(found: pl.DataFrame) -> set[tuple[str, str]]:
 
 
 def _required_values(tables: dict[str, _Table], missing: set, so_far: pl.DataFrame) -> pl.DataFrame:
-    """Empty required cells; a cell already reported (it did not fit its type) is skipped."""
+    """Empty required cells; a cell already reported (it did not fit its type, or its whole
+    row was malformed) is skipped."""
     out = []
     reported = so_far.filter(pl.col("row").is_not_null())
     for name, t in tables.items():
         for col in TABLES[name].required:
             if (name, col) in missing:
                 continue  # the missing column is reported once, not once per row
-            bad = reported.filter((pl.col("table") == name) & (pl.col("column") == col))["row"]
+            # a row reported whole (malformed in its file) is not reported again cell by cell
+            here = pl.col("column").is_null() | (pl.col("column") == col)
+            bad = reported.filter((pl.col("table") == name) & here)["row"]
             mask = pl.col(col).is_null() & ~pl.col(ROW).is_in(bad.implode())
             if name == "measurements" and col in ("value", "unit"):
                 # an entry that did not convert is reported by the unit and number rules
