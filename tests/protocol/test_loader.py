@@ -104,7 +104,7 @@ def test_dose_count_must_match_infusion_days() -> None:
 
 
 def test_deescalation_threshold_outside_the_target_is_an_error() -> None:
-    bad = LIAN_TEXT.replace("fpg_below: 7.0", "fpg_below: 7.5")
+    bad = LIAN_TEXT.replace("fpg_below: 5.6", "fpg_below: 7.5")
     err = _error(bad)
     assert any("deescalate_when_stable" in i.message for i in err.issues), err
 

@@ -191,11 +191,13 @@ class LotRelease(_Strict):
 
 
 class Deescalation(_Strict):
-    """When glucose is stable, reduce the hypoglycaemic agents (Lian 2022 L145-149: doses
-    "adjusted ... to keep the level stable"). Glucose counts as stable when it is not low and
-    either FPG < `fpg_below` and 2-h PG < `pg2h_below` (both strict), or, with
-    `fpg_fall_fraction` set, FPG <= (1 - fraction) x the pre-treatment reference FPG.
-    Insulin is cut by `insulin_step_fraction` of the dose, oral agents by `oral_step_fraction`."""
+    """The protocol's de-escalation policy: reduce the hypoglycaemic agents while glucose is
+    inside the targets (Lian 2022 L145-149: doses "adjusted ... to keep the level stable").
+    Never when a reading is low or above target. Inside the targets, a step is taken when
+    FPG < `fpg_below` and 2-h PG < `pg2h_below` (both strict: the lower part of the target),
+    or, with `fpg_fall_fraction` set, when FPG <= (1 - fraction) x the reading the current
+    dose was set on. Insulin is cut by `insulin_step_fraction` of the dose, oral agents by
+    `oral_step_fraction`."""
 
     fpg_below: float = Field(gt=0)
     pg2h_below: float = Field(gt=0)

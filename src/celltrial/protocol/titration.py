@@ -9,11 +9,15 @@ within, 4.39 is below. Hypoglycaemia is a reading strictly below `hypo_below` (A
 < 3.9 mmol/L) or an event flagged by the caller. NaN readings are ignored; with no reading
 at all the advice is to keep the dose.
 
-De-escalation (optional `deescalate_when_stable` section): when glucose is stable, the dose
-is reduced even though it is in target, as Lian 2022 did in every patient (L143-149,
-L196-199). "Stable" is either every available reading strictly below the de-escalation
-thresholds, or FPG at most (1 - fpg_fall_fraction) x the patient's pre-treatment FPG
-(`fpg_reference`). It comes after every safety rule and before the above-target rule.
+De-escalation (optional `deescalate_when_stable` section): the protocol's policy for
+reducing doses while glucose is inside the targets, as Lian 2022 did in every patient
+(L143-149, L196-199); the paper gives no rule, so its thresholds are assumptions stated in
+the protocol file. It applies only when every available reading is inside the targets
+(none low, none above): then either every reading is strictly below the de-escalation
+thresholds (the lower part of the target, where a fixed dose risks hypoglycaemia), or FPG is
+at most (1 - fpg_fall_fraction) x `fpg_reference`, the reading the current dose was set on
+(one step per fall, not one per week). It comes after every safety rule and before the
+above-target rule, so a reading above target is never answered with a cut.
 """
 
 from __future__ import annotations
@@ -125,13 +129,15 @@ class _Stable:
 def _stable(
     fpg: ArrayLike, pg2h: ArrayLike, g: _Glucose, d: Deescalation | None, ref: ArrayLike | None
 ) -> _Stable:
-    """Where the de-escalation rule applies (never on low glucose or without a reading)."""
+    """Where the de-escalation rule applies: only with every reading inside the targets
+    (never on low glucose, never with a reading above target, never without a reading)."""
     if d is None:
         none = np.zeros((), bool)
         return _Stable(none, none)
     f = np.asarray(fpg, dtype=float)
     p = np.asarray(pg2h, dtype=float)
-    ok = g.have & ~g.hypo & ~g.below
+    # a reading above target means the dose is not too high: cutting it would be unsafe
+    ok = g.have & ~g.hypo & ~g.below & ~g.above
     # a missing reading does not block de-escalation; at least one reading is required (ok)
     low = ok & ((f < d.fpg_below) | np.isnan(f)) & ((p < d.pg2h_below) | np.isnan(p))
     if d.fpg_fall_fraction is None or ref is None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 from scipy.optimize import minimize
+from scipy.stats import binomtest
 
 from celltrial.clinical.homa import homa1_ir, homa_cp_b, homa_cp_ir
 from celltrial.simulate.measurement import observe
@@ -78,6 +79,14 @@ def _proportion(summary: CohortSummary, quantity: str, visit: str) -> float:
     return float(np.mean(rule))
 
 
+def proportion_interval(count: int, n: int) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) 95 % interval of a reported count of n patients: a simulated
+    share outside it is incompatible with the report (two-sided 5 %), so 0 % fails a
+    reported 1 of 16 and 70 % fails a reported 16 of 16 (Clopper & Pearson, Biometrika 1934)."""
+    ci = binomtest(count, n).proportion_ci(confidence_level=0.95, method="exact")
+    return float(ci.low), float(ci.high)
+
+
 def _count_per_trial(sim: SimulatedTrials, quantity: str) -> float:
     tr = sim.traj
     if quantity == "fever_patients":
@@ -105,12 +114,10 @@ def report(summary: CohortSummary, targets: dict) -> pl.DataFrame:
         rows.append({**row, "target_low": t["q1"], "target_high": t["q3"]})
     for t in targets.get("proportions", []):
         sim = _proportion(summary, t["quantity"], t["visit"])
-        tol = t.get("tolerance")
-        ok = None if tol is None else abs(sim - t["value"]) <= tol + 1e-12
-        row = _row("proportion", t, t["visit"], t["value"], 0.15, sim, ok, 0.15)
-        if tol is not None:
-            row |= {"target_low": t["value"] - tol, "target_high": t["value"] + tol}
-        rows.append(row)
+        lo, hi = proportion_interval(t["count"], t["n"])
+        ok = lo <= sim <= hi
+        row = _row("proportion", t, t["visit"], t["count"] / t["n"], 0.0, sim, ok, (hi - lo) / 2)
+        rows.append(row | {"target_low": lo, "target_high": hi})
     for t in targets.get("counts", []):
         sim = _count_per_trial(summary.sim, t["quantity"])
         rows.append(_row("count per trial", t, "", t["value"], 2.0, sim, None, 2.0))
