@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -224,6 +225,8 @@ def main() -> None:
         del study
     per_row = pandas_baseline(folders["parquet"])
     for fmt, folder in folders.items():
+        # a shared 2-core machine: the 1-minute load says how much the figure can be trusted
+        print(f"{fmt:8s} load average before: {os.getloadavg()[0]:.2f}")
         r = _child(folder)
         baseline = per_row * r["measurements"]
         ok = r["total_s"] < TARGET_SECONDS and r["peak_gib"] < TARGET_GIB
