@@ -201,3 +201,27 @@ def test_protocol_without_deescalation_keeps_stable_doses() -> None:
     assert chin is not None
     advice = advise_insulin(5.5, 8.0, 40.0, 80.0, chin, fpg_reference=10.0)
     assert (int(advice.action), int(advice.reason)) == (Action.KEEP, Reason.IN_TARGET)
+
+
+@pytest.mark.parametrize("fpg", [6.0, 5.0, 9.0])  # in target, stable low, above target
+def test_missing_weight_keeps_insulin_and_says_why(fpg: float) -> None:
+    # 10 U is at any weight below 50 kg under the 0.2 U/kg rule; without a weight the rule
+    # cannot be checked, so neither withdraw nor cut nor raise: keep 10 U with NO_WEIGHT
+    advice = advise_insulin(fpg, 7.0, 10.0, np.nan, RULES)
+    assert (int(advice.action), int(advice.reason)) == (Action.KEEP, Reason.NO_WEIGHT)
+    assert float(advice.new_dose) == 10.0
+    assert "weight" in Reason.NO_WEIGHT.text
+
+
+def test_missing_weight_still_decreases_on_low_glucose() -> None:
+    # hypoglycaemia needs no weight: 10 - max(10 % x 10, 2) = 8 U
+    advice = advise_insulin(3.5, 7.0, 10.0, np.nan, RULES)
+    assert (int(advice.action), int(advice.reason)) == (Action.DECREASE, Reason.HYPOGLYCAEMIA)
+    assert float(advice.new_dose) == 8.0
+
+
+def test_missing_weight_without_a_withdrawal_rule_is_not_flagged() -> None:
+    chin = load_protocol("chin2025").titration  # no U/kg rule: weight is not needed
+    assert chin is not None and chin.insulin_withdraw_u_per_kg is None
+    advice = advise_insulin(6.0, 8.0, 10.0, np.nan, chin)
+    assert (int(advice.action), int(advice.reason)) == (Action.KEEP, Reason.IN_TARGET)

@@ -53,6 +53,7 @@ class Reason(IntEnum):
     STABLE_DEESCALATE = 9
     IMPROVED_DEESCALATE = 10
     DEESCALATION_REACHES_WITHDRAWAL = 11
+    NO_WEIGHT = 12
 
     @property
     def text(self) -> str:
@@ -80,6 +81,8 @@ _TEXTS = {
     "the level stable.",
     Reason.DEESCALATION_REACHES_WITHDRAWAL: "Glucose is stable and the de-escalated insulin "
     "dose reaches the withdrawal threshold (U/kg); withdraw exogenous insulin.",
+    Reason.NO_WEIGHT: "No body weight is recorded, so the protocol's insulin withdrawal rule "
+    "(U/kg) cannot be checked; keep the dose and record the weight.",
 }
 
 
@@ -174,7 +177,8 @@ def advise_insulin(
     fpg_reference: ArrayLike | None = None,
 ) -> Advice:
     """Insulin advice, first rule that applies:
-    not on insulin -> keep; dose <= withdraw threshold x weight -> withdraw (Lian L146-148);
+    not on insulin -> keep; no weight (NaN) under a U/kg withdrawal rule and glucose not low
+    -> keep (NO_WEIGHT); dose <= withdraw threshold x weight -> withdraw (Lian L146-148);
     low glucose and the reduced dose <= threshold -> withdraw; hypoglycaemia or below target
     -> decrease by max(fraction x dose, min U); no reading -> keep; stable (de-escalation
     rule) and the de-escalated dose <= threshold -> withdraw; stable below the thresholds, or
@@ -193,9 +197,13 @@ def advise_insulin(
     eased = dose * (1.0 - (d.insulin_step_fraction if d is not None else 0.0))
     low = g.hypo | g.below
     zero = np.zeros(np.broadcast_shapes(dose.shape, g.have.shape, weight.shape, st.any.shape))
+    # NaN weight makes every U/kg comparison False: say so instead of silently skipping the
+    # withdrawal rule (low glucose still decreases: that needs no weight)
+    unweighed = np.isnan(weight) & (per_kg is not None) & ~low
     return _choose(
         [
             (~on, Action.KEEP, Reason.NOT_ON_DRUG, dose + zero),
+            (unweighed, Action.KEEP, Reason.NO_WEIGHT, dose + zero),
             (dose <= limit, Action.WITHDRAW, Reason.INSULIN_AT_WITHDRAWAL_DOSE, zero),
             (low & (reduced <= limit), Action.WITHDRAW, Reason.DECREASE_REACHES_WITHDRAWAL, zero),
             (g.hypo, Action.DECREASE, Reason.HYPOGLYCAEMIA, reduced + zero),
