@@ -129,3 +129,30 @@ def test_baseline_window_past_the_first_infusion_is_refused_with_its_line() -> N
     assert issue.key == "visits[0].window_after"
     assert issue.line == _line_of(text, "    window_after: 3")
     assert "first infusion" in issue.message and "day 3" in issue.message
+
+
+CHIN_TEXT = (
+    Path(__file__).parents[2] / "src/celltrial/protocol/protocols/chin2025.yaml"
+).read_text()
+
+
+def _hscrp(protocol):  # the hs-CRP subgroup of a loaded protocol
+    return next(s for s in protocol.subgroups if s.id == "hscrp_elevated")
+
+
+def test_subgroup_threshold_in_another_unit_is_converted_to_canonical() -> None:
+    # 0.3 mg/dL x 10 (1 dL = 0.1 L) = 3.0 mg/L: the same subgroup as the shipped file
+    text = CHIN_TEXT.replace("threshold: 3.0  #", "threshold: 0.3  #").replace(
+        "    unit: mg/L\n", "    unit: mg/dL\n"
+    )
+    sub = _hscrp(parse_protocol(text, "x.yaml"))
+    assert (sub.threshold, sub.unit) == (pytest.approx(3.0), "mg/L")
+    assert _hscrp(load_protocol("chin2025")).threshold == 3.0
+
+
+def test_subgroup_threshold_unit_not_accepted_for_the_analyte_is_an_error() -> None:
+    text = CHIN_TEXT.replace("    unit: mg/L\n", "    unit: mmol/L\n")
+    issue = _error(text).issues[0]
+    assert issue.key == "subgroups[0].unit"
+    assert issue.line == _line_of(text, "unit: mmol/L")
+    assert "mmol/L" in issue.message and "mg/dL" in issue.message

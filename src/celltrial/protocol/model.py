@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from celltrial.clinical.analytes import ANALYTES
+from celltrial.clinical.units import convert
 
 
 class _Strict(BaseModel):
@@ -269,6 +277,11 @@ Comparison = Literal[">", ">=", "<", "<="]
 
 
 class AnalyteSubgroup(_Strict):
+    """Members: the analyte's value at `visit` compared with `threshold`. A threshold given
+    in another accepted unit of the analyte (hs-CRP 0.3 mg/dL) is converted to the canonical
+    unit at load (3.0 mg/L), since StudyData stores canonical values; `unit` then reads the
+    canonical unit. An unit the catalogue does not accept for the analyte is an error."""
+
     id: str
     label: str
     kind: Literal["analyte_threshold"]
@@ -280,6 +293,35 @@ class AnalyteSubgroup(_Strict):
     source: str
 
     _analyte = field_validator("analyte")(_known_analyte)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _to_canonical(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        analyte, unit, value = data.get("analyte"), data.get("unit"), data.get("threshold")
+        if analyte not in ANALYTES or not isinstance(unit, str):
+            return data  # the field validators report it
+        canonical = ANALYTES[analyte].unit
+        if unit == canonical or unit not in ANALYTES[analyte].accepted_units():
+            return data
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return data
+        # through the one converter, so the factor is the catalogue's (mg/dL x 10 = mg/L)
+        return {
+            **data,
+            "threshold": float(convert(value, analyte, unit, canonical)),
+            "unit": canonical,
+        }
+
+    @field_validator("unit")
+    @classmethod
+    def _canonical_unit(cls, value: str, info: ValidationInfo) -> str:
+        analyte = info.data.get("analyte")
+        if analyte in ANALYTES and value != ANALYTES[analyte].unit:
+            accepted = ", ".join(ANALYTES[analyte].accepted_units())
+            raise ValueError(f"unit {value!r} is not accepted for {analyte}; accepted: {accepted}")
+        return value
 
 
 class CkdSubgroup(_Strict):
