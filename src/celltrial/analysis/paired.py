@@ -6,6 +6,8 @@ All computed per (group) on long frames of differences, without a Python loop pe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 from scipy import fft, stats
@@ -88,24 +90,34 @@ WALSH_MAX_BINS = 1 << 17
 WALSH_ENUMERATE_MAX = 500_000  # sums enumerated at once (4 MB); fuller brackets are narrowed
 
 
-def _count_le(x: np.ndarray, idx: np.ndarray, limit: float) -> int:
-    """Pairs i <= j of sorted x with x_i + x_j <= limit (as walsh_order_stat counts them)."""
-    return int(np.maximum(np.searchsorted(x, limit - x, side="right") - idx, 0).sum())
+@dataclass(frozen=True)
+class _Bracket:
+    """The Walsh sums lo < x_i + x_j <= hi (i <= j): per row i the first column and the
+    number of columns, and how many sums lie at or below lo and at or below hi."""
+
+    start: np.ndarray
+    cnt: np.ndarray
+    below: int
+    upto: int
+
+    def holds(self, r: int) -> bool:
+        return self.below < r <= self.upto
 
 
-def _ranges(x: np.ndarray, idx: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, ...]:
-    """Per row i: first column j and number of columns with lo < x_i + x_j <= hi, j >= i."""
+def _bracket(x: np.ndarray, idx: np.ndarray, lo: float, hi: float) -> _Bracket:
+    """Two sorted searches give both the bracket's rows and its exact counts (walsh_order_stat
+    counts the same way: x_j <= limit - x_i)."""
     start = np.maximum(np.searchsorted(x, lo - x, side="right"), idx)
     stop = np.maximum(np.searchsorted(x, hi - x, side="right"), idx)
-    return start, np.maximum(stop - start, 0)
+    below = int((start - idx).sum())
+    return _Bracket(start, stop - start, below, below + int((stop - start).sum()))
 
 
-def _sums_between(x: np.ndarray, idx: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Every Walsh sum x_i + x_j (i <= j) with lo < x_i + x_j <= hi, by the same counting."""
-    start, cnt = _ranges(x, idx, lo, hi)
-    rows = np.repeat(idx, cnt)
-    first = np.repeat(np.cumsum(cnt) - cnt, cnt)
-    cols = start[rows] + (np.arange(len(rows)) - first)
+def _sums_in(x: np.ndarray, idx: np.ndarray, br: _Bracket) -> np.ndarray:
+    """Every Walsh sum inside the bracket."""
+    rows = np.repeat(idx, br.cnt)
+    first = np.repeat(np.cumsum(br.cnt) - br.cnt, br.cnt)
+    cols = br.start[rows] + (np.arange(len(rows)) - first)
     return x[rows] + x[cols]
 
 
@@ -114,40 +126,33 @@ _NARROW_MARGIN = 128  # sample ranks either side of the target (~8 SD of the sam
 _NARROW_STEPS = 8
 
 
-def _narrow(
-    x: np.ndarray, idx: np.ndarray, r: int, bracket: tuple[float, float, int, int]
-) -> tuple[float, float, int, int] | float:
-    """Shrink a bracket (lo, hi, count below, count up to hi) holding rank r until it can be
-    enumerated: sample sums inside it, bracket the target's sample quantile, count exactly.
-    Returns a value instead when rank r falls on a tied sum (common with rounded values)."""
+def _narrow(x: np.ndarray, idx: np.ndarray, r: int, br: _Bracket) -> _Bracket | float:
+    """Shrink a bracket holding rank r until it can be enumerated: sample sums inside it,
+    bracket the target's sample quantile, count exactly. Returns a value instead when rank r
+    falls on a tied sum (common with rounded values)."""
     rng = np.random.default_rng(r)  # any draw gives the same exact answer; seeded anyway
-    lo, hi, below, upto = bracket
     margin = _NARROW_MARGIN
     for _ in range(_NARROW_STEPS):  # each step keeps ~2 x 128 / 4096 of the bracket
-        if upto - below <= WALSH_ENUMERATE_MAX:
+        if br.upto - br.below <= WALSH_ENUMERATE_MAX:
             break
-        start, cnt = _ranges(x, idx, lo, hi)
-        ends = np.cumsum(cnt)
+        ends = np.cumsum(br.cnt)
         u = rng.integers(0, ends[-1], _NARROW_SAMPLE)
         row = np.searchsorted(ends, u, side="right")
-        sample = np.sort(x[row] + x[start[row] + u - (ends[row] - cnt[row])])
-        t = int((r - below) / (upto - below) * _NARROW_SAMPLE)
+        sample = np.sort(x[row] + x[br.start[row] + u - (ends[row] - br.cnt[row])])
+        t = int((r - br.below) / (br.upto - br.below) * _NARROW_SAMPLE)
         a = float(sample[max(t - margin, 0)])
         b = float(sample[min(t + margin, _NARROW_SAMPLE - 1)])
         # sums of rounded values tie up to float noise (x_i + x_j vs limit - x_i): step a
         # relative 1e-9 (of the data's scale) outside the window: tied clusters count whole
         tol = 1e-9 * (abs(a) + abs(b) + abs(x[0]) + abs(x[-1]))
-        a_lt, b_ge = a - tol, b + tol
-        ca, cb = _count_le(x, idx, a_lt), _count_le(x, idx, b_ge)
-        if not ca < r <= cb:  # the window missed (ties at its edge): draw again, wider
+        candidate = _bracket(x, idx, a - tol, b + tol)
+        if not candidate.holds(r):  # the window missed (ties at its edge): draw again, wider
             margin *= 4
             continue
         if b - a <= tol:
             return a / 2.0  # rank r is one of the copies of this tied sum
-        b = b_ge
-        lo, hi, below, upto = a_lt, b, ca, cb
-        margin = _NARROW_MARGIN
-    return lo, hi, below, upto
+        br, margin = candidate, _NARROW_MARGIN
+    return br
 
 
 def _bin_counts(x: np.ndarray, bins: int) -> tuple[np.ndarray, float, float]:
@@ -178,20 +183,19 @@ def walsh_order_stats(d: np.ndarray, ranks: list[int], bins: int | None = None) 
         k = int(np.searchsorted(cum, r, side="left"))  # first bin-sum index holding rank r
         lo, hi = 2 * low + width * k, 2 * low + width * (k + 2)
         slack = 1e-9 * (abs(lo) + abs(hi) + width)
-        lo, hi = np.nextafter(lo - slack, -np.inf), hi + slack
-        below, upto = _count_le(x, idx, lo), _count_le(x, idx, hi)
-        if below < r <= upto and upto - below > WALSH_ENUMERATE_MAX:
-            narrowed = _narrow(x, idx, r, (lo, hi, below, upto))
+        br = _bracket(x, idx, float(np.nextafter(lo - slack, -np.inf)), hi + slack)
+        if br.holds(r) and br.upto - br.below > WALSH_ENUMERATE_MAX:
+            narrowed = _narrow(x, idx, r, br)
             if isinstance(narrowed, float):
                 out[r] = narrowed
                 continue
-            lo, hi, below, upto = narrowed
-        if not below < r <= upto or upto - below > WALSH_ENUMERATE_MAX:
+            br = narrowed
+        if not br.holds(r) or br.upto - br.below > WALSH_ENUMERATE_MAX:
             out[r] = walsh_order_stat(d, r)  # bracket missed or too full: bisection
             continue
-        inside = [q for q in ranks if below < q <= upto and q not in out]
-        picked = np.partition(_sums_between(x, idx, lo, hi), [q - below - 1 for q in inside])
-        out.update({q: float(picked[q - below - 1]) / 2.0 for q in inside})
+        inside = [q for q in ranks if br.holds(q) and q not in out]
+        picked = np.partition(_sums_in(x, idx, br), [q - br.below - 1 for q in inside])
+        out.update({q: float(picked[q - br.below - 1]) / 2.0 for q in inside})
     return [out[r] for r in ranks]
 
 
