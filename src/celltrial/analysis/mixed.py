@@ -81,8 +81,14 @@ def _sums(group: np.ndarray, x: np.ndarray, y: np.ndarray) -> _Sums:
     a, s, n = a[seen], s[seen], n[seen]
     sizes, which, count = np.unique(n, return_inverse=True, return_counts=True)
     k = len(sizes)
-    aa = np.zeros((k, p, p))
-    np.add.at(aa, which, a[:, :, None] * a[:, None, :])
+    aa = np.stack(  # p^2 bincounts over participants, none per participant
+        [
+            np.bincount(which, weights=a[:, j] * a[:, i], minlength=k)
+            for j in range(p)
+            for i in range(p)
+        ],
+        axis=1,
+    ).reshape(k, p, p)
     a_s = np.stack([np.bincount(which, weights=a[:, j] * s, minlength=k) for j in range(p)], 1)
     ss = np.bincount(which, weights=s**2, minlength=k)
     return _Sums(x.T @ x, x.T @ y, float(y @ y), sizes.astype(float), count, aa, a_s, ss)

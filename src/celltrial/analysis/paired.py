@@ -336,20 +336,26 @@ def compare_with_baseline(
     visits: list[str],
     analytes: list[str],
     subgroup: str = "all",
+    pairs: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Every follow-up visit against baseline, per analyte: one record per (analyte, visit, test).
 
     Tests: Wilcoxon signed-rank (estimate = Hodges-Lehmann median change with its 95 % CI) and
     the paired t-test (estimate = mean change, 95 % CI). p_holm is Holm-adjusted within each
     (subgroup, analyte, test) family over the follow-up visits. Groups without pairs give a
-    record with n_pairs = 0 and a reason instead of an exception.
+    record with n_pairs = 0 and a reason instead of an exception. `pairs`: the output of
+    pair_with_baseline(values, baseline_visit) if the caller has it already.
     """
     by = ["analyte", "visit_id"]
     follow = [v for v in visits if v != baseline_visit]
     grid = pl.DataFrame({"analyte": analytes}).join(
         pl.DataFrame({"visit_id": follow}, schema={"visit_id": pl.Utf8}), how="cross"
     )
-    pairs = pair_with_baseline(values.filter(pl.col("analyte").is_in(analytes)), baseline_visit)
+    wanted = pl.col("analyte").is_in(analytes)
+    if pairs is None:
+        pairs = pair_with_baseline(values.filter(wanted), baseline_visit)
+    else:
+        pairs = pairs.filter(wanted)
     ranks = signed_rank(pairs, by)
     hl = hodges_lehmann(pairs, by, ranks)
     tt = paired_t(pairs, by)

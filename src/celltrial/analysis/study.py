@@ -15,7 +15,7 @@ from celltrial.analysis.groups import METHOD_FISHER, METHOD_MWU
 from celltrial.analysis.medication import category_counts, dose_change
 from celltrial.analysis.missing import missing_summary, missing_values
 from celltrial.analysis.mixed import METHOD_LMM, mixed_models
-from celltrial.analysis.paired import METHOD_T, compare_with_baseline
+from celltrial.analysis.paired import METHOD_T, compare_with_baseline, pair_with_baseline
 from celltrial.analysis.plan import AnalysisPlan, plan_from_protocol, plan_from_study
 from celltrial.analysis.proportions import METHOD_WILSON
 from celltrial.analysis.results import Results
@@ -85,7 +85,10 @@ def analyze_study(study: StudyData, protocol: Any = None) -> Results:
     values = visit_values(study, plan)
     analytes, visits, base = plan.analytes, list(plan.visits), plan.baseline_visit
     summaries = _filter_to_outcome_visits(summarize_per_visit(values, analytes, visits), plan)
-    paired = _filter_to_outcome_visits(compare_with_baseline(values, base, visits, analytes), plan)
+    pairs = pair_with_baseline(values, base)  # made once, used by both paired analyses
+    paired = _filter_to_outcome_visits(
+        compare_with_baseline(values, base, visits, analytes, pairs=pairs), plan
+    )
     outcome_visits = [(o.analyte, list(o.visits)) for o in plan.outcomes]
     present = set(values["analyte"].unique().to_list())
     extras = [a for a in BASELINE_EXTRAS if a in present and a not in analytes]
@@ -112,7 +115,7 @@ def analyze_study(study: StudyData, protocol: Any = None) -> Results:
         paired=paired,
         subgroup_paired=subgroup_comparisons(study, values, plan),
         subgroup_membership=subgroup_membership(study, values, plan),
-        subgroup_change=change_between_groups(study, values, plan),
+        subgroup_change=change_between_groups(study, values, plan, pairs),
         completers=completers(study, values, plan),
         mixed=mixed_models(values, outcome_visits, base),
         medication_changes=changes,

@@ -72,11 +72,13 @@ def subgroup_membership(study: StudyData, values: pl.DataFrame, plan: AnalysisPl
 
 
 def change_between_groups(
-    study: StudyData, values: pl.DataFrame, plan: AnalysisPlan
+    study: StudyData, values: pl.DataFrame, plan: AnalysisPlan, pairs: pl.DataFrame | None = None
 ) -> pl.DataFrame:
     """Change from baseline, members against non-members (Mann-Whitney), per subgroup, tied
-    outcome and follow-up visit; the sex subgroups compare men with women."""
-    pairs = pair_with_baseline(values, plan.baseline_visit)
+    outcome and follow-up visit; the sex subgroups compare men with women. `pairs`: the output
+    of pair_with_baseline(values, plan.baseline_visit) if the caller has it already."""
+    if pairs is None:
+        pairs = pair_with_baseline(values, plan.baseline_visit)
     rows = []
     for sub in plan.subgroups:
         if sub.kind == "sex" and sub.sex == "F":
