@@ -73,7 +73,7 @@ def test_closed_loop_reduces_insulin_when_fpg_low(lian):
 def test_titrator_follows_protocol_rules_exactly(lian):
     sim = simulate_trials(lian, 1, 16, 2)
     rules = load_protocol("lian2022").titration
-    titr = Titrator(rules, allow_increase=True)
+    titr = Titrator(rules, allow_increase=True, regimen=lian.regimen)
     c = sim.cohort
     fpg = np.full(c.lb.shape, 3.0)  # below hypo threshold for everybody
     ins = np.where(c.insulin0 > 0, 0.5, 0.0)

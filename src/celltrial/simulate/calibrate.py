@@ -19,12 +19,11 @@ from celltrial.clinical.homa import homa1_ir, homa_cp_b, homa_cp_ir
 from celltrial.simulate.measurement import observe
 from celltrial.simulate.physiology import Array
 from celltrial.simulate.preset import Preset, get_parameter, load_targets, with_parameters
+from celltrial.simulate.treatment import oral_mg
 from celltrial.simulate.virtual_trials import SimulatedTrials, simulate_trials
 
 # IQR of a normal = 1.349 SD: turns a reported IQR into a loss scale.
 IQR_PER_SD = 1.349
-# Insulin DDD = 40 U (WHO ATC/DDD index, A10A; research note §4.5).
-INSULIN_DDD_U = 40.0
 
 
 @dataclass(frozen=True)
@@ -60,9 +59,12 @@ def summarise(sim: SimulatedTrials, seed: int) -> CohortSummary:
 
 def _total_ddd(sim: SimulatedTrials) -> Array:
     """Total hypoglycaemic agent dose in DDD units (research note §4.5 metric 1)."""
-    snap, c = sim.traj.snap, sim.cohort
-    total = snap["insulin"] * c.weight[None] / INSULIN_DDD_U
-    return total + c.oral_x0.sum(axis=0)[None] * snap["oral_frac"]
+    snap, c, reg = sim.traj.snap, sim.cohort, sim.preset.regimen
+    total = snap["insulin"] * c.weight[None] / reg.insulin.ddd
+    # the real doses given (celltrial.simulate.treatment.oral_mg), per visit
+    mg = oral_mg(reg, c.oral_x0[:, None], snap["oral_frac"])  # (n_oral, V, T, N)
+    ddd = np.array([d.ddd_mg for d in reg.oral]).reshape(-1, 1, 1, 1)
+    return total + (mg / ddd).sum(axis=0)
 
 
 def _proportion(summary: CohortSummary, quantity: str, visit: str) -> float:

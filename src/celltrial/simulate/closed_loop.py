@@ -17,10 +17,9 @@ from celltrial.protocol.model import Titration
 from celltrial.protocol.titration import Action, Reason, advise_insulin, advise_oral
 from celltrial.simulate.cohort import Cohort
 from celltrial.simulate.physiology import Array
+from celltrial.simulate.preset import Regimen
+from celltrial.simulate.treatment import oral_mg
 
-# One tablet step is a halving; two halvings from the baseline dose is the lowest tablet
-# (assumption [A]: the papers give no dose ladder).
-LOWEST_ORAL_FRACTION = 0.25
 # Seven self-monitored FPG and 2-h PG readings a week (Lian 2022 L143-144).
 READINGS_PER_WEEK = 7
 # Day-to-day CV of self-monitored fasting glucose: biological ~7 % (Mooy 1996, research note
@@ -39,9 +38,10 @@ class Doses(NamedTuple):
 class Titrator:
     """Applies the protocol's titration to the current glucose of every patient."""
 
-    def __init__(self, rules: Titration | None, allow_increase: bool) -> None:
+    def __init__(self, rules: Titration | None, allow_increase: bool, regimen: Regimen) -> None:
         self.rules = rules
         self.allow_increase = allow_increase
+        self.regimen = regimen
 
     def step(
         self,
@@ -72,21 +72,22 @@ class Titrator:
         new_ins = np.maximum(self._allowed(adv.action, adv.new_dose, insulin_u_per_kg * weight), 0)
         on_ins = insulin_u_per_kg > 0
         n_oral = ((cohort.oral_x0 > 0) & (oral_frac > 0)[None]).sum(axis=0)
+        floor = lowest_oral_fraction(self.regimen, cohort.oral_x0)
         oral = advise_oral(
             fpg_r,
             pg2h_r,
             n_oral,
-            oral_frac <= LOWEST_ORAL_FRACTION + 1e-9,
+            at_lowest_dose(self.regimen, cohort.oral_x0, oral_frac),
             self.rules,
             daily_dose=oral_frac,
             hypo=hypo,
             fpg_reference=ref,
         )
         new_frac = np.clip(self._allowed(oral.action, oral.new_dose, oral_frac), 0.0, 1.0)
-        # de-escalation stops at the lowest tablet; a safety decrease below it withdraws
+        # de-escalation stops at the lowest labelled dose; a safety decrease below it withdraws
         eased = np.isin(oral.reason, EASING)
-        new_frac = np.where(eased, np.maximum(new_frac, LOWEST_ORAL_FRACTION), new_frac)
-        new_frac = np.where(new_frac < LOWEST_ORAL_FRACTION - 1e-9, 0.0, new_frac)
+        new_frac = np.where(eased, np.maximum(new_frac, floor), new_frac)
+        new_frac = np.where(new_frac < floor - 1e-9, 0.0, new_frac)
         # insulin first: while insulin is taken, orals change only by de-escalation
         follow = ~on_ins | eased | (oral.reason == Reason.STABLE_ON_LOWEST_SINGLE_ORAL)
         new_frac = np.where(follow, new_frac, oral_frac)
@@ -104,6 +105,21 @@ class Titrator:
     def _readings(fpg: Array, pg2h: Array, z: Array) -> tuple[Array, Array]:
         """The week's lowest readings, which is what a reduction rule reacts to."""
         return lowest_reading(fpg, z), lowest_reading(pg2h, z)
+
+
+def lowest_oral_fraction(regimen: Regimen, oral_x0: Array) -> Array:
+    """(T, N) fraction of the baseline oral doses at which one of the patient's agents reaches
+    its lowest labelled daily dose (celltrial.clinical.drugs min_daily): no agent may go below
+    it, so the whole oral regimen stops there (0 for a patient on no oral agent)."""
+    per_drug = np.array([d.min_mg / d.dose_mg for d in regimen.oral])[:, None, None]
+    return np.where(oral_x0 > 0, per_drug, 0.0).max(axis=0)
+
+
+def at_lowest_dose(regimen: Regimen, oral_x0: Array, oral_frac: Array) -> Array:
+    """(T, N) every agent the patient takes is at its lowest labelled daily dose."""
+    mg = oral_mg(regimen, oral_x0, oral_frac)
+    lowest = np.array([d.min_mg for d in regimen.oral])[:, None, None]
+    return np.all((oral_x0 <= 0) | (mg <= lowest + 1e-9), axis=0)
 
 
 def lowest_reading(true_value: Array, z: Array) -> Array:

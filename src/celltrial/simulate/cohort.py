@@ -130,6 +130,7 @@ def sample_cohort(
     # a patient who drew no agent takes the first oral drug of the preset.
     untreated = ~on_insulin & ~takes.any(axis=0)
     takes[0] |= untreated
+    # baseline dose in DDD units, DDD from celltrial.clinical.drugs (WHOCC)
     ddd = np.array([d.dose_mg / d.ddd_mg for d in reg.oral])[:, None, None]
     oral_x0 = np.where(takes, ddd, 0.0)
     msc = preset.msc

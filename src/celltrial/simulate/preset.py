@@ -11,7 +11,16 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from celltrial.clinical.drugs import Drug, UnknownDrugError, get_drug
 
 PRESET_DIR = Path(__file__).parent / "presets"
 
@@ -64,13 +73,66 @@ class Latent(_Strict):
     insulin_cross_reactivity: float = Field(ge=0)
 
 
+# Oral classes whose effect the simulator models (treatment.CLASS_TARGET, research note §4.1).
+SIMULATED_ORAL_CLASSES = ("metformin", "sulfonylurea", "dpp4", "sglt2", "agi")
+
+
 class OralDrug(_Strict):
+    """An oral agent of the regimen: the INN names the catalogue entry
+    (celltrial.clinical.drugs), which gives its ATC code, class, DDD and labelled dose range."""
+
     drug: str
-    atc_code: str
-    drug_class: Literal["metformin", "sulfonylurea", "dpp4", "sglt2", "agi"]
     fraction: float = Field(ge=0, le=1)
     dose_mg: float = Field(gt=0)
-    ddd_mg: float = Field(gt=0)
+
+    @field_validator("drug")
+    @classmethod
+    def _catalogued(cls, value: str) -> str:
+        try:
+            d = get_drug(value)
+        except UnknownDrugError as exc:
+            raise ValueError(str(exc)) from None
+        if d.route != "O" or d.drug_class not in SIMULATED_ORAL_CLASSES:
+            raise ValueError(
+                f"{value}: the simulator models oral {', '.join(SIMULATED_ORAL_CLASSES)} only"
+            )
+        return d.inn
+
+    @model_validator(mode="after")
+    def _labelled_dose(self) -> OralDrug:
+        d = self.catalogue
+        if d.min_daily is None or d.max_daily is None:
+            raise ValueError(f"{d.inn} has no labelled daily dose range in the catalogue")
+        if not d.min_daily <= self.dose_mg <= d.max_daily:
+            raise ValueError(
+                f"{d.inn} {self.dose_mg:g} mg/day is outside its labelled daily dose "
+                f"{d.min_daily:g}-{d.max_daily:g} mg ({d.dose_source})"
+            )
+        return self
+
+    @property
+    def min_mg(self) -> float:
+        return float(self.catalogue.min_daily)  # type: ignore[arg-type]  # checked above
+
+    @property
+    def max_mg(self) -> float:
+        return float(self.catalogue.max_daily)  # type: ignore[arg-type]
+
+    @property
+    def catalogue(self) -> Drug:
+        return get_drug(self.drug)
+
+    @property
+    def atc_code(self) -> str:
+        return self.catalogue.atc
+
+    @property
+    def drug_class(self) -> str:
+        return self.catalogue.drug_class
+
+    @property
+    def ddd_mg(self) -> float:
+        return self.catalogue.ddd
 
 
 class DrugEffect(_Strict):
@@ -83,8 +145,7 @@ class Regimen(_Strict):
     insulin_indication: float = Field(ge=0, lt=1)
     insulin_u_per_kg_median: float = Field(gt=0)
     insulin_u_per_kg_log_sd: float = Field(ge=0)
-    insulin_drug: str
-    insulin_atc: str
+    insulin_drug: str  # INN in celltrial.clinical.drugs (ATC and DDD come from there)
     kappa: float = Field(gt=0)
     # a treated patient's baseline insulin dose never drives FPG below this (mmol/L)
     baseline_fpg_floor: float | None = Field(default=None, gt=3.5)
@@ -92,6 +153,21 @@ class Regimen(_Strict):
     baseline_fpg_ceiling: float | None = Field(default=None, gt=3.5)
     oral: list[OralDrug]
     effects: dict[str, DrugEffect]
+
+    @field_validator("insulin_drug")
+    @classmethod
+    def _an_insulin(cls, value: str) -> str:
+        try:
+            d = get_drug(value)
+        except UnknownDrugError as exc:
+            raise ValueError(str(exc)) from None
+        if d.drug_class != "insulin":
+            raise ValueError(f"{value} is not an insulin (ATC {d.atc})")
+        return d.inn
+
+    @property
+    def insulin(self) -> Drug:
+        return get_drug(self.insulin_drug)
 
 
 class Msc(_Strict):

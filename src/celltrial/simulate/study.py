@@ -17,6 +17,7 @@ from celltrial.data.schema import TABLES
 from celltrial.protocol.model import AgeCriterion, MeasurementCriterion
 from celltrial.simulate.measurement import observe
 from celltrial.simulate.physiology import Array
+from celltrial.simulate.treatment import oral_mg
 from celltrial.simulate.virtual_trials import SimulatedTrials, criterion_met
 
 # A released lot covers this many infusions [A] (one bag per infusion, lots of ~10 bags).
@@ -291,11 +292,12 @@ class _Context:
         reg = sim.preset.regimen
         weight = sim.cohort.weight[t]
         obs_days = np.where(self.observed, self.vday, 10**6)
-        drugs = [(reg.insulin_drug, reg.insulin_atc, "U", np.round(snap["insulin"][:, t] * weight))]
+        insulin = np.round(snap["insulin"][:, t] * weight)
+        drugs = [(reg.insulin.inn, reg.insulin.atc, "U", insulin)]
+        # real doses (multiples of the lowest labelled dose, clinical.drugs): (n_oral, V, N)
+        mg = oral_mg(reg, sim.cohort.oral_x0[:, t][:, None], snap["oral_frac"][:, t])
         for i, d in enumerate(reg.oral):
-            on = sim.cohort.oral_x0[i, t] > 0
-            dose = np.where(on[None], d.dose_mg * snap["oral_frac"][:, t], 0.0)
-            drugs.append((d.drug, d.atc_code, "mg", np.round(dose, 1)))
+            drugs.append((d.drug, d.atc_code, "mg", mg[i]))
         parts = [self._periods(name, atc, unit, dose, obs_days) for name, atc, unit, dose in drugs]
         return pl.concat([p for p in parts if p.height]) if parts else _frame("medications", {})
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from celltrial.simulate.physiology import Array
-from celltrial.simulate.preset import Msc, Regimen, TrialEffect
+from celltrial.simulate.preset import Msc, OralDrug, Regimen, TrialEffect
 
 LN2 = np.log(2.0)
 
@@ -72,16 +72,33 @@ def drug_emax(x: Array, emax: float, ed50: float) -> Array:
     return emax * x / (ed50 + x)
 
 
-def oral_factors(regimen: Regimen, x0: Array, frac: Array) -> dict[str, Array]:
-    """Multipliers of B, S, KFPG and PPG for oral doses frac.x0 relative to baseline x0.
+def real_dose_mg(drug: OralDrug, mg: Array) -> Array:
+    """The daily dose a prescriber writes for a wanted dose `mg`: the nearest multiple of the
+    drug's lowest labelled daily dose (tablet steps [A]: metformin 500, 1000, 1500 mg),
+    never below that lowest dose nor above the label maximum (celltrial.clinical.drugs);
+    0 stays 0 (not taking it)."""
+    lo, hi = drug.min_mg, drug.max_mg
+    steps = np.clip(np.round(np.asarray(mg) / lo), 1.0, np.floor(hi / lo + 1e-9))
+    return np.where(np.asarray(mg) > 0, steps * lo, 0.0)
 
-    x0: (n_oral, ...) baseline doses in DDD units; frac: current fraction of the baseline dose.
-    B and S were sampled on the baseline regimen, so the factor is (1+E(now))/(1+E(base)).
+
+def oral_mg(regimen: Regimen, x0: Array, frac: Array) -> Array:
+    """(n_oral, ...) real daily doses in mg of baseline doses x0 (DDD units) scaled by frac."""
+    return np.stack([real_dose_mg(d, x0[i] * d.ddd_mg * frac) for i, d in enumerate(regimen.oral)])
+
+
+def oral_factors(regimen: Regimen, x0: Array, frac: Array) -> dict[str, Array]:
+    """Multipliers of B, S, KFPG and PPG for the real doses of frac.x0 relative to baseline x0.
+
+    x0: (n_oral, ...) baseline doses in DDD units; frac: current fraction of the baseline dose,
+    rounded to each drug's real doses (real_dose_mg). B and S were sampled on the baseline
+    regimen, so the factor is (1+E(now))/(1+E(base)).
     """
     out = {k: np.ones_like(frac) for k in ("b", "s", "kfpg", "ppg")}
+    now = oral_mg(regimen, x0, frac)
     for i, drug in enumerate(regimen.oral):
         eff = regimen.effects[drug.drug_class]
-        e_now = drug_emax(x0[i] * frac, eff.emax, eff.ed50_ddd)
+        e_now = drug_emax(now[i] / drug.ddd_mg, eff.emax, eff.ed50_ddd)
         e_base = drug_emax(x0[i], eff.emax, eff.ed50_ddd)
         target = CLASS_TARGET[drug.drug_class]
         if target in ("b", "s"):

@@ -134,7 +134,7 @@ def simulate_trials(
     if n_long is not None and n_long < n_patients:
         rank = np.argsort(rng.random(cohort.lb.shape), axis=1).argsort(axis=1)
         long_fu = rank < n_long
-    titrator = Titrator(protocol.titration, preset.titration_allow_increase)
+    titrator = Titrator(protocol.titration, preset.titration_allow_increase, preset.regimen)
     per_kg = doses / cohort.weight[None] / 1e6  # MSC signal in 10^6 cells/kg (Lian dose = 1)
     traj = run_days(preset, design, cohort, per_kg, titrator, rng, on_day)
     return SimulatedTrials(preset, protocol, design, cohort, screen, eligible, doses, long_fu, traj)
