@@ -23,14 +23,21 @@ def expected_grid(participants: pl.DataFrame, plan: AnalysisPlan) -> pl.DataFram
     return participants.select("participant_id").unique().join(_scheduled(plan), how="cross")
 
 
+def _codes(column: str) -> pl.Expr:
+    """Categorical code of a string column: integer membership tests instead of string ones."""
+    return pl.col(column).cast(pl.Categorical).to_physical()
+
+
 def _observed(participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPlan) -> pl.DataFrame:
     """analyte, visit_id, expected, observed for the scheduled pairs, without building the
-    participants x schedule grid (values hold one row per participant, visit and analyte)."""
+    participants x schedule grid (values hold one row per participant, visit and analyte, as
+    visit_values makes them)."""
     ids = participants.select("participant_id").unique()
-    enrolled = values.filter(pl.col("participant_id").is_in(ids["participant_id"].implode()))
-    seen = enrolled.join(_scheduled(plan), on=["analyte", "visit_id"], how="semi")
-    counts = seen.group_by("analyte", "visit_id").agg(
-        pl.col("participant_id").n_unique().alias("observed")
+    enrolled = ids.select(_codes("participant_id"))["participant_id"].implode()
+    counts = (
+        values.filter(_codes("participant_id").is_in(enrolled))
+        .group_by("analyte", "visit_id")
+        .agg(pl.len().alias("observed"))
     )
     return (
         _scheduled(plan)
