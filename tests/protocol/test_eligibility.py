@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 import pytest
 
 from celltrial.data.schema import empty_frame
 from celltrial.data.study import StudyData, StudyMeta
 from celltrial.protocol import load_protocol
-from celltrial.protocol.eligibility import screen
+from celltrial.protocol.eligibility import age_within, screen, value_within
+from celltrial.protocol.model import AgeCriterion, MeasurementCriterion
+from celltrial.simulate.virtual_trials import eligible_mask
 
 LIAN = load_protocol("lian2022")
 ENROL = dt.date(2021, 6, 15)
@@ -206,3 +209,24 @@ def test_checklist_unanswered_or_failed_blocks_eligibility() -> None:
     statuses = dict(result.criteria.select("criterion_id", "status").iter_rows())
     assert statuses["exc_hiv"] == "not_met" and statuses["exc_malignancy"] == "unknown"
     assert result.participants["n_not_met"].item() == 1
+
+
+def test_one_rule_for_frames_and_arrays_at_the_bounds() -> None:
+    # lian2022: HbA1c 7.0-9.5 inclusive (L110-111), GAD < 5.0 strict, age 18-70 inclusive
+    lian = load_protocol("lian2022")
+    crit = {c.id: c for c in lian.eligibility}
+    hba1c, gad, age = crit["inc_hba1c"], crit["exc_gad"], crit["inc_age"]
+    assert isinstance(hba1c, MeasurementCriterion) and isinstance(gad, MeasurementCriterion)
+    assert isinstance(age, AgeCriterion)
+    v = np.array([6.99, 7.0, 9.5, 9.51])
+    by_hand = [False, True, True, False]
+    assert value_within(hba1c, v).tolist() == by_hand
+    frame = pl.DataFrame({"v": v}).select(value_within(hba1c, pl.col("v")))["v"]
+    assert frame.to_list() == by_hand
+    assert value_within(gad, np.array([4.99, 5.0])).tolist() == [True, False]
+    years = np.array([17.0, 18.0, 70.0, 71.0])
+    assert age_within(age, years).tolist() == [False, True, True, False]
+    # the simulator's mask uses the same rules: age 70.9 is 70 completed years (eligible)
+    ages = np.array([[70.9, 71.0, 40.0, 40.0]])
+    values = {"hba1c": np.array([[8.0, 8.0, 9.51, 8.0]]), "gad_ab": np.array([[1, 1, 1, 5.0]])}
+    assert eligible_mask(lian, ages, values).tolist() == [[True, False, False, False]]

@@ -169,3 +169,15 @@ def test_simulator_uses_the_protocol_windows_unchanged(lian):
     assert design.lower.tolist() == [v.lower_day for v in proto.visits]
     assert design.upper.tolist() == [v.upper_day for v in proto.visits]
     assert design.upper[design.baseline] == 0
+
+
+def test_measured_insulin_is_the_choy_qss_in_pmol_per_litre(lian):
+    # fasting insulin truth = (KFSI.B.(FPG - 3.5) + cross-reactivity.kappa.dose) uU/mL,
+    # x 6.00 pmol/L per uU/mL (Heinemann 2010); KFSI 7.8 (Choy 2016 Table 1)
+    from celltrial.simulate.measurement import glycaemic_truth
+
+    sim = simulate_trials(lian, 2, 16, 4)
+    snap, lat = sim.traj.snap, lian.latent
+    by_hand = 7.8 * snap["b"] * np.maximum(snap["fpg"] - 3.5, 0.0)
+    by_hand = by_hand + lat.insulin_cross_reactivity * lian.regimen.kappa * snap["insulin"]
+    np.testing.assert_allclose(glycaemic_truth(sim)["fins"], 6.0 * by_hand, rtol=1e-6)

@@ -12,8 +12,12 @@ an answer in the screening table for the same criterion_id is used instead.
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
+from typing import TypeVar
 
+import numpy as np
 import polars as pl
 
 from celltrial.data.study import StudyData
@@ -26,6 +30,7 @@ from celltrial.protocol.model import (
 )
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
+Vec = TypeVar("Vec", pl.Expr, np.ndarray)
 _OUT = ("participant_id", "status", "reason", "value")
 
 
@@ -111,16 +116,33 @@ def completed_years(birth: pl.Expr, on: pl.Expr) -> pl.Expr:
     return (on.dt.year() - birth.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Float64)
 
 
+def age_within(c: AgeCriterion, years: Vec) -> Vec:
+    """The age rule on completed years: inclusive bounds. `years` is a Polars expression
+    (screen) or a NumPy array (the simulator): one implementation for both."""
+    lo = -np.inf if c.min_years is None else c.min_years
+    hi = np.inf if c.max_years is None else c.max_years
+    return (years >= lo) & (years <= hi)
+
+
+def value_within(c: MeasurementCriterion, value: Vec) -> Vec:
+    """The measurement rule: `min`/`max` inclusive, `below`/`above` strict. `value` is a
+    Polars expression (screen) or a NumPy array (the simulator)."""
+    tests = (
+        (c.min, operator.ge),
+        (c.max, operator.le),
+        (c.below, operator.lt),
+        (c.above, operator.gt),
+    )
+    parts = [test(value, bound) for bound, test in tests if bound is not None]
+    return functools.reduce(operator.and_, parts)  # the model requires at least one bound
+
+
 def _age(c: AgeCriterion, people: pl.DataFrame) -> pl.DataFrame:
     age = pl.coalesce(
         completed_years(pl.col("birth_date"), pl.col("enrollment_date")),
         pl.col("age").floor(),
     )
-    ok = pl.lit(True)
-    if c.min_years is not None:
-        ok = ok & (age >= c.min_years)
-    if c.max_years is not None:
-        ok = ok & (age <= c.max_years)
+    ok = age_within(c, age)
     lo = "" if c.min_years is None else f"{c.min_years:g}"
     hi = "" if c.max_years is None else f"{c.max_years:g}"
     rule = f"required {lo}..{hi} years inclusive"
@@ -135,18 +157,9 @@ def _age(c: AgeCriterion, people: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _bounds_ok(c: MeasurementCriterion, v: pl.Expr) -> tuple[pl.Expr, str]:
-    ok, words = pl.lit(True), []
-    for bound, test, word in (
-        (c.min, lambda b: v >= b, ">="),
-        (c.max, lambda b: v <= b, "<="),
-        (c.below, lambda b: v < b, "<"),
-        (c.above, lambda b: v > b, ">"),
-    ):
-        if bound is not None:
-            ok = ok & test(bound)
-            words.append(f"{word} {bound:g}")
-    return ok, " and ".join(words)
+def _rule_words(c: MeasurementCriterion) -> str:
+    pairs = ((c.min, ">="), (c.max, "<="), (c.below, "<"), (c.above, ">"))
+    return " and ".join(f"{word} {bound:g}" for bound, word in pairs if bound is not None)
 
 
 def _measurement(
@@ -161,7 +174,7 @@ def _measurement(
         .group_by("participant_id")
         .agg(pl.col("value").last(), pl.col("time").last().cast(pl.Date).alias("on"))
     )
-    ok, rule = _bounds_ok(c, pl.col("value"))
+    ok, rule = value_within(c, pl.col("value")), _rule_words(c)
     window = f"day {c.from_day}..{c.to_day} of enrolment"
     return (
         people.select("participant_id")

@@ -11,7 +11,13 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from celltrial.simulate.physiology import G_FLOOR, KFPG, KFSI, PPG_HBA1C, Array, logistic_fraction
+from celltrial.simulate.physiology import (
+    KFPG,
+    PPG_HBA1C,
+    Array,
+    fsi_endogenous,
+    logistic_fraction,
+)
 from celltrial.simulate.preset import Lab, Normal, Preset
 
 
@@ -85,7 +91,7 @@ def _insulin_for_fpg(lb: Array, ls: Array, fpg: float, kappa: float) -> Array:
     S.(KFSI.B.(G - 3.5) + X).G = KFPG solved for X (research note §4.2) at G = fpg, X = kappa.dose:
     physicians titrate a stable regimen so that it causes no hypoglycaemia [A]."""
     b, s = logistic_fraction(lb), logistic_fraction(ls)
-    x = KFPG / (s * fpg) - KFSI * b * (fpg - G_FLOOR)
+    x = KFPG / (s * fpg) - fsi_endogenous(b, np.asarray(fpg))
     return np.maximum(x, 0.0) / kappa
 
 

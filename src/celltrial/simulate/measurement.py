@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from celltrial.clinical.units import convert
 from celltrial.simulate.cohort import lab_log0
-from celltrial.simulate.physiology import G_FLOOR, KFSI, Array
+from celltrial.simulate.physiology import Array, fsi_endogenous
 from celltrial.simulate.preset import Lab
 from celltrial.simulate.virtual_trials import SimulatedTrials
 
@@ -34,8 +35,6 @@ GLYCAEMIC_CV = {
     "cp2h": NoiseCV(0.24, 0.023, "as fasting C-peptide (Widjaja 1999) [A]"),
     "weight": NoiseCV(0.01, 0.0, "day-to-day ~1 % [A]"),
 }
-# 1 uU/mL insulin = 6.00 pmol/L (Heinemann 2010, as in the analyte catalogue).
-PMOL_PER_UU = 6.0
 
 
 def noise(rng: np.random.Generator, cvi: float, cva: float, shape: tuple[int, ...]) -> Array:
@@ -47,7 +46,7 @@ def noise(rng: np.random.Generator, cvi: float, cva: float, shape: tuple[int, ..
 def glycaemic_truth(sim: SimulatedTrials) -> dict[str, Array]:
     """True fasting and 2-h values at each visit, (V, T, N), in canonical units."""
     snap, c, lat = sim.traj.snap, sim.cohort, sim.preset.latent
-    fsi_endo = KFSI * snap["b"] * np.maximum(snap["fpg"] - G_FLOOR, 0.0)  # Choy 2016 FSI QSS
+    fsi_endo = fsi_endogenous(snap["b"], snap["fpg"])  # uU/mL (Choy 2016 FSI QSS)
     x = sim.preset.regimen.kappa * snap["insulin"]
     fcp = c.c_cp[None] * fsi_endo  # equimolar secretion, slower C-peptide clearance (note §5.3)
     # empirical 2-h glucose: FPG.exp(c0 + c1.(1 - B) + eta) (research note §5.3) [A]
@@ -58,7 +57,7 @@ def glycaemic_truth(sim: SimulatedTrials) -> dict[str, Array]:
         "pg2h": snap["fpg"] * pg2h_ratio,
         "hba1c": snap["hba1c"],
         # measured insulin includes exogenous insulin via assay cross-reactivity (note §5.3)
-        "fins": (fsi_endo + lat.insulin_cross_reactivity * x) * PMOL_PER_UU,
+        "fins": convert(fsi_endo + lat.insulin_cross_reactivity * x, "fins", "uU/mL", "pmol/L"),
         "fcp": fcp,
         "cp2h": fcp * cp2h_ratio,
         "weight": np.broadcast_to(c.weight, snap["fpg"].shape),

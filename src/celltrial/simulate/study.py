@@ -14,11 +14,12 @@ import polars as pl
 from celltrial.clinical.analytes import ANALYTES
 from celltrial.data import StudyData, StudyMeta
 from celltrial.data.schema import TABLES
+from celltrial.protocol.eligibility import value_within
 from celltrial.protocol.model import AgeCriterion, MeasurementCriterion
 from celltrial.simulate.measurement import observe
 from celltrial.simulate.physiology import Array
 from celltrial.simulate.treatment import oral_mg
-from celltrial.simulate.virtual_trials import SimulatedTrials, criterion_met
+from celltrial.simulate.virtual_trials import SimulatedTrials
 
 # A released lot covers this many infusions [A] (one bag per infusion, lots of ~10 bags).
 INFUSIONS_PER_LOT = 10
@@ -124,7 +125,7 @@ class _Context:
                 value = np.floor(sim.cohort.age[t]).astype(int).astype(str)
             elif isinstance(crit, MeasurementCriterion) and crit.analyte in sim.screening:
                 v = sim.screening[crit.analyte][t]
-                met = criterion_met(crit, v)
+                met = value_within(crit, v)
                 value = np.array([f"{x:.1f}" for x in v])
             parts.append(
                 pl.DataFrame(

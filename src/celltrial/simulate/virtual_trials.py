@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from celltrial.protocol import Protocol, load_protocol
+from celltrial.protocol.eligibility import age_within, value_within
 from celltrial.protocol.model import AgeCriterion, MeasurementCriterion
 from celltrial.simulate.closed_loop import Titrator
 from celltrial.simulate.cohort import Cohort, sample_cohort
@@ -67,32 +68,16 @@ def screening_values(preset: Preset, cohort: Cohort, rng: np.random.Generator) -
 
 
 def eligible_mask(protocol: Protocol, age: Array, values: dict[str, Array]) -> Array:
-    """Age and measurement criteria of the protocol evaluated on the simulated values.
-    Checklist and medication criteria are met by construction (the simulated regimens hold
-    no excluded drug and the simulated patients no excluded condition)."""
+    """Age and measurement criteria of the protocol evaluated on the simulated values by the
+    rules screen() uses (celltrial.protocol.eligibility). Checklist and medication criteria
+    are met by construction (the simulated regimens hold no excluded drug and the simulated
+    patients no excluded condition)."""
     ok = np.ones(age.shape, dtype=bool)
-    for c in protocol.eligibility:
+    for c in protocol.eligibility:  # one step per criterion, each over all candidates
         if isinstance(c, AgeCriterion):
-            years = np.floor(age)
-            if c.min_years is not None:
-                ok &= years >= c.min_years
-            if c.max_years is not None:
-                ok &= years <= c.max_years
+            ok &= age_within(c, np.floor(age))  # completed years, as screen()
         elif isinstance(c, MeasurementCriterion) and c.analyte in values:
-            ok &= criterion_met(c, values[c.analyte])
-    return ok
-
-
-def criterion_met(c: MeasurementCriterion, v: Array) -> Array:
-    ok = np.ones(np.shape(v), dtype=bool)
-    if c.min is not None:
-        ok &= v >= c.min
-    if c.max is not None:
-        ok &= v <= c.max
-    if c.below is not None:
-        ok &= v < c.below
-    if c.above is not None:
-        ok &= v > c.above
+            ok &= value_within(c, values[c.analyte])
     return ok
 
 
