@@ -1,9 +1,12 @@
 """`celltrial simulate` end to end: writes a valid study folder; bad input exits 2."""
 
+import yaml
 from typer.testing import CliRunner
 
 from celltrial.cli import _register, app
 from celltrial.data import read_study, validate
+from celltrial.protocol.loader import resolve
+from celltrial.simulate.preset import load_preset
 
 _register()
 runner = CliRunner()
@@ -30,3 +33,18 @@ def test_unknown_preset_exits_2(tmp_path):
 def test_missing_out_exits_2():
     res = runner.invoke(app, ["simulate", "--preset", "lian2022"])
     assert res.exit_code == 2
+
+
+def test_protocol_that_admits_nobody_exits_2_with_the_shortfall(tmp_path):
+    _, text = resolve("lian2022")
+    proto = tmp_path / "narrow.yaml"
+    proto.write_text(
+        text.replace("    min: 7.0  #", "    min: 14.0  #").replace("max: 9.5", "max: 14.1")
+    )
+    preset = tmp_path / "p.yaml"
+    data = load_preset("lian2022").model_dump()
+    data["protocol"] = str(proto)
+    preset.write_text(yaml.safe_dump(data))
+    res = runner.invoke(app, ["simulate", "--preset", str(preset), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2, res.output
+    assert "16 short of 16 places" in res.output and "Traceback" not in res.output

@@ -181,3 +181,31 @@ def test_measured_insulin_is_the_choy_qss_in_pmol_per_litre(lian):
     by_hand = 7.8 * snap["b"] * np.maximum(snap["fpg"] - 3.5, 0.0)
     by_hand = by_hand + lat.insulin_cross_reactivity * lian.regimen.kappa * snap["insulin"]
     np.testing.assert_allclose(glycaemic_truth(sim)["fins"], 6.0 * by_hand, rtol=1e-6)
+
+
+def _narrow_hba1c_protocol(low: str, high: str):
+    from celltrial.protocol import parse_protocol
+    from celltrial.protocol.loader import resolve
+
+    _, text = resolve("lian2022")
+    text = text.replace("    min: 7.0  #", f"    min: {low}  #").replace(
+        "    max: 9.5\n", f"    max: {high}\n"
+    )
+    return parse_protocol(text, "narrow.yaml")
+
+
+def test_short_screening_pool_is_redrawn_so_every_enrolled_patient_is_eligible(lian):
+    # HbA1c 7.9-8.0 %: a few % of candidates pass, far fewer than 16 of the first 44
+    proto = _narrow_hba1c_protocol("7.9", "8.0")
+    sim = simulate_trials(lian, 3, 16, 5, protocol=proto)
+    assert sim.eligible.all()
+    hba1c = sim.screening["hba1c"]
+    assert ((hba1c >= 7.9) & (hba1c <= 8.0)).all()
+
+
+def test_protocol_nobody_passes_raises_with_the_shortfall(lian):
+    from celltrial.simulate.virtual_trials import ScreeningShortfall
+
+    proto = _narrow_hba1c_protocol("14.0", "14.1")  # no simulated T2D patient is there
+    with pytest.raises(ScreeningShortfall, match="16 short of 16 places"):
+        simulate_trials(lian, 1, 16, 5, protocol=proto)

@@ -23,7 +23,7 @@ from celltrial.simulate.calibrate import calibrate, evaluate
 from celltrial.simulate.preset import Preset, PresetError, load_preset
 from celltrial.simulate.study import build_study
 from celltrial.simulate.trial import Design
-from celltrial.simulate.virtual_trials import simulate_trials
+from celltrial.simulate.virtual_trials import ScreeningShortfall, simulate_trials
 
 simulate_app = typer.Typer(
     help="Simulate virtual studies and calibrate the simulator.", no_args_is_help=False
@@ -67,7 +67,11 @@ def simulate_command(
         design = Design.from_protocol(load_protocol(p.protocol), p)
         days = design.last_day - design.first_day + 1
         task = bar.add_task(f"simulating {p.id}, {n_patients} patients", total=days)
-        sim = simulate_trials(p, 1, n_patients, seed, on_day=lambda d: bar.advance(task))
+        try:
+            sim = simulate_trials(p, 1, n_patients, seed, on_day=lambda d: bar.advance(task))
+        except ScreeningShortfall as exc:
+            err.print(f"[red]cannot enrol:[/red] {exc}", soft_wrap=True)
+            raise typer.Exit(BAD_INPUT) from None
         bar.update(task, description="building tables")
         study = build_study(sim, 0, seed)
         bar.update(task, description="writing")

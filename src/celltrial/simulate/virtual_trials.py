@@ -22,6 +22,11 @@ from celltrial.simulate.trial import Design, Trajectories, run_days
 
 # Candidates screened per enrolled place; HbA1c 7-9.5 % admits most of a T2D clinic.
 CANDIDATES_PER_PLACE = 2.5
+# A pool short of eligible candidates is drawn again this many times larger, at most
+# MAX_POOL_ROUNDS times (2.5 x 4^3 = 160 candidates per place: an eligible share < 1 %
+# is a protocol the preset's population does not fit, reported as a shortfall).
+POOL_GROWTH = 4
+MAX_POOL_ROUNDS = 4
 
 
 @dataclass
@@ -91,6 +96,38 @@ def _doses(protocol: Protocol, weight: Array, rng: np.random.Generator) -> Array
     return np.round(d.flat_min_cells + u * (d.flat_max_cells - d.flat_min_cells), -6)
 
 
+class ScreeningShortfall(ValueError):
+    """The protocol's criteria admit too few simulated candidates to fill the trials."""
+
+
+def _screened_pool(
+    preset: Preset,
+    protocol: Protocol,
+    design: Design,
+    rng: np.random.Generator,
+    n_trials: int,
+    n_patients: int,
+) -> tuple[Cohort, dict[str, Array], Array]:
+    """Candidates, their screening values and eligibility, with at least n_patients eligible
+    in every trial: a pool short anywhere is drawn again, POOL_GROWTH times larger (one
+    vectorized draw per attempt, never a candidate at a time), up to MAX_POOL_ROUNDS."""
+    n_cand = int(np.ceil(CANDIDATES_PER_PLACE * n_patients)) + 4
+    for _ in range(MAX_POOL_ROUNDS):
+        cand = sample_cohort(preset, rng, n_trials, n_cand, len(design.visit_ids))
+        values = screening_values(preset, cand, rng)
+        ok = eligible_mask(protocol, cand.age, values)
+        fewest = int(ok.sum(axis=1).min())
+        if fewest >= n_patients:
+            return cand, values, ok
+        n_cand *= POOL_GROWTH
+    raise ScreeningShortfall(
+        f"protocol {protocol.id}: only {fewest} of {n_cand // POOL_GROWTH} simulated candidates "
+        f"of preset {preset.id} pass its eligibility criteria in the worst trial, "
+        f"{n_patients - fewest} short of {n_patients} places; widen the criteria or the "
+        "preset's population"
+    )
+
+
 def simulate_trials(
     preset: Preset,
     n_trials: int,
@@ -103,12 +140,9 @@ def simulate_trials(
     protocol = protocol or load_protocol(preset.protocol)
     rng = np.random.default_rng(seed)
     design = Design.from_protocol(protocol, preset)
-    n_cand = int(np.ceil(CANDIDATES_PER_PLACE * n_patients)) + 4
-    cand = sample_cohort(preset, rng, n_trials, n_cand, len(design.visit_ids))
-    values = screening_values(preset, cand, rng)
-    ok = eligible_mask(protocol, cand.age, values)
+    cand, values, ok = _screened_pool(preset, protocol, design, rng, n_trials, n_patients)
     # Enrol the first eligible candidates in screening order (stable sort keeps the order);
-    # a trial short of eligible candidates enrols ineligible ones, flagged in `eligible`.
+    # the pool holds enough eligible candidates for every trial (_screened_pool).
     idx = np.argsort(~ok, axis=1, kind="stable")[:, :n_patients]
     cohort = cand.take(idx)
     screen = {k: np.take_along_axis(v, idx, axis=1) for k, v in values.items()}
