@@ -35,3 +35,24 @@ def test_has_repeats_on_integer_codes() -> None:
         {"participant_id": ["a", "v1"], "visit_id": ["v1", "a"], "analyte": ["x", "x"]}
     ).with_columns(pl.lit(1.0).alias("value"))
     assert not _has_repeats(swapped)
+
+
+def test_missing_counts_only_enrolled_participants(study) -> None:
+    from celltrial.analysis.missing import missing_summary, missing_values
+
+    plan = resolve_plan(study, "lian2022")
+    values = visit_values(study, plan)
+    # a stranger's value (not in participants) and P03's fpg at d84 removed
+    stranger = values.filter(pl.col("participant_id") == "P05").with_columns(
+        pl.lit("X99").alias("participant_id")
+    )
+    gone = (pl.col("participant_id") == "P03") & (pl.col("analyte") == "fpg")
+    values = pl.concat([stranger, values.filter(~(gone & (pl.col("visit_id") == "d84")))])
+    people = study.participants.sort("participant_id", descending=True)  # order must not matter
+    s = missing_summary(people, values, plan)
+    row = s.filter((pl.col("analyte") == "fpg") & (pl.col("visit_id") == "d84")).row(0, named=True)
+    n = study.participants.height
+    assert (row["expected"], row["observed"], row["missing"]) == (n, n - 1, 1)
+    assert row["pct_missing"] == pytest.approx(100 / n)
+    who = missing_values(people, values, plan).filter(pl.col("analyte") == "fpg")
+    assert who.select("participant_id", "analyte", "visit_id").rows() == [("P03", "fpg", "d84")]

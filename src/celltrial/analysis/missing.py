@@ -23,28 +23,21 @@ def expected_grid(participants: pl.DataFrame, plan: AnalysisPlan) -> pl.DataFram
     return participants.select("participant_id").unique().join(_scheduled(plan), how="cross")
 
 
-def _codes(column: str) -> pl.Expr:
-    """Categorical code of a string column: integer membership tests instead of string ones."""
-    return pl.col(column).cast(pl.Categorical).to_physical()
-
-
 def _observed(participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPlan) -> pl.DataFrame:
     """analyte, visit_id, expected, observed for the scheduled pairs, without building the
     participants x schedule grid (values hold one row per participant, visit and analyte, as
     visit_values makes them)."""
-    ids = participants.select("participant_id").unique()
-    enrolled = ids.select(_codes("participant_id"))["participant_id"].implode()
-    counts = (
-        values.filter(_codes("participant_id").is_in(enrolled))
-        .group_by("analyte", "visit_id")
-        .agg(pl.len().alias("observed"))
-    )
+    ids = participants["participant_id"].drop_nulls().unique()
+    # membership by an Enum of the enrolled ids (unknown ids cast to null): one hash lookup
+    # per row, cheaper than a string is_in or semi-join
+    enrolled = pl.col("participant_id").cast(pl.Enum(ids.to_list()), strict=False).is_not_null()
+    counts = values.filter(enrolled).group_by("analyte", "visit_id").agg(pl.len().alias("observed"))
     return (
         _scheduled(plan)
         .with_row_index("_o")
         .join(counts, on=["analyte", "visit_id"], how="left")
         .with_columns(
-            pl.lit(ids.height, pl.UInt32).alias("expected"),
+            pl.lit(ids.len(), pl.UInt32).alias("expected"),
             pl.col("observed").fill_null(0).cast(pl.UInt32),
         )
     )
