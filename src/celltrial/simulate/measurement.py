@@ -72,7 +72,7 @@ def lab_truth(sim: SimulatedTrials, lab_index: int, lab: Lab) -> Array:
     responder = (c.emax_s > 0) | (c.emax_b > 0)
     msc = np.log1p(lab.msc_effect * snap["msc"] * responder[None])
     days = sim.traj.visit_day - sim.design.infusion_days[0]
-    # transient rise after the first infusion, halving weekly (Lian 2022 L223-225 leukocytes)
+    # transient rise after the first infusion, halving weekly (Lian 2022 L207-209 leukocytes)
     bump = np.log1p(lab.infusion_bump * np.where(days > 0, np.exp(-days * np.log(2) / 7), 0.0))
     log0 = lab_log0(lab, c.lab_z0[lab_index])
     return np.exp(log0[None] + lab.s_link * log_s + msc + bump)

@@ -23,7 +23,7 @@ from celltrial.simulate.virtual_trials import SimulatedTrials
 
 # A released lot covers this many infusions [A] (one bag per infusion, lots of ~10 bags).
 INFUSIONS_PER_LOT = 10
-# Prescriptions were stable for at least 2 months before day 0 (Lian 2022 L137-138).
+# Prescriptions were stable for at least 2 months before day 0 (Lian 2022 L140-141).
 STABLE_BEFORE_DAYS = 60
 # Hour of day: fasting samples 08:00, 2-h samples 10:00, infusions 10:00 [A].
 FASTING_HOUR, POSTLOAD_HOUR, INFUSION_HOUR = 8, 10, 10

@@ -59,7 +59,7 @@ class Design:
         infusions = tuple(protocol.dosing.infusion_days)
         last = int(upper.max())
         every = preset.titration_every_days
-        start = infusions[-1]  # doses unchanged until the infusions are given (Lian L204)
+        start = infusions[-1]  # doses unchanged until the infusions are given (Lian 2022 L181)
         return cls(
             visit_ids=ids,
             target=target,
