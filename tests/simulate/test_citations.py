@@ -1,0 +1,48 @@
+"""Seed-line citations of the lian2022 preset and targets point at the text they quote.
+
+The seed (Lian 2022 as text, one line per L<n>) lives beside the repository in
+../shared/seeds; without it there is nothing to check against and the test is skipped."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).parents[2]
+SEED = ROOT.parent / "shared" / "seeds" / "lian-2022-trial.txt"
+PRESETS = ROOT / "src/celltrial/simulate/presets"
+
+pytestmark = pytest.mark.skipif(not SEED.is_file(), reason="seed text not present")
+
+
+def _lines(source: str) -> str:
+    """The seed text of the lines an 'L<a>' or 'L<a>-<b>' citation names."""
+    text = SEED.read_text(encoding="utf-8").splitlines()
+    out = []
+    for a, b in re.findall(r"L(\d+)(?:-(\d+))?", source):
+        out += text[int(a) - 1 : int(b or a)]
+    return " ".join(out)
+
+
+def _numbers(text: str) -> set[float]:
+    return {float(x) for x in re.findall(r"\d+(?:\.\d+)?", text)}
+
+
+def test_table_1_targets_cite_the_line_holding_their_value():
+    targets = yaml.safe_load((PRESETS / "lian2022_targets.yaml").read_text())
+    for t in targets["baseline"]:
+        assert {t["mean"], t["sd"]} <= _numbers(_lines(t["source"])), t
+
+
+def test_quantile_targets_cite_the_lines_holding_their_median_and_iqr():
+    targets = yaml.safe_load((PRESETS / "lian2022_targets.yaml").read_text())
+    for t in targets["quantiles"]:
+        assert {t["median"], t["q1"], t["q3"]} <= _numbers(_lines(t["source"])), t
+
+
+def test_leukocyte_bump_cites_the_leukocyte_result():
+    text = (ROOT / "src/celltrial/simulate/measurement.py").read_text()
+    source = re.search(r"Lian 2022 (L[\d-]+) leukocytes", text)
+    assert source is not None
+    assert "leukocytes transiently increased" in _lines(source.group(1))
