@@ -72,3 +72,32 @@ def test_screen_a_study_folder(tmp_path: Path) -> None:
     assert "not_met" not in rows[0] and "met" in rows[0] and "not_met" in rows[1]
     as_json = runner.invoke(app, ["screen", str(folder), "--json"])
     assert as_json.output.count("\n") == 2 * 24  # 2 participants x 24 Lian criteria
+
+
+def test_screen_warns_about_visit_ids_the_protocol_lacks(tmp_path: Path) -> None:
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "study.yaml").write_text("study_id: t\nprotocol: lian2022\nformat_version: 1\n")
+    pl.DataFrame(
+        {
+            "participant_id": ["P1"],
+            "site_id": ["S"],
+            "sex": ["M"],
+            "birth_date": [dt.date(1960, 1, 1)],
+            "enrollment_date": [dt.date(2021, 6, 1)],
+        }
+    ).write_csv(folder / "participants.csv")
+    pl.DataFrame(
+        {
+            "participant_id": ["P1", "P1"],
+            "visit_id": ["D14", "d14"],
+            "time": [dt.datetime(2021, 10, 5, 8), dt.datetime(2021, 10, 5, 8)],
+            "analyte": ["fpg", "hba1c"],
+            "value": [6.5, 7.5],
+            "unit": ["mmol/L", "%"],
+        }
+    ).write_csv(folder / "measurements.csv")
+    result = runner.invoke(app, ["screen", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "visit_id 'D14' is not a visit of protocol lian2022" in result.output
+    assert "'d14'" not in result.output  # the real visit id is not flagged

@@ -9,7 +9,13 @@ import pytest
 
 from celltrial.data.study import StudyData, StudyMeta
 from celltrial.protocol import load_protocol
-from celltrial.protocol.windows import anchor_dates, assign_visits, visit_dates, visits_table
+from celltrial.protocol.windows import (
+    anchor_dates,
+    assign_visits,
+    unknown_visits,
+    visit_dates,
+    visits_table,
+)
 
 LIAN = load_protocol("lian2022")
 ANCHOR = dt.date(2021, 3, 1)
@@ -39,6 +45,8 @@ def _at(days: list[int], visit_ids: list[str | None] | None = None) -> pl.DataFr
         (17, "d14", "in_window"),
         (18, "d21", "in_window"),
         (-3, "d0", "in_window"),
+        (0, "d0", "in_window"),  # the first infusion day closes the baseline window
+        (1, None, "unscheduled"),  # after the first infusion: never baseline (L156)
         (-4, None, "unscheduled"),
         (87, "d84", "in_window"),
         (88, None, "unscheduled"),
@@ -89,3 +97,13 @@ def test_visits_table_takes_earliest_assigned_date() -> None:
     table = visits_table(assigned, ANCHORS, LIAN).filter(pl.col("visit_id") == "d14")
     assert table.row(0, named=True)["study_day"] == 12
     assert len(visits_table(assigned, ANCHORS, LIAN)) == len(LIAN.visits)
+
+
+def test_unknown_visit_id_is_reported_not_unscheduled() -> None:
+    # "D14" is not a lian2022 visit id (ids are case-sensitive: d14)
+    out = assign_visits(_at([14, 14, 14], ["D14", "d14", None]), ANCHORS, LIAN)
+    assert out["visit_id"].to_list() == ["D14", "d14", "d14"]
+    assert out["visit_status"].to_list() == ["unknown_visit", "in_window", "in_window"]
+    assert out["in_window"].to_list() == [False, True, True]
+    listed = unknown_visits(_at([14, 21], ["D14", "D14"]), LIAN)
+    assert listed.rows() == [("D14", 2, "p1")]

@@ -20,6 +20,7 @@ from celltrial.cli import app
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
 from celltrial.protocol import Protocol, ProtocolError, load_protocol
 from celltrial.protocol.eligibility import screen
+from celltrial.protocol.windows import unknown_visits
 
 protocol_app = typer.Typer(
     name="protocol", help="Show or check a study protocol (YAML).", no_args_is_help=True
@@ -175,7 +176,9 @@ def screen_command(
     name = protocol or study.meta.protocol
     if name is None:
         raise _fail(f"{study_dir}: study.yaml names no protocol; pass --protocol NAME_OR_FILE")
-    result = screen(study, _load_or_exit(name))
+    proto = _load_or_exit(name)
+    result = screen(study, proto)
+    typos = unknown_visits(study.measurements, proto)
     if as_json:
         for row in result.criteria.iter_rows(named=True):
             typer.echo(json.dumps(row, ensure_ascii=False, default=str))
@@ -186,6 +189,16 @@ def screen_command(
             Text(
                 "warning: screening.csv answers criteria the protocol does not have: "
                 + ", ".join(result.unmatched),
+                style="yellow",
+            ),
+            soft_wrap=True,
+        )
+    for r in typos.iter_rows(named=True):
+        Console(stderr=True).print(
+            Text(
+                f"warning: measurements.csv: visit_id {r['visit_id']!r} is not a visit of "
+                f"protocol {proto.id} ({r['n_values']} values; participants "
+                f"{r['participants']}); known: {', '.join(v.id for v in proto.visits)}",
                 style="yellow",
             ),
             soft_wrap=True,

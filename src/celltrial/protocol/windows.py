@@ -21,6 +21,7 @@ from celltrial.protocol.model import Protocol
 IN_WINDOW = "in_window"
 OUT_OF_WINDOW = "out_of_window"  # entered for a visit, but its date is outside the window
 UNSCHEDULED = "unscheduled"  # no visit entered and no window holds the date
+UNKNOWN_VISIT = "unknown_visit"  # entered for a visit id the protocol does not have ("D14")
 NO_ANCHOR = "no_anchor"  # the participant has no anchor date (e.g. not yet infused)
 
 
@@ -87,9 +88,10 @@ def assign_visits(
     """Add study_day, target_day, in_window and visit_status; fill visit_id from the window.
 
     A value entered for a protocol visit keeps it (flagged out_of_window when its date is
-    outside that window) unless `reassign` is true; a value without a visit gets the
-    visit whose window holds its date, or stays null with visit_status "unscheduled".
-    Row order and every other column are kept.
+    outside that window) unless `reassign` is true; a value entered for a visit id the
+    protocol does not have keeps that id with visit_status "unknown_visit"; a value without
+    a visit gets the visit whose window holds its date, or stays null with visit_status
+    "unscheduled". Row order and every other column are kept.
     """
     days = visit_frame(protocol)
     base = (
@@ -124,7 +126,10 @@ def assign_visits(
         .drop("target_day", strict=False)
         .join(days.drop("baseline"), on="visit_id", how="left")
         .with_columns(
-            pl.when(pl.col("anchor_date").is_null())
+            # a typo ("D14") must not pass as an unscheduled value: it is a data error
+            pl.when(entered.is_not_null() & ~entered.is_in(days["visit_id"].to_list()))
+            .then(pl.lit(UNKNOWN_VISIT))
+            .when(pl.col("anchor_date").is_null())
             .then(pl.lit(NO_ANCHOR))
             .when(pl.col("target_day").is_null())
             .then(pl.lit(UNSCHEDULED))
@@ -167,4 +172,23 @@ def visits_table(assigned: pl.DataFrame, anchors: pl.DataFrame, protocol: Protoc
             .alias("in_window")
         )
         .select("participant_id", "visit_id", "target_day", "actual_date", "study_day", "in_window")
+    )
+
+
+def unknown_visits(measurements: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
+    """visit_id, n_values, participants: visit ids entered in the measurements that the
+    protocol does not have (typos such as "D14"), for screen and analysis to report."""
+    known = [v.id for v in protocol.visits]
+    return (
+        measurements.filter(
+            pl.col("visit_id").is_not_null()
+            & (pl.col("visit_id").str.strip_chars() != "")
+            & ~pl.col("visit_id").is_in(known)
+        )
+        .group_by("visit_id")
+        .agg(
+            pl.len().alias("n_values"),
+            pl.col("participant_id").unique().sort().str.join(", ").alias("participants"),
+        )
+        .sort("visit_id")
     )
