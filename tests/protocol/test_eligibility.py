@@ -195,6 +195,34 @@ def test_thiazolidinedione_within_3_months(end: dt.date | None, status: str) -> 
     assert _status(_study(meds=meds), "exc_tzd") == status
 
 
+@pytest.mark.parametrize(
+    ("end", "others", "status"),
+    [
+        (None, [], "unknown"),  # ongoing, start unknown: may have run in the 90 days
+        (ENROL - dt.timedelta(days=30), [], "unknown"),  # ended inside the window
+        (ENROL - dt.timedelta(days=91), [], "met"),  # ended before the window: cannot count
+        # a dated TZD in the window decides it whatever the undated one
+        (None, [("rosiglitazone", "A10BG02", dt.date(2021, 1, 1), None)], "not_met"),
+    ],
+)
+def test_thiazolidinedione_without_start_date(
+    end: dt.date | None, others: list, status: str
+) -> None:
+    meds = [("pioglitazone", "A10BG03", None, end), *others]
+    result = screen(_study(meds=meds), LIAN).criteria.filter(pl.col("criterion_id") == "exc_tzd")
+    row = result.row(0, named=True)
+    assert row["status"] == status
+    if status == "unknown":
+        assert "no start_date" in row["reason"] and "pioglitazone" in row["reason"]
+
+
+def test_undated_thiazolidinedione_answered_by_the_investigator() -> None:
+    meds = [("pioglitazone", "A10BG03", None, None)]
+    answers = [(c.id, True) for c in LIAN.eligibility if c.check == "checklist"]
+    study = _study(meds=meds, answers=[*answers, ("exc_tzd", True)])
+    assert _status(study, "exc_tzd") == "met"
+
+
 def test_glucose_affecting_drugs_and_missing_history() -> None:
     pred = [("prednisone", "H02AB07", ENROL - dt.timedelta(days=20), ENROL - dt.timedelta(days=10))]
     assert _status(_study(meds=pred), "exc_glucose_drugs") == "not_met"

@@ -210,33 +210,46 @@ def _medication(
         [pl.col("atc_code").fill_null("").str.starts_with(p) for p in c.atc_prefixes]
     )
     # A prescription counts when it was running at some time in [enrolment - N days, enrolment].
-    overlaps = (pl.col("start_date") <= enrol) & (
-        pl.col("end_date").is_null()
-        | (pl.col("end_date") >= enrol - pl.duration(days=c.within_days))
+    not_ended = pl.col("end_date").is_null() | (
+        pl.col("end_date") >= enrol - pl.duration(days=c.within_days)
     )
-    hits = (
-        meds.filter(matches & overlaps)
-        .group_by("participant_id")
-        .agg(pl.format("{} ({})", "drug", "atc_code").unique().sort().str.join(", ").alias("hit"))
-    )
+    overlaps = (pl.col("start_date") <= enrol) & not_ended
+    # without a start date it may have been running: the data cannot decide
+    undated = pl.col("start_date").is_null() & not_ended
+    named = pl.format("{} ({})", "drug", "atc_code").unique().sort().str.join(", ")
+    hits = meds.filter(matches & overlaps).group_by("participant_id").agg(named.alias("hit"))
+    unsure = meds.filter(matches & undated).group_by("participant_id").agg(named.alias("undated"))
     recorded = meds.select("participant_id").unique().with_columns(pl.lit(True).alias("any_med"))
     prefixes = ", ".join(c.atc_prefixes)
+    known = pl.col("any_med").is_not_null() & (
+        pl.col("hit").is_not_null() | pl.col("undated").is_null()
+    )
     return (
         people.select("participant_id")
         .join(hits, on="participant_id", how="left")
+        .join(unsure, on="participant_id", how="left")
         .join(recorded, on="participant_id", how="left")
         .select(
             "participant_id",
-            _status(pl.col("hit").is_null(), pl.col("any_med").is_not_null()).alias("status"),
+            _status(pl.col("hit").is_null(), known).alias("status"),
             pl.when(pl.col("hit").is_not_null())
             .then(
                 pl.format("took {} within {} days before enrolment", "hit", pl.lit(c.within_days))
+            )
+            .when(pl.col("undated").is_not_null())
+            .then(
+                pl.format(
+                    "{} has no start_date: cannot tell whether it ran within {} days before "
+                    "enrolment",
+                    "undated",
+                    pl.lit(c.within_days),
+                )
             )
             .when(pl.col("any_med").is_null())
             .then(pl.lit("no medication history recorded"))
             .otherwise(pl.lit(f"no {prefixes} prescription within {c.within_days} days"))
             .alias("reason"),
-            pl.col("hit").alias("value"),
+            pl.coalesce("hit", "undated").alias("value"),
         )
     )
 
