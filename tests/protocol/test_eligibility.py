@@ -258,3 +258,68 @@ def test_one_rule_for_frames_and_arrays_at_the_bounds() -> None:
     ages = np.array([[70.9, 71.0, 40.0, 40.0]])
     values = {"hba1c": np.array([[8.0, 8.0, 9.51, 8.0]]), "gad_ab": np.array([[1, 1, 1, 5.0]])}
     assert eligible_mask(lian, ages, values).tolist() == [[True, False, False, False]]
+
+
+CHIN = load_protocol("chin2025")
+
+
+def _registry(birth: dt.date, infused: dt.datetime | None) -> StudyData:
+    people = pl.DataFrame(
+        {"participant_id": ["r1"], "birth_date": [birth], "enrollment_date": [ENROL]}
+    )
+    infusions = pl.DataFrame(
+        {
+            "participant_id": ["r1"] * (infused is not None),
+            "start_time": [infused] * (infused is not None),
+        },
+        schema={"participant_id": pl.Utf8, "start_time": pl.Datetime("us")},
+    )
+    return StudyData(
+        StudyMeta("r"),
+        participants=pl.concat([empty_frame("participants"), people], how="diagonal_relaxed"),
+        infusions=pl.concat([empty_frame("infusions"), infusions], how="diagonal_relaxed"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("infused", "status", "reason"),
+    [
+        # 18th birthday two weeks after enrolment; infused a month after enrolment: 18
+        (ENROL + dt.timedelta(days=30), "met", "age 18 years at first infusion"),
+        # infused the day before the birthday: still 17 completed years
+        (ENROL + dt.timedelta(days=13), "not_met", "age 17 years at first infusion"),
+        (None, "unknown", "no first infusion date recorded"),
+    ],
+)
+def test_chin_adult_is_judged_at_the_first_infusion(
+    infused: dt.date | None, status: str, reason: str
+) -> None:
+    inc_adult = next(c for c in CHIN.eligibility if c.id == "inc_adult")
+    assert isinstance(inc_adult, AgeCriterion) and inc_adult.at == "first_infusion"
+    birth = dt.date(ENROL.year - 18, ENROL.month, ENROL.day) + dt.timedelta(days=14)
+    when = None if infused is None else dt.datetime.combine(infused, dt.time(10))
+    row = (
+        screen(_registry(birth, when), CHIN)
+        .criteria.filter(pl.col("criterion_id") == "inc_adult")
+        .row(0, named=True)
+    )
+    assert (row["status"], row["reason"].split(";")[0]) == (status, reason)
+
+
+@pytest.mark.parametrize(
+    ("birth", "on", "years"),
+    [
+        # worked by hand: the birthday counts as reached; July-December (month x 100 > 127)
+        (dt.date(2003, 6, 29), dt.date(2021, 7, 15), 18),
+        (dt.date(2003, 7, 16), dt.date(2021, 7, 15), 17),
+        (dt.date(2003, 12, 31), dt.date(2021, 12, 31), 18),
+        (dt.date(2003, 12, 31), dt.date(2021, 12, 30), 17),
+        (dt.date(2004, 2, 29), dt.date(2022, 2, 28), 17),  # leap-day birthday: not yet
+        (dt.date(2004, 2, 29), dt.date(2022, 3, 1), 18),
+    ],
+)
+def test_completed_years_in_every_month(birth: dt.date, on: dt.date, years: int) -> None:
+    from celltrial.protocol.eligibility import completed_years
+
+    got = pl.DataFrame({"b": [birth], "o": [on]}).select(completed_years(pl.col("b"), pl.col("o")))
+    assert got.item() == years

@@ -46,7 +46,12 @@ class ScreeningResult:
 
 def screen(study: StudyData, protocol: Protocol) -> ScreeningResult:
     """Status of every criterion for every participant, and who is eligible."""
-    people = study.participants.select("participant_id", "birth_date", "age", "enrollment_date")
+    first = study.infusions.group_by("participant_id").agg(
+        pl.col("start_time").min().cast(pl.Date).alias("first_infusion")
+    )
+    people = study.participants.select(
+        "participant_id", "birth_date", "age", "enrollment_date"
+    ).join(first, on="participant_id", how="left")
     parts = []
     for order, criterion in enumerate(protocol.eligibility):
         decided = _decide(criterion, people, study)
@@ -110,9 +115,12 @@ def _status(ok: pl.Expr, known: pl.Expr) -> pl.Expr:
 
 def completed_years(birth: pl.Expr, on: pl.Expr) -> pl.Expr:
     """Age in completed years (the birthday itself counts as reached)."""
-    before_birthday = (on.dt.month() * 100 + on.dt.day()) < (
-        birth.dt.month() * 100 + birth.dt.day()
-    )
+
+    # month and day are Int8 in Polars: widen before x 100 (July x 100 overflows Int8)
+    def month_day(d: pl.Expr) -> pl.Expr:
+        return d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)
+
+    before_birthday = month_day(on) < month_day(birth)
     return (on.dt.year() - birth.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Float64)
 
 
@@ -138,20 +146,34 @@ def value_within(c: MeasurementCriterion, value: Vec) -> Vec:
 
 
 def _age(c: AgeCriterion, people: pl.DataFrame) -> pl.DataFrame:
-    age = pl.coalesce(
-        completed_years(pl.col("birth_date"), pl.col("enrollment_date")),
-        pl.col("age").floor(),
+    on = pl.col("enrollment_date") if c.at == "enrollment" else pl.col("first_infusion")
+    # `age` is recorded at enrolment: add the time from enrolment to the day of the rule
+    later = (on - pl.col("enrollment_date")).dt.total_days().fill_null(0) / 365.25
+    age = (
+        pl.when(on.is_null())
+        .then(None)
+        .otherwise(
+            pl.coalesce(completed_years(pl.col("birth_date"), on), (pl.col("age") + later).floor())
+        )
     )
     ok = age_within(c, age)
     lo = "" if c.min_years is None else f"{c.min_years:g}"
     hi = "" if c.max_years is None else f"{c.max_years:g}"
     rule = f"required {lo}..{hi} years inclusive"
+    when = "enrolment" if c.at == "enrollment" else "first infusion"
+    missing = (
+        pl.when(on.is_null())
+        .then(pl.lit(f"no {when} date recorded"))
+        .otherwise(pl.lit("no birth_date or age recorded"))
+    )
     return people.select(
         "participant_id",
         _status(ok, age.is_not_null()).alias("status"),
         pl.when(age.is_null())
-        .then(pl.lit("no birth_date or age recorded"))
-        .otherwise(pl.format("age {} years at enrolment; {}", age.cast(pl.Int64), pl.lit(rule)))
+        .then(missing)
+        .otherwise(
+            pl.format("age {} years at {}; {}", age.cast(pl.Int64), pl.lit(when), pl.lit(rule))
+        )
         .alias("reason"),
         age.cast(pl.Int64).cast(pl.Utf8).alias("value"),
     )

@@ -114,11 +114,13 @@ class ChecklistCriterion(_Criterion):
 
 
 class AgeCriterion(_Criterion):
-    """Age in completed years at enrolment, inclusive bounds."""
+    """Age in completed years, inclusive bounds, on the enrolment date or on the date of the
+    first infusion (`at`)."""
 
     check: Literal["age"]
     min_years: float | None = None
     max_years: float | None = None
+    at: Literal["enrollment", "first_infusion"] = "enrollment"
 
 
 class MeasurementCriterion(_Criterion):

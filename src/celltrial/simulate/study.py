@@ -19,7 +19,7 @@ from celltrial.protocol.model import AgeCriterion, MeasurementCriterion
 from celltrial.simulate.measurement import observe
 from celltrial.simulate.physiology import Array
 from celltrial.simulate.treatment import oral_mg
-from celltrial.simulate.virtual_trials import SimulatedTrials
+from celltrial.simulate.virtual_trials import SimulatedTrials, enrolment_lead_days
 
 # A released lot covers this many infusions [A] (one bag per infusion, lots of ~10 bags).
 INFUSIONS_PER_LOT = 10
@@ -78,9 +78,7 @@ class _Context:
         start = dt.date.fromisoformat(p.start_date)
         enrol_off = np.sort(rng.integers(0, p.enrolment_span_days + 1, n))
         self.enrol = np.datetime64(start, "D") + enrol_off.astype("timedelta64[D]")
-        base = sim.design.baseline
-        lead = max(proto.run_in_days, proto.visits[base].window_before)
-        self.anchor = self.enrol + np.timedelta64(lead, "D")
+        self.anchor = self.enrol + np.timedelta64(enrolment_lead_days(proto), "D")
         tr = sim.traj
         self.dropout = tr.dropout_day[trial]
         self.observed = sim.observed()[:, trial]

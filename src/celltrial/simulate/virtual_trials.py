@@ -72,15 +72,23 @@ def screening_values(preset: Preset, cohort: Cohort, rng: np.random.Generator) -
     return out
 
 
+def enrolment_lead_days(protocol: Protocol) -> int:
+    """Days from a simulated patient's enrolment to day 0: the protocol's run-in, or the
+    baseline window when that is longer (its values are taken after enrolment)."""
+    return max(protocol.run_in_days, protocol.baseline_visit.window_before)
+
+
 def eligible_mask(protocol: Protocol, age: Array, values: dict[str, Array]) -> Array:
-    """Age and measurement criteria of the protocol evaluated on the simulated values by the
-    rules screen() uses (celltrial.protocol.eligibility). Checklist and medication criteria
-    are met by construction (the simulated regimens hold no excluded drug and the simulated
-    patients no excluded condition)."""
+    """Age (`age`: years at enrolment) and measurement criteria of the protocol evaluated on
+    the simulated values by the rules screen() uses (celltrial.protocol.eligibility).
+    Checklist and medication criteria are met by construction (the simulated regimens hold
+    no excluded drug and the simulated patients no excluded condition)."""
     ok = np.ones(age.shape, dtype=bool)
+    to_infusion = (enrolment_lead_days(protocol) + protocol.dosing.infusion_days[0]) / 365.25
     for c in protocol.eligibility:  # one step per criterion, each over all candidates
         if isinstance(c, AgeCriterion):
-            ok &= age_within(c, np.floor(age))  # completed years, as screen()
+            later = to_infusion if c.at == "first_infusion" else 0.0
+            ok &= age_within(c, np.floor(age + later))  # completed years, as screen()
         elif isinstance(c, MeasurementCriterion) and c.analyte in values:
             ok &= value_within(c, values[c.analyte])
     return ok
