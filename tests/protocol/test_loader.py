@@ -156,3 +156,20 @@ def test_subgroup_threshold_unit_not_accepted_for_the_analyte_is_an_error() -> N
     assert issue.key == "subgroups[0].unit"
     assert issue.line == _line_of(text, "unit: mmol/L")
     assert "mmol/L" in issue.message and "mg/dL" in issue.message
+
+
+def test_lot_release_fraction_for_a_percentage_is_refused_with_its_line() -> None:
+    # 0.95 read as a percentage would release a lot with 1 % CD73+ cells
+    text = LIAN_TEXT.replace("  positive_min_pct: 95  #", "  positive_min_pct: 0.95  #")
+    issue = _error(text).issues[0]
+    assert issue.key == "lot_release.positive_min_pct"
+    assert issue.line == _line_of(text, "positive_min_pct: 0.95")
+    assert "percentage" in issue.message
+
+
+def test_lot_release_positive_threshold_must_exceed_negative() -> None:
+    text = LIAN_TEXT.replace("  negative_max_pct: 2  #", "  negative_max_pct: 96  #")
+    issue = _error(text).issues[0]
+    assert issue.key == "lot_release"
+    assert issue.line == _line_of(text, "lot_release:")
+    assert "must be above negative_max_pct" in issue.message

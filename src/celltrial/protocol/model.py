@@ -187,6 +187,27 @@ class LotRelease(_Strict):
     require_status: Literal["released"] = "released"
     source: str = ""
 
+    @field_validator("positive_min_pct")
+    @classmethod
+    def _a_percentage(cls, value: float) -> float:
+        # "positive" means most cells express the marker (ISCT: >= 95 %, Dominici 2006); a
+        # value below 50 is almost surely a fraction (0.95) written for a percentage
+        if value < 50:
+            raise ValueError(
+                f"positive_min_pct {value:g} is below 50: give a percentage (95 for 95 %, "
+                "ISCT Dominici 2006), not a fraction"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _positive_above_negative(self) -> LotRelease:
+        if self.positive_min_pct <= self.negative_max_pct:
+            raise ValueError(
+                f"positive_min_pct {self.positive_min_pct:g} must be above negative_max_pct "
+                f"{self.negative_max_pct:g} (ISCT: >= 95 % positive, <= 2 % negative)"
+            )
+        return self
+
     @field_validator("positive_markers", "negative_markers")
     @classmethod
     def _marker_columns(cls, value: list[str]) -> list[str]:
