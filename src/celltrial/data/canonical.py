@@ -77,6 +77,23 @@ def entry_columns(measurements: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+_ENTRY_PAIRS = (("value", "value_as_entered"), ("unit", "unit_as_entered"))
+
+
+def entry_names(columns: list[str]) -> dict[str, str]:
+    """Schema column -> the file column its data came from, for the entry pairs of which a
+    file has only one (value or value_as_entered, unit or unit_as_entered): findings about
+    the absent one must name the column the user wrote."""
+    have = set(columns)
+    names = {}
+    for stored, entered in _ENTRY_PAIRS:
+        if stored in have and entered not in have:
+            names[entered] = stored
+        if entered in have and stored not in have:
+            names[stored] = entered
+    return names
+
+
 def _entry_complete(measurements: pl.DataFrame) -> bool:
     entry = measurements.select("value_as_entered", "unit_as_entered")
     text = all(t == pl.Utf8 for t in entry.schema.values())

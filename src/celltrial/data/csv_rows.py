@@ -1,6 +1,8 @@
-"""Malformed CSV rows, located on the raw bytes: rows with more fields than the header, and
-quotes that are never closed. Used only when the fast Polars read of a file fails, so that a
-coordinator is told which row to fix and every other row is still read.
+"""Malformed CSV rows, located on the raw bytes: rows with more or fewer fields than the
+header, and quotes that are never closed. Used when the fast Polars read of a file fails, or
+when it may have filled a short row with nulls, so that a coordinator is told which row to
+fix and every other row is still read. The separator is a comma unless a file was detected as
+semicolon-separated (European Excel).
 
 The scan is vectorized NumPy over the bytes (RFC 4180 quoting: a field is quoted with ",
 a quote inside it is doubled), never a Python loop per row.
@@ -11,21 +13,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 
 QUOTE, COMMA, NEWLINE, CR = ord('"'), ord(","), ord("\n"), ord("\r")
-# bytes that may follow a closing quote (RFC 4180: end of field, end of record, or "")
-_AFTER_CLOSE = np.array([COMMA, NEWLINE, CR, QUOTE], dtype=np.uint8)
+
+
+def _after_close(sep: int) -> np.ndarray:
+    # bytes that may follow a closing quote (RFC 4180: end of field, end of record, or "")
+    return np.array([sep, NEWLINE, CR, QUOTE], dtype=np.uint8)
 
 
 @dataclass(frozen=True)
 class BadRows:
-    """Rows (1-based data rows, header = row 0) and the rule each breaks."""
+    """Rows (1-based data rows, header = row 0) whose field count differs from the header."""
 
-    rows: list[int]
-    rules: list[str]
+    rows: np.ndarray
+    fields: np.ndarray  # fields in each of those rows
+    header: int  # fields in the header
 
 
-def unterminated_quote(data: np.ndarray) -> int | None:
+def unterminated_quote(data: np.ndarray, sep: int = COMMA) -> int | None:
     """Byte offset of the opening quote of the first quoted field that is never properly
     closed, or None. Quotes pair up in order (open, close); a close must be followed by a
     separator, a line end, the end of the file or a second quote (an escaped quote)."""
@@ -33,8 +40,8 @@ def unterminated_quote(data: np.ndarray) -> int | None:
     if quotes.size == 0:
         return None
     closes = quotes[1::2]
-    after = np.append(data, COMMA)[closes + 1]  # past the end counts as a separator
-    bad = np.flatnonzero(~np.isin(after, _AFTER_CLOSE))
+    after = np.append(data, sep)[closes + 1]  # past the end counts as a separator
+    bad = np.flatnonzero(~np.isin(after, _after_close(sep)))
     if bad.size:
         return int(quotes[2 * bad[0]])  # the opening quote of the first bad pair
     if quotes.size % 2:
@@ -47,34 +54,57 @@ def line_of(data: np.ndarray, offset: int) -> int:
     return int(np.count_nonzero(data[:offset] == NEWLINE))
 
 
-def blank_line(data: np.ndarray, offset: int, fields: int) -> np.ndarray:
+def blank_line(data: np.ndarray, offset: int, fields: int, sep: int = COMMA) -> np.ndarray:
     """The bytes with the physical line holding `offset` replaced by `fields` empty fields:
     the row keeps its place (row numbers of later rows do not move) but none of its text."""
     newlines = np.flatnonzero(data == NEWLINE)
     line = np.searchsorted(newlines, offset)
     start = 0 if line == 0 else int(newlines[line - 1]) + 1
     end = int(newlines[line]) if line < newlines.size else data.size
-    empty = np.full(fields - 1, COMMA, dtype=np.uint8)
+    empty = np.full(fields - 1, sep, dtype=np.uint8)
     return np.concatenate([data[:start], empty, data[end:]])
 
 
-def header_fields(data: np.ndarray) -> int:
+def header_fields(data: np.ndarray, sep: int = COMMA) -> int:
     """Fields in the header (the first line; header names are not expected to hold newlines)."""
     newlines = np.flatnonzero(data == NEWLINE)
     head = data[: newlines[0]] if newlines.size else data
     outside = (np.cumsum(head == QUOTE, dtype=np.uint8) & 1) == 0
-    return int(np.count_nonzero((head == COMMA) & outside)) + 1
+    return int(np.count_nonzero((head == sep) & outside)) + 1
 
 
-def ragged_rows(data: np.ndarray) -> BadRows:
-    """Rows with more fields than the header (quotes are assumed well formed)."""
+def record_fields(data: np.ndarray, sep: int = COMMA) -> np.ndarray:
+    """Fields in each record (index 0 = the header), quotes assumed well formed: separators
+    inside quotes do not count, nor do newlines inside quotes end a record."""
     outside = (np.cumsum(data == QUOTE, dtype=np.uint8) & 1) == 0  # uint8 wraps: parity kept
     ends = np.flatnonzero((data == NEWLINE) & outside)
     if ends.size == 0 or ends[-1] != data.size - 1:
         ends = np.append(ends, data.size)  # the last record has no newline
-    commas = np.flatnonzero((data == COMMA) & outside)
-    per_record = np.bincount(np.searchsorted(ends, commas), minlength=ends.size) + 1
-    header = int(per_record[0])
-    rows = np.flatnonzero(per_record[1:] > header) + 1
-    rules = [f"row has {int(per_record[r])} fields, header has {header}" for r in rows]
-    return BadRows([int(r) for r in rows], rules)  # the few bad rows, not every row
+    seps = np.flatnonzero((data == sep) & outside)
+    return np.bincount(np.searchsorted(ends, seps), minlength=ends.size) + 1
+
+
+def line_fields(data: bytes, sep: str, rows: np.ndarray) -> np.ndarray:
+    """Fields in the given 1-based data rows of a file without quotes (one record per line).
+    Polars splits the lines (one text column: the unit separator byte is not in the data),
+    ~5x faster than the byte scan of record_fields on large files."""
+    lines = pl.read_csv(
+        data, separator="\x1f", quote_char=None, infer_schema=False, raise_if_empty=False
+    )
+    picked = lines[:, 0].gather(rows - 1)
+    return (picked.str.count_matches(sep, literal=True).fill_null(0) + 1).to_numpy()
+
+
+def unusable_for_lines(data: bytes) -> bool:
+    """True when line_fields cannot be used: quotes (a record may span lines, a separator
+    may be quoted) or the unit separator byte it splits on."""
+    return b'"' in data or b"\x1f" in data
+
+
+def ragged_rows(counts: np.ndarray, skip: np.ndarray | None = None) -> BadRows:
+    """Rows whose field count (record_fields) differs from the header's; rows in `skip`
+    (1-based: empty rows, rows already reported) are left out."""
+    rows = np.flatnonzero(counts[1:] != counts[0]) + 1
+    if skip is not None and skip.size:
+        rows = rows[~np.isin(rows, skip)]
+    return BadRows(rows, counts[rows], int(counts[0]))

@@ -5,7 +5,9 @@ objects); `Findings` wraps the frame and behaves like a sequence of `Finding` va
 
 Row convention: `row` is the 1-based data row of the table file, header not counted, so
 row 1 is the first record (in a spreadsheet showing the header on line 1 it is line 2).
-For tables built in memory it is the frame position + 1. File-level findings have no row.
+Rows skipped on reading (every cell empty) keep the numbering: the rows after them keep
+their own numbers (StudyData.file_rows). For tables built in memory it is the frame
+position + 1. File-level findings have no row.
 """
 
 from __future__ import annotations
@@ -108,6 +110,24 @@ def _as_text(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.Float64:
         return value.round_sig_figs(6).cast(pl.Utf8)
     return value.cast(pl.Utf8)
+
+
+def at_file_rows(findings: pl.DataFrame, rows: pl.Series | None) -> pl.DataFrame:
+    """Findings whose `row` is a frame position (1-based) moved to the file's own row
+    numbers, `rows` holding the file row of each frame row (rows of a file were skipped)."""
+    if rows is None or findings.height == 0:
+        return findings
+    return findings.with_columns(pl.lit(rows).gather(pl.col("row") - 1).alias("row"))
+
+
+def named_as_in_files(findings: pl.DataFrame, names: dict[str, dict[str, str]]) -> pl.DataFrame:
+    """Columns renamed, per table, to the names the files used (canonical.entry_names)."""
+    for table, renamed in names.items():  # a table or two, not data rows
+        if renamed:
+            column = pl.col("column")
+            here = pl.when(pl.col("table") == table).then(column.replace(renamed))
+            findings = findings.with_columns(here.otherwise(column).alias("column"))
+    return findings
 
 
 def concat_findings(frames: list[pl.DataFrame]) -> pl.DataFrame:

@@ -15,37 +15,27 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
 import polars as pl
 import yaml
 
-from celltrial.data.canonical import entry_columns, to_canonical
+from celltrial.data.canonical import entry_columns, entry_names, to_canonical
 from celltrial.data.cells import type_columns
-from celltrial.data.csv_rows import (
-    blank_line,
-    header_fields,
-    line_of,
-    ragged_rows,
-    unterminated_quote,
-)
+from celltrial.data.csv_table import CsvTable, read_csv_table
 from celltrial.data.findings import (
     ERROR,
     WARNING,
     Finding,
+    at_file_rows,
     concat_findings,
     empty_findings,
     findings_frame,
 )
+from celltrial.data.read_error import StudyReadError
 from celltrial.data.schema import TABLES, TableSchema, empty_frame
 from celltrial.data.study import FORMAT_VERSION, StudyData, StudyMeta
-from celltrial.data.text import decode_mixed
 
 STUDY_FILE = "study.yaml"
 FORMATS = ("csv", "parquet")
-
-
-class StudyReadError(Exception):
-    """The folder cannot be read as a study; the message names the file and the problem."""
 
 
 def read_study(path: str | os.PathLike[str]) -> StudyData:
@@ -58,6 +48,8 @@ def read_study(path: str | os.PathLike[str]) -> StudyData:
     frames: dict[str, pl.DataFrame] = {}
     found: list[pl.DataFrame] = []
     sources: dict[str, str] = {}
+    rows: dict[str, pl.Series] = {}
+    names: dict[str, dict[str, str]] = {}
     for name, schema in TABLES.items():
         file = _table_file(folder, name)
         if file is None:
@@ -67,13 +59,22 @@ def read_study(path: str | os.PathLike[str]) -> StudyData:
         if file.is_dir():  # Parquet readers would take a folder for a partitioned dataset
             raise StudyReadError(f"{file}: is a folder, not a table file")
         try:
-            raw, file_findings = _read_raw(file, name)
+            raw = _read_raw(file, schema)
         except OSError as exc:  # permissions, a folder named like a table file, I/O errors
             raise StudyReadError(f"{file}: cannot be read ({_os_reason(exc)})") from None
-        frames[name], table_findings = _conform(raw, schema, str(file))
-        found += [file_findings, table_findings]
+        frames[name], table_findings = _conform(raw.frame, schema, str(file))
+        found += [raw.findings, at_file_rows(table_findings, raw.rows)]
+        if raw.rows is not None:
+            rows[name] = raw.rows
+        if name == "measurements":  # findings name the entry columns as the file does
+            names[name] = entry_names([c.strip() for c in raw.frame.columns])
     return StudyData(
-        meta=meta, **frames, load_findings=concat_findings(found), source_files=sources
+        meta=meta,
+        **frames,
+        load_findings=concat_findings(found),
+        source_files=sources,
+        file_rows=rows,
+        file_columns=names,
     )
 
 
@@ -118,85 +119,17 @@ def _table_file(folder: Path, name: str) -> Path | None:
     return present[0] if present else None
 
 
-def _read_raw(file: Path, table: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _read_raw(file: Path, schema: TableSchema) -> CsvTable:
     if file.suffix == ".parquet":
         try:
-            return pl.read_parquet(file), empty_findings()
+            return CsvTable(pl.read_parquet(file), empty_findings())
         except Exception as exc:  # any Parquet failure means the file is unreadable
             raise StudyReadError(f"{file}: not a readable Parquet file ({_first(exc)})") from None
-    return _read_csv(file, table)
-
-
-def _read_csv(file: Path, table: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    with file.open("rb") as fh:
-        head = fh.read(65536)
-    if b"\x00" in head:
-        raise StudyReadError(f"{file}: binary content (NUL bytes), not a CSV text file")
-    if not head.strip():
-        warn = Finding(
-            WARNING, table, None, None, None, "file is empty; read as no rows", str(file)
-        )
-        return pl.DataFrame(), findings_frame([warn])
-    try:
-        return _parse_csv(file), empty_findings()
-    except pl.exceptions.PolarsError as exc:
-        if "utf-8" not in str(exc).lower():
-            return _read_malformed(file.read_bytes(), file, table)
-    text, bad_row = decode_mixed(file.read_bytes())
-    warn = Finding(
-        WARNING,
-        table,
-        bad_row,
-        None,
-        None,
-        "bytes that are not UTF-8 (first at this row); read as Latin-1, check accents",
-        str(file),
-    )
-    try:
-        return _parse_csv(text.encode("utf-8")), findings_frame([warn])
-    except pl.exceptions.PolarsError:
-        raw, found = _read_malformed(text.encode("utf-8"), file, table)
-        return raw, concat_findings([findings_frame([warn]), found])
-
-
-def _parse_csv(source: Path | bytes, truncate_ragged: bool = False) -> pl.DataFrame:
-    return pl.read_csv(
-        source, infer_schema=False, raise_if_empty=False, truncate_ragged_lines=truncate_ragged
-    )
-
-
-MAX_BAD_QUOTES = 1000  # beyond this the file is not CSV text worth reading row by row
-
-
-def _read_malformed(data: bytes, file: Path, table: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The fast read failed: find the rows that broke it (unclosed quotes, too many fields),
-    report each as an error naming its row, and read every other row. Unclosed-quote rows
-    are read as empty (their text cannot be split); extra fields are dropped."""
-    buf = np.frombuffer(data, dtype=np.uint8)
-    fields = header_fields(buf)
-    found: list[Finding] = []
-    for _ in range(MAX_BAD_QUOTES):  # one pass per unclosed quote, each pass vectorized
-        start = unterminated_quote(buf)
-        if start is None:
-            break
-        row = line_of(buf, start)
-        if row == 0:
-            raise StudyReadError(f"{file}: unterminated quote in the header row")
-        rule = f"unterminated quote starting at row {row}; the row was read as empty"
-        found.append(Finding(ERROR, table, row, None, None, rule, str(file)))
-        buf = blank_line(buf, start, fields)
-    else:
-        raise StudyReadError(f"{file}: more than {MAX_BAD_QUOTES} unterminated quotes")
-    ragged = ragged_rows(buf)
-    found += [
-        Finding(ERROR, table, row, None, None, f"{rule}; extra fields were not read", str(file))
-        for row, rule in zip(ragged.rows, ragged.rules, strict=True)  # the few bad rows
-    ]
-    try:
-        frame = _parse_csv(buf.tobytes(), truncate_ragged=True)
-    except pl.exceptions.PolarsError as exc:
-        raise StudyReadError(f"{file}: not a readable CSV file ({_first(exc)})") from None
-    return frame, findings_frame(sorted(found, key=lambda f: f.row or 0))
+    names = [c.name for c in schema.columns]
+    numeric = [c.name for c in schema.columns if c.dtype == pl.Float64]
+    if schema.name == "measurements":
+        numeric.append("value_as_entered")  # the entry is text in the schema, a number here
+    return read_csv_table(file, schema.name, names, numeric)
 
 
 def _first(exc: BaseException) -> str:

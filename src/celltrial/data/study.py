@@ -36,6 +36,12 @@ class StudyData:
     load_findings: pl.DataFrame = field(default_factory=empty_findings, repr=False)
     # table name -> the file it was read from, so findings can name the file.
     source_files: dict[str, str] = field(default_factory=dict, repr=False)
+    # table name -> the file's 1-based data row of each frame row, for tables read with
+    # rows skipped (every cell empty); other tables: frame row i is file row i + 1.
+    file_rows: dict[str, pl.Series] = field(default_factory=dict, repr=False)
+    # table name -> {schema column: the file column it was read from} where they differ
+    # (measurements: value/unit read as the entry), so findings name the user's column.
+    file_columns: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     def tables(self) -> dict[str, pl.DataFrame]:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name in TABLES}
@@ -43,4 +49,7 @@ class StudyData:
     def with_table(self, name: str, frame: pl.DataFrame) -> StudyData:
         if name not in TABLES:
             raise KeyError(f"unknown table {name!r}")
-        return replace(self, **{name: frame})
+        # the new frame's rows and columns are no longer those of the file
+        rows = {t: r for t, r in self.file_rows.items() if t != name}
+        columns = {t: c for t, c in self.file_columns.items() if t != name}
+        return replace(self, **{name: frame}, file_rows=rows, file_columns=columns)

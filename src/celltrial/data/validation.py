@@ -19,9 +19,11 @@ from celltrial.data.findings import (
     WARNING,
     Finding,
     Findings,
+    at_file_rows,
     concat_findings,
     finding_rows,
     findings_frame,
+    named_as_in_files,
 )
 from celltrial.data.schema import TABLES
 from celltrial.data.study import StudyData
@@ -50,9 +52,15 @@ DOSE_PER_KG_TOLERANCE = 0.01  # 1 %: rounding of dose and weight on the infusion
 class _Table:
     """One table, indexed by 1-based row, with the file it came from."""
 
-    def __init__(self, name: str, frame: pl.DataFrame, file: str | None) -> None:
+    def __init__(
+        self, name: str, frame: pl.DataFrame, file: str | None, rows: pl.Series | None
+    ) -> None:
         self.name, self.file = name, file
-        self.frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+        if rows is not None and rows.len() == frame.height:  # rows of the file were skipped
+            self.frame = frame.with_columns(rows.cast(pl.Int64).alias(ROW))
+        else:
+            index = frame.with_row_index(ROW, offset=1)
+            self.frame = index.with_columns(pl.col(ROW).cast(pl.Int64))
 
     def find(
         self,
@@ -86,9 +94,12 @@ def validate(study: StudyData) -> Findings:
         file = study.source_files.get(name)
         # one chunk per column: Polars 2.1's streaming string kernels panic on some
         # multi-chunk string columns built by concatenation (seen on simulated studies)
+        rows = study.file_rows.get(name)
         conformed, conform_findings = _conform_memory(name, frame.rechunk(), file)
+        if rows is not None and rows.len() == frame.height:
+            conform_findings = at_file_rows(conform_findings, rows)
         found.append(conform_findings)
-        tables[name] = _Table(name, conformed, file)
+        tables[name] = _Table(name, conformed, file, rows)
     so_far = concat_findings(found)
     missing = _missing_columns(so_far)
     found.append(_required_values(tables, missing, so_far))
@@ -103,7 +114,7 @@ def validate(study: StudyData) -> Findings:
         _adverse_event_rules,
     ):
         found += check(tables, missing)
-    return Findings(concat_findings(found))
+    return Findings(named_as_in_files(concat_findings(found), study.file_columns))
 
 
 def _conform_memory(

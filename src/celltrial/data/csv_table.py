@@ -1,0 +1,274 @@
+"""One table file in CSV as people save it: separated by commas, or by semicolons with
+decimal commas (European Excel); UTF-8 with stray Latin-1 bytes; rows whose cells are all
+empty (Excel keeps them below the data); rows with too many or too few fields; unclosed
+quotes. Every cell is read as text (typing is cells.py's job); what does not fit becomes a
+finding naming the file's own 1-based data row, and every other row is read.
+
+The usual file (commas, UTF-8, no empty or short rows) takes one Polars read plus a few
+column statistics; the byte scans of csv_rows.py run only when those say they must.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from celltrial.data.csv_rows import (
+    BadRows,
+    blank_line,
+    header_fields,
+    line_fields,
+    line_of,
+    ragged_rows,
+    record_fields,
+    unterminated_quote,
+    unusable_for_lines,
+)
+from celltrial.data.findings import (
+    ERROR,
+    WARNING,
+    Finding,
+    concat_findings,
+    empty_findings,
+    findings_frame,
+)
+from celltrial.data.read_error import StudyReadError
+from celltrial.data.text import decode_mixed
+
+MAX_BAD_QUOTES = 1000  # beyond this the file is not CSV text worth reading row by row
+_BOM = b"\xef\xbb\xbf"  # UTF-8 byte order mark, written by Excel's "CSV UTF-8"
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+# a number written with a decimal comma: 7,5 or -0,25 (and no other comma, so "1,234.5"
+# thousands and "7,5,1" lists are left alone and reported as not a number)
+_DECIMAL_COMMA = r"^(\s*[+-]?\d*),(\d+\s*)$"
+
+
+@dataclass(frozen=True)
+class CsvTable:
+    frame: pl.DataFrame  # text columns as named in the file; rows of empty cells removed
+    findings: pl.DataFrame  # their `row` is the file's 1-based data row
+    rows: pl.Series | None = None  # file data row of each frame row; None: row i is i + 1
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A file parsed into text columns, before empty and short rows are looked at."""
+
+    frame: pl.DataFrame
+    findings: pl.DataFrame
+    data: bytes | None = None  # the bytes parsed, when they were read into memory
+    counts: np.ndarray | None = None  # fields per record, when the byte scan already ran
+    quote_rows: np.ndarray = field(default_factory=lambda: _NO_ROWS)  # blanked: bad quotes
+
+
+def read_csv_table(
+    file: Path, table: str, columns: Collection[str], numeric: Collection[str]
+) -> CsvTable:
+    """Read `file` as text columns. `columns` are the table's column names (to recognise a
+    semicolon header), `numeric` those holding numbers (where a decimal comma is read)."""
+    with file.open("rb") as fh:
+        head = fh.read(65536)
+    if b"\x00" in head:
+        raise StudyReadError(f"{file}: binary content (NUL bytes), not a CSV text file")
+    if not head.strip():
+        warn = Finding(
+            WARNING, table, None, None, None, "file is empty; read as no rows", str(file)
+        )
+        return CsvTable(pl.DataFrame(), findings_frame([warn]))
+    sep = detect_separator(head, columns)
+    text = _read_text(file, table, sep)
+    empty = _empty_rows(text.frame, text.quote_rows)
+    bad = _bad_field_rows(text, file, sep, empty)
+    frame, rows = _drop_rows(text.frame, empty)
+    found = [text.findings, _field_findings(bad, table, str(file))]
+    found.append(_empty_rows_warning(empty, table, str(file)))
+    if sep == ";":
+        frame, decimals = _decimal_commas(frame, numeric, table, str(file))
+        found = [_semicolon_warning(table, str(file)), decimals, *found]
+    ordered = concat_findings(found).sort("row", nulls_last=False, maintain_order=True)
+    return CsvTable(frame, ordered, rows)
+
+
+def detect_separator(head: bytes, columns: Collection[str]) -> str:
+    """ ";" when the header has no comma, has semicolons and splits on them into at least two
+    of the table's column names (one could be a coincidence); "," otherwise."""
+    first = head.split(b"\n", 1)[0].removeprefix(_BOM).rstrip(b"\r")
+    if b";" not in first or b"," in first:
+        return ","
+    names = {n.strip().strip('"').strip() for n in first.decode("utf-8", "replace").split(";")}
+    return ";" if len(names & set(columns)) >= 2 else ","
+
+
+def _parse(source: Path | bytes, sep: str, truncate_ragged: bool = False) -> pl.DataFrame:
+    return pl.read_csv(
+        source,
+        separator=sep,
+        infer_schema=False,
+        raise_if_empty=False,
+        truncate_ragged_lines=truncate_ragged,
+    )
+
+
+def _read_text(file: Path, table: str, sep: str) -> _Text:
+    try:
+        return _Text(_parse(file, sep), empty_findings())
+    except pl.exceptions.PolarsError as exc:
+        if "utf-8" not in str(exc).lower():
+            return _read_malformed(file.read_bytes(), file, table, sep)
+    text, bad_row = decode_mixed(file.read_bytes())
+    rule = "bytes that are not UTF-8 (first at this row); read as Latin-1, check accents"
+    warn = findings_frame([Finding(WARNING, table, bad_row, None, None, rule, str(file))])
+    data = text.encode("utf-8")
+    try:
+        return _Text(_parse(data, sep), warn, data)
+    except pl.exceptions.PolarsError:
+        got = _read_malformed(data, file, table, sep)
+        return replace(got, findings=concat_findings([warn, got.findings]))
+
+
+def _read_malformed(data: bytes, file: Path, table: str, sep: str) -> _Text:
+    """The fast read failed: find the rows that broke it (unclosed quotes, too many fields)
+    and read every other row. Unclosed-quote rows are reported here and read as empty (their
+    text cannot be split); rows with a wrong field count are reported by the caller."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    code = ord(sep)
+    fields = header_fields(buf, code)
+    found: list[Finding] = []
+    for _ in range(MAX_BAD_QUOTES):  # one pass per unclosed quote, each pass vectorized
+        start = unterminated_quote(buf, code)
+        if start is None:
+            break
+        row = line_of(buf, start)
+        if row == 0:
+            raise StudyReadError(f"{file}: unterminated quote in the header row")
+        rule = f"unterminated quote starting at row {row}; the row was read as empty"
+        found.append(Finding(ERROR, table, row, None, None, rule, str(file)))
+        buf = blank_line(buf, start, fields, code)
+    else:
+        raise StudyReadError(f"{file}: more than {MAX_BAD_QUOTES} unterminated quotes")
+    try:
+        frame = _parse(buf.tobytes(), sep, truncate_ragged=True)
+    except pl.exceptions.PolarsError as exc:
+        raise StudyReadError(f"{file}: not a readable CSV file ({_first(exc)})") from None
+    quote_rows = np.array([f.row for f in found], dtype=np.int64)  # at most MAX_BAD_QUOTES
+    return _Text(frame, findings_frame(found), None, record_fields(buf, code), quote_rows)
+
+
+def _first(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _may_be_blank(col: pl.Series) -> bool:
+    """False when no cell of the column can be empty or whitespace only: no nulls, and every
+    cell starts with a printable ASCII character (it lies between the min and max strings,
+    whose first characters bound all others). Two scans, no string copies."""
+    if col.null_count():
+        return True
+    lo, hi = col.min(), col.max()
+    return not (lo and hi and lo[0] >= "!" and hi[0] <= "~")
+
+
+def _empty_rows(frame: pl.DataFrame, exempt: np.ndarray) -> np.ndarray:
+    """1-based rows whose every cell is empty or whitespace; rows blanked because their
+    quote never closed are reported as such, not skipped. An empty row is empty in its
+    first column, so a first column that cannot be blank ends the search."""
+    if frame.height == 0 or frame.width == 0 or not _may_be_blank(frame[:, 0]):
+        return _NO_ROWS
+    blank = pl.all_horizontal(
+        (pl.col(c).str.strip_chars().str.len_bytes() == 0).fill_null(True) for c in frame.columns
+    )
+    rows = np.flatnonzero(frame.select(blank).to_series().to_numpy()) + 1
+    return rows[~np.isin(rows, exempt)]
+
+
+def _bad_field_rows(text: _Text, file: Path, sep: str, empty: np.ndarray) -> BadRows | None:
+    """Rows with more or fewer fields than the header, empty rows left out. On the fast path
+    only rows whose last cell is null can be short (Polars fills missing fields with null),
+    so the bytes are looked at only when there are such rows."""
+    if text.counts is not None:  # the malformed path scanned every record already
+        return ragged_rows(text.counts, np.concatenate([empty, text.quote_rows]))
+    frame = text.frame
+    if frame.height == 0 or frame.width < 2 or frame[:, -1].null_count() == 0:
+        return None
+    candidates = np.flatnonzero(frame[:, -1].is_null().to_numpy()) + 1
+    candidates = candidates[~np.isin(candidates, empty)]
+    if candidates.size == 0:
+        return None
+    data = text.data if text.data is not None else file.read_bytes()
+    if unusable_for_lines(data):
+        counts = record_fields(np.frombuffer(data, dtype=np.uint8), ord(sep))
+        return ragged_rows(counts, empty)
+    fields = line_fields(data, sep, candidates)
+    short = fields < frame.width
+    return BadRows(candidates[short], fields[short], frame.width)
+
+
+def _field_findings(bad: BadRows | None, table: str, file: str) -> pl.DataFrame:
+    """One error per row with a wrong field count (built as a frame: a file whose every row
+    is short must not cost a Python object per row)."""
+    if bad is None or bad.rows.size == 0:
+        return empty_findings()
+    n = pl.col("fields")
+    what = (
+        pl.when(n > bad.header)
+        .then(pl.lit("extra fields were not read"))
+        .otherwise(pl.lit("missing fields were read as empty"))
+    )
+    rule = pl.format("row has {} fields, header has {}; {}", n, pl.lit(bad.header), what)
+    return pl.DataFrame({"row": bad.rows, "fields": bad.fields}).select(
+        pl.lit(ERROR).alias("severity"),
+        pl.lit(table).alias("table"),
+        pl.col("row").cast(pl.Int64),
+        pl.lit(None, pl.Utf8).alias("column"),
+        pl.lit(None, pl.Utf8).alias("value"),
+        rule.alias("rule"),
+        pl.lit(file).alias("file"),
+    )
+
+
+def _drop_rows(frame: pl.DataFrame, empty: np.ndarray) -> tuple[pl.DataFrame, pl.Series | None]:
+    if empty.size == 0:
+        return frame, None
+    keep = ~np.isin(np.arange(1, frame.height + 1), empty)
+    rows = pl.Series("row", np.flatnonzero(keep) + 1, dtype=pl.Int64)
+    return frame.filter(pl.Series(keep)), rows
+
+
+def _empty_rows_warning(empty: np.ndarray, table: str, file: str) -> pl.DataFrame:
+    if empty.size == 0:
+        return empty_findings()
+    first = int(empty[0])
+    if empty.size == 1:
+        rule = f"1 row with every cell empty was skipped (at row {first})"
+    else:
+        rule = f"{empty.size} rows with every cell empty were skipped (first at row {first})"
+    return findings_frame([Finding(WARNING, table, first, None, None, rule, file)])
+
+
+def _semicolon_warning(table: str, file: str) -> pl.DataFrame:
+    rule = "the file is separated by ';' (European Excel), not ','; read with ';'"
+    return findings_frame([Finding(WARNING, table, None, None, None, rule, file)])
+
+
+def _decimal_commas(
+    frame: pl.DataFrame, numeric: Collection[str], table: str, file: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """In a semicolon file, numbers written 7,5 are read as 7.5 (one warning per column)."""
+    cols = [c for c in frame.columns if c in numeric]
+    if not cols or frame.height == 0:
+        return frame, empty_findings()
+    hits = frame.select(pl.col(c).str.contains(_DECIMAL_COMMA).sum() for c in cols).row(0)
+    fixed = {c: int(n) for c, n in zip(cols, hits, strict=True) if n}
+    frame = frame.with_columns(pl.col(c).str.replace(_DECIMAL_COMMA, "${1}.${2}") for c in fixed)
+    warnings = [
+        Finding(
+            WARNING, table, None, c, None, f"{n} decimal commas read as points (7,5 = 7.5)", file
+        )
+        for c, n in fixed.items()  # one per numeric column
+    ]
+    return frame, findings_frame(warnings)
