@@ -209,3 +209,16 @@ def test_protocol_nobody_passes_raises_with_the_shortfall(lian):
     proto = _narrow_hba1c_protocol("14.0", "14.1")  # no simulated T2D patient is there
     with pytest.raises(ScreeningShortfall, match="16 short of 16 places"):
         simulate_trials(lian, 1, 16, 5, protocol=proto)
+
+
+def test_ids_and_screening_values_built_for_whole_columns(lian):
+    # two sites, round-robin: A-001, B-002, A-003, ... (format written out here by hand)
+    two = lian.model_copy(update={"sites": ["A", "B"]})
+    sim = simulate_trials(two, 1, 12, 3)
+    study = build_study(sim, 0, 3)
+    want = [f"{'AB'[i % 2]}-{i + 1:03d}" for i in range(12)]
+    assert study.participants["participant_id"].to_list() == want
+    assert study.participants["site_id"].to_list() == [w[0] for w in want]
+    hba1c = study.screening.filter(pl.col("criterion_id") == "inc_hba1c")["value"].to_list()
+    assert hba1c == [f"{x:.1f}" for x in sim.screening["hba1c"][0]]
+    assert study.lots["lot_id"][0] == "LOT001" and study.lots["donor_id"][0] == "DONOR001"

@@ -38,6 +38,11 @@ def _frame(table: str, data: dict[str, object]) -> pl.DataFrame:
     return pl.DataFrame(cols).cast(schema)
 
 
+def _numbered(n: int) -> Array:
+    """'001', '002', ... 'n' as one array operation (at least three digits)."""
+    return np.char.zfill(np.arange(1, n + 1).astype(str), 3)
+
+
 def _dates(base: dt.date, days: Array) -> pl.Series:
     return pl.Series(np.datetime64(base, "D") + np.asarray(days, dtype="timedelta64[D]"))
 
@@ -73,8 +78,8 @@ class _Context:
         p, proto = sim.preset, sim.protocol
         n = sim.shape[1]
         self.n = n
-        self.pid = np.array([f"{p.sites[i % len(p.sites)]}-{i + 1:03d}" for i in range(n)])
-        self.site = np.array([p.sites[i % len(p.sites)] for i in range(n)])
+        self.site = np.array(p.sites)[np.arange(n) % len(p.sites)]  # round-robin over sites
+        self.pid = np.char.add(np.char.add(self.site, "-"), _numbered(n))
         start = dt.date.fromisoformat(p.start_date)
         enrol_off = np.sort(rng.integers(0, p.enrolment_span_days + 1, n))
         self.enrol = np.datetime64(start, "D") + enrol_off.astype("timedelta64[D]")
@@ -124,7 +129,7 @@ class _Context:
             elif isinstance(crit, MeasurementCriterion) and crit.analyte in sim.screening:
                 v = sim.screening[crit.analyte][t]
                 met = value_within(crit, v)
-                value = np.array([f"{x:.1f}" for x in v])
+                value = pl.Series(v).round(1).cast(pl.Utf8).to_numpy()
             parts.append(
                 pl.DataFrame(
                     {
@@ -151,7 +156,7 @@ class _Context:
         r = self.rng
         first = self.anchor.min()
         made = first - np.timedelta64(60, "D")
-        ids = np.array([f"LOT{i + 1:03d}" for i in range(n_lots)])
+        ids = np.char.add("LOT", _numbered(n_lots))
         # QC values inside the ISCT release criteria (Dominici 2006): >= 95 % positive,
         # <= 2 % negative markers; viability >= 70 % (FDA 2008).
         pos = lambda: np.round(r.uniform(96.0, 99.9, n_lots), 1)  # noqa: E731
@@ -160,7 +165,7 @@ class _Context:
             "lots",
             {
                 "lot_id": ids,
-                "donor_id": np.array([f"DONOR{i + 1:03d}" for i in range(n_lots)]),
+                "donor_id": np.char.add("DONOR", _numbered(n_lots)),
                 "source_tissue": np.full(n_lots, "umbilical cord Wharton's jelly"),
                 "passage": r.integers(3, 6, n_lots),
                 "cells_per_unit": np.full(n_lots, 1.0e8),
