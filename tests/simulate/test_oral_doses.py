@@ -86,3 +86,17 @@ def test_unknown_insulin_is_a_preset_error(tmp_path):
     bad.write_text(text.replace('"insulin glargine"', '"insulin nonsense"'))
     with pytest.raises(PresetError, match="unknown drug"):
         load_preset(bad)
+
+
+def test_at_lowest_dose_matches_the_real_doses_everywhere():
+    # the shortcut (wanted < 1.5 lowest doses) against the definition: real dose == lowest
+    from celltrial.simulate.treatment import oral_mg
+
+    reg = load_preset("lian2022").regimen
+    rng = np.random.default_rng(3)
+    x0 = np.where(rng.random((len(reg.oral), 4, 500)) < 0.5, 1.0, 0.0)
+    x0 *= np.array([d.dose_mg / d.ddd_mg for d in reg.oral])[:, None, None]
+    frac = rng.uniform(0.0, 1.0, (4, 500))
+    lowest = np.array([d.min_mg for d in reg.oral])[:, None, None]
+    by_definition = np.all((x0 <= 0) | (oral_mg(reg, x0, frac) <= lowest), axis=0)
+    assert (at_lowest_dose(reg, x0, frac) == by_definition).all()

@@ -18,7 +18,6 @@ from celltrial.protocol.titration import Action, Reason, advise_insulin, advise_
 from celltrial.simulate.cohort import Cohort
 from celltrial.simulate.physiology import Array
 from celltrial.simulate.preset import Regimen
-from celltrial.simulate.treatment import oral_mg
 
 # Seven self-monitored FPG and 2-h PG readings a week (Lian 2022 L143-144).
 READINGS_PER_WEEK = 7
@@ -116,10 +115,13 @@ def lowest_oral_fraction(regimen: Regimen, oral_x0: Array) -> Array:
 
 
 def at_lowest_dose(regimen: Regimen, oral_x0: Array, oral_frac: Array) -> Array:
-    """(T, N) every agent the patient takes is at its lowest labelled daily dose."""
-    mg = oral_mg(regimen, oral_x0, oral_frac)
-    lowest = np.array([d.min_mg for d in regimen.oral])[:, None, None]
-    return np.all((oral_x0 <= 0) | (mg <= lowest + 1e-9), axis=0)
+    """(T, N) every agent the patient takes is at its lowest labelled daily dose: its real
+    dose (real_dose_mg: nearest multiple of the lowest dose, at least one) is the lowest
+    exactly when the wanted dose is under 1.5 lowest doses (no rounding needed)."""
+    at = np.ones(np.shape(oral_frac), dtype=bool)
+    for i, d in enumerate(regimen.oral):  # one step per drug of the regimen
+        at &= (oral_x0[i] <= 0) | (oral_x0[i] * (d.ddd_mg * oral_frac) < 1.5 * d.min_mg)
+    return at
 
 
 def lowest_reading(true_value: Array, z: Array) -> Array:
