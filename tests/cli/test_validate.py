@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from celltrial.cli import _register, app
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
+from celltrial.cli.study_protocol import protocol_spec
+from celltrial.protocol import load_protocol
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 runner = CliRunner()
@@ -88,3 +92,106 @@ def test_folder_named_like_a_table_file_exits_2_with_one_line(tmp_path):
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert "participants.csv: is a folder" in result.output
+
+
+def _json(result) -> list[dict]:
+    return [json.loads(line) for line in result.output.strip().splitlines()]
+
+
+def _study(tmp_path, yaml_text: str, files: dict[str, str] | None = None):
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "study.yaml").write_text(yaml_text)
+    for name, text in (files or {}).items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def test_unknown_protocol_is_an_error_finding(tmp_path):
+    # `analyze` refuses this study (exit 2); `validate` used to pass it
+    folder = _study(tmp_path, "study_id: s\nprotocol: lian2023\n")
+    result = _run(str(folder), "--json")
+    assert result.exit_code == FINDINGS, result.output
+    (finding,) = _json(result)
+    assert (finding["table"], finding["column"], finding["value"]) == (
+        "study",
+        "protocol",
+        "lian2023",
+    )
+    assert finding["rule"].startswith("no shipped protocol or file of this name")
+    assert finding["file"].endswith("study.yaml")
+
+
+def test_protocol_file_beside_the_study_is_found_from_any_folder(tmp_path, monkeypatch):
+    shipped = resources.files("celltrial.protocol") / "protocols" / "lian2022.yaml"
+    folder = _study(tmp_path, "study_id: s\nprotocol: my-protocol.yaml\n")
+    (folder / "my-protocol.yaml").write_text(shipped.read_text(encoding="utf-8"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert protocol_spec("my-protocol.yaml", folder) == str(folder / "my-protocol.yaml")
+    assert protocol_spec("lian2022", folder) == "lian2022"
+    result = _run(str(folder), "--json")
+    assert result.exit_code == DONE, result.output
+    assert result.output.strip() == ""
+
+
+def test_protocol_file_that_is_not_a_protocol_is_an_error(tmp_path):
+    folder = _study(tmp_path, "study_id: s\nprotocol: p.yaml\n", {"p.yaml": "id: x\n"})
+    (finding,) = _json(_run(str(folder), "--json"))
+    assert (finding["severity"], finding["column"]) == ("error", "protocol")
+    assert finding["rule"].startswith("protocol cannot be loaded: ")
+
+
+def test_screening_criteria_the_protocol_does_not_define_are_warnings(tmp_path):
+    screening = (
+        "participant_id,criterion_id,met\n"
+        "P1,inc_t2dm,true\n"  # a lian2022 checklist criterion
+        ",,\n"  # an empty row saved by Excel: skipped, later rows keep their numbers
+        "P1,age_18_70,true\n"  # row 3: an id of no lian2022 criterion
+    )
+    participants = "participant_id,site_id,sex,enrollment_date\nP1,S1,F,2020-01-01\n"
+    folder = _study(
+        tmp_path,
+        "study_id: s\nprotocol: lian2022\n",
+        {"screening.csv": screening, "participants.csv": participants},
+    )
+    result = _run(str(folder), "--json")
+    assert result.exit_code == DONE
+    found = [(f["row"], f["column"], f["value"]) for f in _json(result)]
+    assert found == [(2, None, None), (3, "criterion_id", "age_18_70")]
+
+
+def test_example_screening_uses_the_protocol_criteria():
+    # every screening row of both examples names a criterion of lian2022, except the one
+    # deliberate stale id of broken-study documented in examples/README.md
+    ids = {c.id for c in load_protocol("lian2022").eligibility}
+    for name in ("small-study", "broken-study"):
+        rows = (EXAMPLES / name / "screening.csv").read_text().splitlines()[1:]
+        unknown = [(i, r) for i, r in enumerate(rows, 1) if r.split(",")[1] not in ids]
+        assert unknown == ([] if name == "small-study" else [(103, "P01,age_18_70,true,50,")])
+
+
+def test_broken_study_lists_every_documented_mistake():
+    documented = []
+    for line in (EXAMPLES / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 4 and cells[0].endswith(".csv"):
+            documented.append((cells[0], int(cells[1]), cells[3].split(":")[0]))
+    found = {
+        (Path(f["file"]).name, f["row"], f["severity"])
+        for f in _json(_run(str(EXAMPLES / "broken-study"), "--json"))
+    }
+    assert len(documented) == 11
+    assert set(documented) <= found
+
+
+@pytest.mark.parametrize(
+    "options", [["--limit", "2", "--all"], ["--json", "--all"], ["--json", "--limit", "3"]]
+)
+def test_printing_options_are_mutually_exclusive(options):
+    result = _run(str(EXAMPLES / "small-study"), *options)
+    assert result.exit_code == BAD_INPUT
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "cannot be used together" in result.output

@@ -1,7 +1,9 @@
 """`celltrial validate STUDY_DIR`: check a study folder and list what is wrong.
 
 Exit 0 when there are no errors (warnings alone pass), 1 when errors are found, 2 when the
-folder cannot be read as a study (one line naming the file, no traceback).
+folder cannot be read as a study or the options contradict each other (one line, no
+traceback). The protocol study.yaml names is loaded as `analyze` will load it, so a study
+that validates can be analysed.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from rich.text import Text
 
 from celltrial.cli import app
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
+from celltrial.cli.study_protocol import study_protocol
 from celltrial.data import Findings, StudyReadError, read_study, validate
-from celltrial.data.findings import ERROR
+from celltrial.data.findings import ERROR, concat_findings
 
 SHOWN = 50  # rows printed by default, so a million findings do not flood the terminal
 
@@ -29,24 +32,38 @@ def validate_command(
     study_dir: Path = typer.Argument(..., help="The study folder (study.yaml + table files)."),
     show_all: bool = typer.Option(False, "--all", help="Print every finding, not the first 50."),
     as_json: bool = typer.Option(False, "--json", help="Print all findings as JSON lines."),
-    limit: int = typer.Option(SHOWN, "--limit", min=1, help="How many findings to print."),
+    limit: int | None = typer.Option(
+        None, "--limit", min=1, help=f"How many findings to print (default {SHOWN})."
+    ),
 ) -> None:
-    """Check a study folder: types, required values, keys, references, units, ranges, dates.
+    """Check a study folder: types, required values, keys, references, units, ranges, dates,
+    and the protocol study.yaml names (and the screening criteria it defines).
 
+    --all, --json and --limit choose one way of printing: give at most one.
     Rows are 1-based data rows of each file (the header is not counted).
     """
     err = Console(stderr=True)
+    chosen = [name for name, given in _printing_options(show_all, as_json, limit) if given]
+    if len(chosen) > 1:
+        err.print(Text(f"{' and '.join(chosen)} cannot be used together: give one"), style="red")
+        raise typer.Exit(BAD_INPUT)
     try:
-        findings = validate(read_study(study_dir))
+        study = read_study(study_dir)
     except StudyReadError as exc:
         err.print(Text(f"cannot read study: {exc}", style="red"), soft_wrap=True)
         raise typer.Exit(BAD_INPUT) from None
-    findings = errors_first(findings)
+    protocol = study_protocol(study, study_dir)
+    findings = validate(study)
+    findings = errors_first(Findings(concat_findings([findings.frame, protocol.findings])))
     if as_json:
         _print_json(findings)
     else:
-        _print_table(findings, None if show_all else limit)
+        _print_table(findings, None if show_all else (limit or SHOWN))
     raise typer.Exit(DONE if findings.ok else FINDINGS)
+
+
+def _printing_options(show_all: bool, as_json: bool, limit: int | None) -> list[tuple[str, bool]]:
+    return [("--all", show_all), ("--json", as_json), ("--limit", limit is not None)]
 
 
 def errors_first(findings: Findings) -> Findings:

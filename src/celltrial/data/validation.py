@@ -9,6 +9,8 @@ plausible range, dose per kg that does not match dose / weight, unknown columns.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import polars as pl
 
 from celltrial.clinical.analytes import ANALYTES
@@ -115,6 +117,25 @@ def validate(study: StudyData) -> Findings:
     ):
         found += check(tables, missing)
     return Findings(named_as_in_files(concat_findings(found), study.file_columns))
+
+
+def unknown_values(
+    study: StudyData,
+    table: str,
+    column: str,
+    known: Collection[str],
+    rule: str,
+    severity: str = ERROR,
+) -> pl.DataFrame:
+    """Findings for rows of `table` whose `column` is filled with a value outside `known`,
+    a closed list the caller holds (such as the criterion ids of the study's protocol, which
+    this layer cannot import); rows are named as in the file."""
+    frame = getattr(study, table)
+    if column not in frame.columns or frame.height == 0:
+        return concat_findings([])
+    t = _Table(table, frame, study.source_files.get(table), study.file_rows.get(table))
+    text = pl.col(column).cast(pl.Utf8).str.strip_chars()
+    return t.find(text.is_not_null() & ~text.is_in(list(known)), column, rule, severity)
 
 
 def _conform_memory(
