@@ -6,6 +6,8 @@ All computed per (group) on long frames of differences, without a Python loop pe
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -199,34 +201,33 @@ def walsh_order_stats(d: np.ndarray, ranks: list[int], bins: int | None = None) 
     return [out[r] for r in ranks]
 
 
+def _hl_one_group(d: np.ndarray, m: int, k: int) -> tuple[float, float | None, float | None]:
+    """HL estimate and CI limits of one group: Walsh averages of ranks (m+1)/2, k, m-k+1."""
+    mid = [(m + 1) // 2] if m % 2 else [m // 2, m // 2 + 1]
+    ok = 1 <= k <= m - k + 1
+    found = walsh_order_stats(d, [*mid, *([k, m - k + 1] if ok else [])])
+    est = float(np.mean(found[: len(mid)]))
+    return est, (found[len(mid)] if ok else None), (found[len(mid) + 1] if ok else None)
+
+
 def _hl_by_selection(nz: pl.DataFrame, by: list[str], orders: pl.DataFrame) -> pl.DataFrame:
-    """HL estimate and CI limits for the few large groups, one group at a time."""
-    rows = []
-    for key, grp in nz.group_by(by, maintain_order=True):  # one step per large group
-        o = orders.join(pl.DataFrame([dict(zip(by, key, strict=True))]), on=by)
-        m, k = int(o["_m"][0]), int(o["_k"][0])
-        d = grp["d"].to_numpy()
-        mid = [(m + 1) // 2] if m % 2 else [m // 2, m // 2 + 1]
-        ok = 1 <= k <= m - k + 1
-        found = walsh_order_stats(d, [*mid, *([k, m - k + 1] if ok else [])])
-        est = float(np.mean(found[: len(mid)]))
-        low = found[len(mid)] if ok else None
-        high = found[len(mid) + 1] if ok else None
-        rows.append(
-            {
-                **dict(zip(by, key, strict=True)),
-                "hl_estimate": est,
-                "hl_ci_low": low,
-                "hl_ci_high": high,
-            }
-        )
+    """HL estimate and CI limits for the few large groups, one task per group. The groups run
+    on a thread pool: the work is NumPy sorting, searching and FFT, which release the GIL."""
+    parts = nz.join(orders.select(*by, "_m", "_k"), on=by, how="left").partition_by(
+        by, maintain_order=True
+    )
+    keys = [p.select(by).row(0) for p in parts]  # one row per large group
+    jobs = [(p["d"].to_numpy(), int(p["_m"][0]), int(p["_k"][0])) for p in parts]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        found = list(pool.map(lambda job: _hl_one_group(*job), jobs))
     schema = {
         **{b: nz.schema[b] for b in by},
         "hl_estimate": pl.Float64,
         "hl_ci_low": pl.Float64,
         "hl_ci_high": pl.Float64,
     }
-    return pl.DataFrame(rows, schema=schema)
+    rows = [(*key, *f) for key, f in zip(keys, found, strict=True)]
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def _hl_by_join(nz: pl.DataFrame, by: list[str], orders: pl.DataFrame) -> pl.DataFrame:
