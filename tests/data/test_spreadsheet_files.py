@@ -180,3 +180,20 @@ def test_findings_name_value_when_the_file_has_only_the_entry_columns(tmp_path):
     found = _found(_folder(tmp_path, files))
     # -5 mmol/L is outside the possible range (a finding on `value`), "seven" not a number
     assert sorted((f[1], f[2]) for f in found) == [(1, "value_as_entered"), (2, "value_as_entered")]
+
+
+def test_decimal_comma_in_a_comma_file_says_how_to_fix_it(tmp_path):
+    participants = (
+        "participant_id,site_id,sex,enrollment_date,height_cm\n"
+        'P1,S1,F,2020-01-01,"162,5"\nP2,S1,M,2020-01-01,tall\n'
+    )
+    measurements = 'participant_id,time,analyte,value,unit\nP1,2020-01-02 08:00,fpg,"7,2",mmol/L\n'
+    found = _found(
+        _folder(tmp_path, {"participants.csv": participants, "measurements.csv": measurements})
+    )
+    hint = " (decimal comma: write 7.5, not 7,5)"
+    assert sorted((f[1], f[2], f[3], f[4]) for f in found) == [
+        (1, "height_cm", "162,5", "not a number" + hint),
+        (1, "value", "7,2", "value as entered is not a number" + hint),
+        (2, "height_cm", "tall", "not a number"),
+    ]

@@ -98,6 +98,17 @@ def _rule(dtype: pl.DataType) -> str:
     return _RULES.get(base, f"not a valid {dtype}")
 
 
+# 7,5 typed for 7.5: a decimal comma and no other comma ("1,234.5" thousands and "7,5,1"
+# lists do not match); semicolon files read it as 7.5, comma files get the hint
+DECIMAL_COMMA = r"^(\s*[+-]?\d*),(\d+\s*)$"
+
+
+def number_rule(text: pl.Expr, rule: str) -> pl.Expr:
+    """The rule for a cell that is not a number, with the fix when it has a decimal comma."""
+    hint = f"{rule} (decimal comma: write 7.5, not 7,5)"
+    return pl.when(text.str.contains(DECIMAL_COMMA)).then(pl.lit(hint)).otherwise(pl.lit(rule))
+
+
 def type_columns(
     frame: pl.DataFrame, schema: TableSchema, file: str | None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -123,13 +134,19 @@ def type_columns(
                     table=schema.name,
                     column=col.name,
                     value=pl.col("raw").cast(pl.Utf8),
-                    rule=_rule(col.dtype),
+                    rule=_cell_rule(col.dtype),
                     file=file,
                 )
             )
     if not typed_columns:
         return frame, empty_findings()
     return frame.with_columns(typed_columns), concat_findings(found)
+
+
+def _cell_rule(dtype: pl.DataType) -> str | pl.Expr:
+    if dtype == pl.Float64:
+        return number_rule(pl.col("raw").cast(pl.Utf8), _rule(dtype))
+    return _rule(dtype)
 
 
 def _typed_column(

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from celltrial.data.cells import DECIMAL_COMMA
 from celltrial.data.csv_rows import (
     BadRows,
     blank_line,
@@ -42,9 +43,6 @@ from celltrial.data.text import decode_mixed
 MAX_BAD_QUOTES = 1000  # beyond this the file is not CSV text worth reading row by row
 _BOM = b"\xef\xbb\xbf"  # UTF-8 byte order mark, written by Excel's "CSV UTF-8"
 _NO_ROWS = np.zeros(0, dtype=np.int64)
-# a number written with a decimal comma: 7,5 or -0,25 (and no other comma, so "1,234.5"
-# thousands and "7,5,1" lists are left alone and reported as not a number)
-_DECIMAL_COMMA = r"^(\s*[+-]?\d*),(\d+\s*)$"
 
 
 @dataclass(frozen=True)
@@ -262,9 +260,9 @@ def _decimal_commas(
     cols = [c for c in frame.columns if c in numeric]
     if not cols or frame.height == 0:
         return frame, empty_findings()
-    hits = frame.select(pl.col(c).str.contains(_DECIMAL_COMMA).sum() for c in cols).row(0)
+    hits = frame.select(pl.col(c).str.contains(DECIMAL_COMMA).sum() for c in cols).row(0)
     fixed = {c: int(n) for c, n in zip(cols, hits, strict=True) if n}
-    frame = frame.with_columns(pl.col(c).str.replace(_DECIMAL_COMMA, "${1}.${2}") for c in fixed)
+    frame = frame.with_columns(pl.col(c).str.replace(DECIMAL_COMMA, "${1}.${2}") for c in fixed)
     warnings = [
         Finding(
             WARNING, table, None, c, None, f"{n} decimal commas read as points (7,5 = 7.5)", file

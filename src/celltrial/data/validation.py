@@ -15,7 +15,7 @@ import polars as pl
 
 from celltrial.clinical.analytes import ANALYTES
 from celltrial.data.canonical import analyte_ranges, lookup, unit_factors
-from celltrial.data.cells import type_columns
+from celltrial.data.cells import number_rule, type_columns
 from celltrial.data.findings import (
     ERROR,
     WARNING,
@@ -337,7 +337,7 @@ def _measurement_values(tables: dict[str, _Table], missing: set) -> list[pl.Data
             entry.is_not_null()
             & ~entry.cast(pl.Float64, strict=False).is_finite().fill_null(False),
             "value_as_entered",
-            "value as entered is not a number",
+            number_rule(entry, "value as entered is not a number"),
             frame=frame,
         ),
         m.find(
