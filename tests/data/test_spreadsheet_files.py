@@ -197,3 +197,29 @@ def test_decimal_comma_in_a_comma_file_says_how_to_fix_it(tmp_path):
         (1, "value", "7,2", "value as entered is not a number" + hint),
         (2, "height_cm", "tall", "not a number"),
     ]
+
+
+def test_semicolon_file_with_malformed_rows_names_each_row(tmp_path):
+    # the byte scans count ';' in a semicolon file: rows 1-4 counted by hand
+    text = (
+        b"participant_id;site_id;sex;enrollment_date\r\n"
+        b'P1;"S1;F;2020-01-01\r\n'  # row 1: quote never closed
+        b"P2;S1;M;2020-01-01;x\r\n"  # row 2: 5 fields
+        b"P3;S1\r\n"  # row 3: 2 fields
+        b";;;\r\n"  # row 4: empty
+        b"P5;S1;F;2020-01-01\r\n"
+    )
+    folder = _folder(tmp_path, {"participants.csv": text})
+    assert read_study(folder).participants["participant_id"].to_list() == [
+        None,
+        "P2",
+        "P3",
+        "P5",
+    ]
+    assert [(f[0], f[1], f[4].split(";")[0]) for f in _found(folder)] == [
+        ("warning", None, "the file is separated by '"),
+        ("error", 1, "unterminated quote starting at row 1"),
+        ("error", 2, "row has 5 fields, header has 4"),
+        ("error", 3, "row has 2 fields, header has 4"),
+        ("warning", 4, "1 row with every cell empty was skipped (at row 4)"),
+    ]

@@ -264,9 +264,12 @@ def _decimal_commas(
     fixed = {c: int(n) for c, n in zip(cols, hits, strict=True) if n}
     frame = frame.with_columns(pl.col(c).str.replace(DECIMAL_COMMA, "${1}.${2}") for c in fixed)
     warnings = [
-        Finding(
-            WARNING, table, None, c, None, f"{n} decimal commas read as points (7,5 = 7.5)", file
-        )
+        Finding(WARNING, table, None, c, None, _decimal_rule(n), file)
         for c, n in fixed.items()  # one per numeric column
     ]
     return frame, findings_frame(warnings)
+
+
+def _decimal_rule(n: int) -> str:
+    cells = "1 number" if n == 1 else f"{n} numbers"
+    return f"{cells} written with a decimal comma read as with a point (7,5 = 7.5)"
