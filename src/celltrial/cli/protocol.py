@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from celltrial.cli import app
+from celltrial.cli.arguments import study_dir_argument
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
 from celltrial.protocol import Protocol, ProtocolError, load_protocol
 from celltrial.protocol.eligibility import screen
@@ -51,7 +52,9 @@ def _load_or_exit(name_or_file: str) -> Protocol:
 
 @protocol_app.command("show")
 def show(
-    name_or_file: str = typer.Argument(..., help="A shipped name (lian2022) or a file."),
+    name_or_file: str = typer.Argument(
+        ..., metavar="NAME_OR_FILE", help="A shipped name (lian2022) or a file."
+    ),
 ) -> None:
     """Print a readable summary of a protocol."""
     p = _load_or_exit(name_or_file)
@@ -137,7 +140,9 @@ def _subgroup_text(s: object) -> str:
 
 
 @protocol_app.command("check")
-def check(file: Path = typer.Argument(..., help="A protocol YAML file.")) -> None:
+def check(
+    file: Path = typer.Argument(..., metavar="FILE", help="A protocol YAML file."),
+) -> None:
     """Validate a protocol file; print every error with its line; exit 1 if any."""
     if not file.is_file():
         raise _fail(f"{file}: no such file")
@@ -157,7 +162,7 @@ def check(file: Path = typer.Argument(..., help="A protocol YAML file.")) -> Non
 
 @app.command("screen")
 def screen_command(
-    study_dir: Path = typer.Argument(..., help="The study folder (study.yaml + table files)."),
+    study_dir: Path = study_dir_argument(),
     protocol: str | None = typer.Option(
         None, "--protocol", "-p", help="Protocol name or file; default: the one in study.yaml."
     ),

@@ -19,6 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from celltrial.cli import app
+from celltrial.cli.arguments import study_dir_argument
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
 from celltrial.cli.study_protocol import study_protocol
 from celltrial.data import Findings, StudyReadError, read_study, validate
@@ -29,7 +30,7 @@ SHOWN = 50  # rows printed by default, so a million findings do not flood the te
 
 @app.command("validate")
 def validate_command(
-    study_dir: Path = typer.Argument(..., help="The study folder (study.yaml + table files)."),
+    study_dir: Path = study_dir_argument(),
     show_all: bool = typer.Option(False, "--all", help="Print every finding, not the first 50."),
     as_json: bool = typer.Option(False, "--json", help="Print all findings as JSON lines."),
     limit: int | None = typer.Option(
