@@ -54,3 +54,34 @@ def test_invalid_study_exits_1_and_writes_nothing(tmp_path) -> None:
     res = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "o")])
     assert res.exit_code == FINDINGS
     assert not (tmp_path / "o").exists()
+
+
+def _small_study(tmp_path):
+    study = build_study(simulate_trials(load_preset("lian2022"), 1, 4, seed=5))
+    return write_study(study, tmp_path / "study")
+
+
+def test_out_under_proc_exits_2_with_one_line(tmp_path) -> None:
+    # /proc refuses new folders (FileNotFoundError from mkdir): issue 6, item 1
+    res = runner.invoke(app, ["analyze", str(_small_study(tmp_path)), "--out", "/proc/nope"])
+    assert res.exit_code == BAD_INPUT, res.output
+    assert len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output
+    assert "cannot write to /proc/nope" in res.output
+
+
+def test_out_an_existing_file_exits_2_and_keeps_it(tmp_path) -> None:
+    blocker = tmp_path / "results.txt"
+    blocker.write_text("keep me")
+    res = runner.invoke(app, ["analyze", str(_small_study(tmp_path)), "--out", str(blocker)])
+    assert res.exit_code == BAD_INPUT, res.output
+    assert len(res.output.strip().splitlines()) == 1 and "is a file" in res.output
+    assert blocker.read_text() == "keep me"
+
+
+def test_out_below_a_file_exits_2(tmp_path) -> None:
+    (tmp_path / "f").write_text("x")
+    res = runner.invoke(
+        app, ["analyze", str(_small_study(tmp_path)), "--out", str(tmp_path / "f/o")]
+    )
+    assert res.exit_code == BAD_INPUT, res.output
+    assert len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output

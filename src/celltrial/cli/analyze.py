@@ -8,6 +8,7 @@ study or protocol cannot be read (one line, no traceback).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -16,6 +17,7 @@ from rich.text import Text
 from celltrial.analysis import analyze_study
 from celltrial.cli import app
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
+from celltrial.cli.study_protocol import protocol_spec
 from celltrial.data import StudyReadError, read_study, validate
 from celltrial.protocol import ProtocolError, load_protocol
 from celltrial.report import write_outputs
@@ -33,13 +35,14 @@ def analyze_command(
 ) -> None:
     """Analyse a study the way the source papers did, and more; write tables, figures, report."""
     err = Console(stderr=True)
+    if out.exists() and not out.is_dir():  # before any work: the user can fix it at once
+        _bad_input(err, f"cannot write to {out}: it is a file, not a folder")
     try:
         study = read_study(study_dir)
         spec = protocol or study.meta.protocol
-        proto = load_protocol(_protocol_spec(spec, study_dir)) if spec else None
+        proto = load_protocol(protocol_spec(spec, study_dir)) if spec else None
     except (StudyReadError, ProtocolError) as exc:
-        err.print(Text(f"cannot read input: {_one_line(exc)}", style="red"), soft_wrap=True)
-        raise typer.Exit(BAD_INPUT) from None
+        _bad_input(err, f"cannot read input: {_one_line(exc)}")
     findings = validate(study)
     if not findings.ok:
         _report_errors(err, findings)
@@ -47,8 +50,11 @@ def analyze_command(
     console = Console()
     with console.status("analysing ..."):
         results = analyze_study(study, proto)
-    with console.status(f"writing {out} ..."):
-        paths = write_outputs(results, out)
+    try:
+        with console.status(f"writing {out} ..."):
+            paths = write_outputs(results, out)
+    except OSError as exc:  # no such parent, read-only, a file in the way, disk full
+        _bad_input(err, f"cannot write to {out}: {exc.strerror or exc}")
     console.print(f"results: {paths.results_json}")
     console.print(f"tables:  {paths.xlsx}, {paths.docx}")
     console.print(f"figures: {len(paths.figures)} files in {out / 'figures'}")
@@ -63,10 +69,9 @@ def _one_line(exc: Exception) -> str:
     return lines[0] + more
 
 
-def _protocol_spec(spec: str, study_dir: Path) -> str:
-    """A protocol named in study.yaml may be a file next to it."""
-    beside = study_dir / spec
-    return str(beside) if not Path(spec).is_absolute() and beside.is_file() else spec
+def _bad_input(err: Console, message: str) -> NoReturn:
+    err.print(Text(message, style="red"), soft_wrap=True)
+    raise typer.Exit(BAD_INPUT)
 
 
 def _report_errors(err: Console, findings: object) -> None:
