@@ -4,6 +4,7 @@ import numpy as np
 import polars as pl
 import pytest
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
 from celltrial.analysis import analyze_study
 from celltrial.analysis.wilcoxon import METHOD_EXACT
@@ -188,3 +189,50 @@ def test_baseline_table_rows_by_hand(study) -> None:
     men = b.filter((pl.col("variable") == "sex") & (pl.col("level") == "M")).row(0, named=True)
     assert (men["count"], men["n"]) == (9, 12)  # fixture: every 4th participant is a woman
     assert men["percent"] == pytest.approx(75.0)
+
+
+def _with_safety_labs(study, alt_visits: list[str], pg2h_visits: list[str]):
+    """The fixture with ALT measured only at `alt_visits` and 2-h glucose at `pg2h_visits`."""
+    fpg = study.measurements.filter(pl.col("analyte") == "fpg")
+    alt = fpg.filter(pl.col("visit_id").is_in(alt_visits)).with_columns(
+        (pl.col("value") * 3).alias("value"),
+        pl.lit("alt").alias("analyte"),
+        pl.lit("U/L").alias("unit"),
+    )
+    pg2h = fpg.filter(pl.col("visit_id").is_in(pg2h_visits)).with_columns(
+        (pl.col("value") * 1.6).alias("value"), pl.lit("pg2h").alias("analyte")
+    )
+    m = pl.concat([study.measurements, alt, pg2h])
+    return study.with_table("measurements", m)
+
+
+def test_outcome_without_visits_list_is_expected_where_measured(study_factory) -> None:
+    # lian2022 lists no visits for ALT or creatinine: ALT measured at d0, d28, d84 only is
+    # expected there only; creatinine, never measured, keeps the baseline alone
+    study = _with_safety_labs(study_factory(n=6), ["d0", "d28", "d84"], [])
+    res = analyze_study(study, "lian2022")
+    assert res.meta["outcome_visits"]["alt"] == ["d0", "d28", "d84"]
+    assert res.meta["outcome_visits"]["leukocytes"] == ["d0", "d14", "d21", "d28", "d84"]
+    assert res.meta["outcome_visits"]["creatinine"] == ["d0"]
+    assert res.summaries.filter(pl.col("analyte") == "alt")["visit_id"].to_list() == [
+        "d0",
+        "d28",
+        "d84",
+    ]
+    miss = res.missing_summary.filter(pl.col("analyte") == "alt")
+    assert miss["visit_id"].to_list() == ["d0", "d28", "d84"] and miss["missing"].sum() == 0
+    assert res.missing_values.filter(pl.col("analyte") == "alt").height == 0
+    assert set(res.paired.filter(pl.col("analyte") == "alt")["visit_id"]) == {"d28", "d84"}
+    # an explicitly scheduled outcome (pg2h: d0, d28, d84) keeps its visits, values or not
+    assert res.meta["outcome_visits"]["pg2h"] == ["d0", "d28", "d84"]
+
+
+def test_holm_family_is_the_scheduled_visits(study_factory) -> None:
+    # pg2h measured at every visit but scheduled at d28 and d84 only (Lian 2022 Figure 2B):
+    # its Holm family has two tests, not four
+    study = _with_safety_labs(study_factory(n=10), [], ["d0", "d14", "d21", "d28", "d84"])
+    res = analyze_study(study, "lian2022")
+    rows = res.paired.filter((pl.col("analyte") == "pg2h") & (pl.col("method") == METHOD_EXACT))
+    assert rows["visit_id"].to_list() == ["d28", "d84"]
+    expected = multipletests(rows["p_value"].to_numpy(), method="holm")[1]
+    assert rows["p_holm"].to_numpy() == pytest.approx(expected)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
@@ -23,6 +23,9 @@ class OutcomePlan:
     primary: bool = False
     derived_from: tuple[str, ...] = ()
     subgroup: str | None = None
+    # True when the protocol gives no visits list for the outcome (or there is no protocol):
+    # it is then expected only at the visits where the study has any value of it
+    visits_from_data: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ def plan_from_protocol(protocol: Any) -> AnalysisPlan:
             primary=o.primary,
             derived_from=tuple(o.derived_from),
             subgroup=o.subgroup,
+            visits_from_data=not o.visits,
         )
         for o in protocol.outcomes
     )
@@ -91,10 +95,37 @@ def plan_from_study(study: StudyData) -> AnalysisPlan:
         protocol_id=None,
         visits=tuple(ids),
         baseline_visit=base,
-        outcomes=tuple(OutcomePlan(a, tuple(ids), subgroup=DEFAULT_TIES.get(a)) for a in analytes),
+        outcomes=tuple(
+            OutcomePlan(a, tuple(ids), subgroup=DEFAULT_TIES.get(a), visits_from_data=True)
+            for a in analytes
+        ),
         subgroups=default_subgroups(base),
         visit_days={k: v for k, v in days.items() if v is not None},
     )
+
+
+def with_observed_visits(plan: AnalysisPlan, observed: pl.DataFrame) -> AnalysisPlan:
+    """The plan with each outcome that has no visits list expected only at the visits where
+    `observed` (analyte, visit_id: pairs with at least one value) has it, in schedule order.
+
+    An outcome the study never measured keeps the baseline visit alone, so the tables still
+    show it as missing there. Outcomes with an explicit visits list are left as they are.
+    """
+    seen: dict[str, set[str]] = {}
+    for analyte, visit in observed.select("analyte", "visit_id").unique().iter_rows():
+        seen.setdefault(analyte, set()).add(visit)  # one step per (analyte, visit) pair
+    outcomes = tuple(
+        replace(o, visits=_observed_or_baseline(o, seen.get(o.analyte, set()), plan))
+        if o.visits_from_data
+        else o
+        for o in plan.outcomes
+    )
+    return replace(plan, outcomes=outcomes)
+
+
+def _observed_or_baseline(o: OutcomePlan, seen: set[str], plan: AnalysisPlan) -> tuple[str, ...]:
+    kept = tuple(v for v in o.visits if v in seen)
+    return kept or (plan.baseline_visit,)
 
 
 # Without a protocol, the Chin 2025 subgroups: which outcome each one is analysed for.

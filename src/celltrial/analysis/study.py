@@ -12,11 +12,17 @@ from celltrial.analysis.baseline import baseline_table
 from celltrial.analysis.derived import BASELINE_EXTRAS
 from celltrial.analysis.descriptive import QUANTILE_DEFINITION, summarize_per_visit
 from celltrial.analysis.groups import METHOD_FISHER, METHOD_MWU
+from celltrial.analysis.holm import holm
 from celltrial.analysis.medication import category_counts, dose_change
 from celltrial.analysis.missing import missing_summary, missing_values
 from celltrial.analysis.mixed import METHOD_LMM, mixed_models
 from celltrial.analysis.paired import METHOD_T, compare_with_baseline, pair_with_baseline
-from celltrial.analysis.plan import AnalysisPlan, plan_from_protocol, plan_from_study
+from celltrial.analysis.plan import (
+    AnalysisPlan,
+    plan_from_protocol,
+    plan_from_study,
+    with_observed_visits,
+)
 from celltrial.analysis.proportions import METHOD_WILSON
 from celltrial.analysis.results import Results
 from celltrial.analysis.safety import adverse_event_tables
@@ -55,6 +61,14 @@ def _filter_to_outcome_visits(frame: pl.DataFrame, plan: AnalysisPlan) -> pl.Dat
     return frame.join(keep, on=["analyte", "visit_id"], how="semi", maintain_order="left")
 
 
+def _holm_over_scheduled(paired: pl.DataFrame) -> pl.DataFrame:
+    """Holm again over the visits each outcome is scheduled at: the tests were run over every
+    visit, and a visit outside the outcome's schedule must not enlarge its family."""
+    family = (pl.col("method") == METHOD_T).alias("_t")
+    fam = paired.with_columns(family)
+    return paired.with_columns(holm(fam, ["subgroup", "analyte", "_t"]))
+
+
 def _versions() -> dict[str, str]:
     out = {}
     for name in SOFTWARE:
@@ -84,10 +98,14 @@ def analyze_study(study: StudyData, protocol: Any = None) -> Results:
     plan = resolve_plan(study, protocol)
     values = visit_values(study, plan)
     analytes, visits, base = plan.analytes, list(plan.visits), plan.baseline_visit
-    summaries = _filter_to_outcome_visits(summarize_per_visit(values, analytes, visits), plan)
+    grid = summarize_per_visit(values, analytes, visits)  # every analyte x visit, n = 0 kept
+    plan = with_observed_visits(plan, grid.filter(pl.col("n") > 0))
+    summaries = _filter_to_outcome_visits(grid, plan)
     pairs = pair_with_baseline(values, base)  # made once, used by both paired analyses
-    paired = _filter_to_outcome_visits(
-        compare_with_baseline(values, base, visits, analytes, pairs=pairs), plan
+    paired = _holm_over_scheduled(
+        _filter_to_outcome_visits(
+            compare_with_baseline(values, base, visits, analytes, pairs=pairs), plan
+        )
     )
     outcome_visits = [(o.analyte, list(o.visits)) for o in plan.outcomes]
     present = set(values["analyte"].unique().to_list())
@@ -101,6 +119,8 @@ def analyze_study(study: StudyData, protocol: Any = None) -> Results:
         "visits": visits,
         "visit_days": plan.visit_days,
         "outcomes": analytes,
+        "outcome_visits": {o.analyte: list(o.visits) for o in plan.outcomes},
+        "visits_from_data": [o.analyte for o in plan.outcomes if o.visits_from_data],
         "primary_outcomes": [o.analyte for o in plan.outcomes if o.primary],
         "safety_labs": plan.safety_labs,
         "n_participants": study.participants.height,
