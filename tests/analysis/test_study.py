@@ -236,3 +236,19 @@ def test_holm_family_is_the_scheduled_visits(study_factory) -> None:
     assert rows["visit_id"].to_list() == ["d28", "d84"]
     expected = multipletests(rows["p_value"].to_numpy(), method="holm")[1]
     assert rows["p_holm"].to_numpy() == pytest.approx(expected)
+
+
+def test_per_participant_records_in_parquet_beside_results_json(study, tmp_path) -> None:
+    res = analyze_study(study, "lian2022")
+    res.to_json(tmp_path / "results.json")
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert "medication_changes" not in data and "missing_values" not in data
+    assert data["medication_categories"]  # the summary stays in the JSON
+    where = data["per_participant"]["medication_changes"]
+    back = pl.read_parquet(tmp_path / where["file"])
+    # 12 participants x 4 follow-up visits (d14, d21, d28, d84), as the fixture makes them
+    assert where["rows"] == back.height == 12 * 4
+    assert back.equals(res.medication_changes)
+    events = pl.read_parquet(tmp_path / data["per_participant"]["ae_events"]["file"])
+    assert events.height == 4  # the fixture's four adverse events
+    assert not list(tmp_path.rglob("*.tmp"))

@@ -56,6 +56,9 @@ def analyze_command(
     except OSError as exc:  # no such parent, read-only, a file in the way, disk full
         _bad_input(err, f"cannot write to {out}: {exc.strerror or exc}")
     console.print(f"results: {paths.results_json}")
+    console.print(
+        f"per participant: {len(paths.per_participant)} files in {out / 'per_participant'}"
+    )
     console.print(f"tables:  {paths.xlsx}, {paths.docx}")
     console.print(f"figures: {len(paths.figures)} files in {out / 'figures'}")
     console.print(f"report:  {paths.html}")

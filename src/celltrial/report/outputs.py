@@ -1,4 +1,5 @@
-"""write_outputs: results.json, tables.xlsx, tables.docx, figures/ (PNG, SVG), report.html."""
+"""write_outputs: results.json with per_participant/*.parquet, tables.xlsx, tables.docx,
+figures/ (PNG, SVG), report.html."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class Outputs:
     docx: Path
     html: Path
     figures: list[Path]
+    per_participant: list[Path]
 
 
 def write_outputs(results: Results, out_dir: Path | str) -> Outputs:
@@ -39,6 +41,7 @@ def write_outputs(results: Results, out_dir: Path | str) -> Outputs:
         out / "tables.docx",
         out / "report.html",
         [p for f in figs for p in (f.png, f.svg)],
+        [out / w["file"] for w in results.participant_files().values()],
     )
     results.to_json(paths.results_json)
     write_xlsx(tables, paths.xlsx)
