@@ -36,6 +36,7 @@ class AnalysisPlan:
     outcomes: tuple[OutcomePlan, ...]
     subgroups: tuple[Any, ...] = ()  # protocol subgroup models (analyte, ckd_stage, sex)
     visit_days: dict[str, int] = field(default_factory=dict)
+    visit_labels: dict[str, str] = field(default_factory=dict)  # protocol labels, if any
 
     @property
     def analytes(self) -> list[str]:
@@ -71,6 +72,7 @@ def plan_from_protocol(protocol: Any) -> AnalysisPlan:
         outcomes=outcomes,
         subgroups=tuple(protocol.subgroups),
         visit_days={v.id: v.target_day for v in visits},
+        visit_labels={v.id: v.label for v in visits if v.label},
     )
 
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from importlib import metadata
 from typing import Any
 
 import polars as pl
 
 from celltrial.analysis.baseline import baseline_table
 from celltrial.analysis.derived import BASELINE_EXTRAS
-from celltrial.analysis.descriptive import QUANTILE_DEFINITION, summarize_per_visit
-from celltrial.analysis.groups import METHOD_FISHER, METHOD_MWU
+from celltrial.analysis.descriptive import summarize_per_visit
 from celltrial.analysis.holm import holm
 from celltrial.analysis.medication import category_counts, dose_change
+from celltrial.analysis.methods import methods, versions
 from celltrial.analysis.missing import missing_summary, missing_values
-from celltrial.analysis.mixed import METHOD_LMM, mixed_models
+from celltrial.analysis.mixed import mixed_models
 from celltrial.analysis.paired import METHOD_T, compare_with_baseline, pair_with_baseline
 from celltrial.analysis.plan import (
     AnalysisPlan,
@@ -23,7 +22,6 @@ from celltrial.analysis.plan import (
     plan_from_study,
     with_observed_visits,
 )
-from celltrial.analysis.proportions import METHOD_WILSON
 from celltrial.analysis.results import Results
 from celltrial.analysis.safety import adverse_event_tables
 from celltrial.analysis.subgroups import (
@@ -33,10 +31,7 @@ from celltrial.analysis.subgroups import (
     subgroup_membership,
 )
 from celltrial.analysis.values import visit_values
-from celltrial.analysis.wilcoxon import METHOD_EXACT, METHOD_NORMAL
 from celltrial.data.study import StudyData
-
-SOFTWARE = ("celltrial", "polars", "numpy", "scipy", "statsmodels", "matplotlib")
 
 
 def resolve_plan(study: StudyData, protocol: Any = None) -> AnalysisPlan:
@@ -69,30 +64,6 @@ def _holm_over_scheduled(paired: pl.DataFrame) -> pl.DataFrame:
     return paired.with_columns(holm(fam, ["subgroup", "analyte", "_t"]))
 
 
-def _versions() -> dict[str, str]:
-    out = {}
-    for name in SOFTWARE:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "unknown"
-    return out
-
-
-def _methods() -> dict[str, str]:
-    return {
-        "quantiles": QUANTILE_DEFINITION,
-        "wilcoxon_exact": METHOD_EXACT + ", when n <= 50 non-zero differences and no ties",
-        "wilcoxon_normal": METHOD_NORMAL + ", otherwise; zero differences dropped",
-        "hodges_lehmann": "median of Walsh averages; 95 % CI by inverting the signed-rank test",
-        "paired_t": METHOD_T + " with 95 % CI of the mean change",
-        "multiplicity": "Holm within each (subgroup, analyte, test) over follow-up visits",
-        "proportions": METHOD_WILSON,
-        "two_groups": f"{METHOD_MWU}; {METHOD_FISHER}",
-        "mixed_model": METHOD_LMM,
-    }
-
-
 def analyze_study(study: StudyData, protocol: Any = None) -> Results:
     """Run every analysis on `study` under `protocol` (object, name, path or None)."""
     plan = resolve_plan(study, protocol)
@@ -118,14 +89,15 @@ def analyze_study(study: StudyData, protocol: Any = None) -> Results:
         "baseline_visit_id": base,
         "visits": visits,
         "visit_days": plan.visit_days,
+        "visit_labels": plan.visit_labels,
         "outcomes": analytes,
         "outcome_visits": {o.analyte: list(o.visits) for o in plan.outcomes},
         "visits_from_data": [o.analyte for o in plan.outcomes if o.visits_from_data],
         "primary_outcomes": [o.analyte for o in plan.outcomes if o.primary],
         "safety_labs": plan.safety_labs,
         "n_participants": study.participants.height,
-        "methods": _methods(),
-        "software": _versions(),
+        "methods": methods(),
+        "software": versions(),
         "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     return Results(

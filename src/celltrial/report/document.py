@@ -29,6 +29,9 @@ def _rule(cell: object, edge: str) -> None:
 
 def _table(doc: Document, t: ReportTable) -> None:
     doc.add_heading(t.title, level=2)
+    if t.omitted:  # no rows: the sentence saying why, no empty table
+        doc.add_paragraph(t.note)
+        return
     rows = t.frame.rows()
     table = doc.add_table(rows=1, cols=len(t.frame.columns))
     for c, name in zip(table.rows[0].cells, t.frame.columns, strict=True):

@@ -8,26 +8,49 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from celltrial.analysis.methods import SOFTWARE
 from celltrial.analysis.results import Results
 from celltrial.report.figures import FigureFile
 from celltrial.report.tables import ReportTable
 
 
 def methods_paragraph(r: Results) -> str:
-    """The methods text: every test used and the software versions, from the results' meta."""
+    """The statistical-methods paragraph: every test used, named as a journal names it, and
+    the software versions, from the results' meta (celltrial.analysis.methods)."""
     m = r.meta["methods"]
-    sw = ", ".join(f"{k} {v}" for k, v in r.meta["software"].items())
-    return (
-        f"Continuous variables are summarised as mean ± SD and median (Q1, Q3); quartiles are "
-        f"the {m['quantiles']}. Each follow-up visit was compared with baseline "
-        f"({r.meta['baseline_visit_id']}) by the {m['wilcoxon_exact']}, otherwise the "
-        f"{m['wilcoxon_normal']}; the Hodges-Lehmann estimate is the {m['hodges_lehmann']}. "
-        f"The {m['paired_t']} is reported beside it. P-values were adjusted by "
-        f"{m['multiplicity']}. Proportions are given with the {m['proportions']}. Two groups "
-        f"were compared by {m['two_groups']}. A {m['mixed_model']} used all observed values, "
-        f"not only completers. Medication doses were normalised by WHO ATC/DDD; insulin is also "
-        f"given in U/kg/day. Two-sided P < 0.05 was considered significant. Software: {sw}."
-    )
+    where = _baseline_phrase(r.meta["baseline_visit_id"], r.meta.get("visit_labels") or {})
+    sentences = [
+        m["descriptive"],
+        f"Quartiles were computed by the {m['quantiles']}.",
+        m["wilcoxon"].replace("with baseline", f"with {where}", 1),
+        m["hodges_lehmann"],
+        m["paired_t"],
+        m["multiplicity"],
+        m["proportions"],
+        m["two_groups"],
+        m["mixed_model"],
+        m["medication"],
+        m["significance"],
+        software_sentence(r.meta["software"]),
+    ]
+    return " ".join(sentences)
+
+
+def _baseline_phrase(base: str, labels: dict[str, str]) -> str:
+    """ "baseline (day 0, before the first infusion)" from the protocol's label of the visit."""
+    full = labels.get(base, "")
+    if full.lower().startswith("baseline"):
+        return "baseline" + full[len("baseline") :]
+    return f"baseline ({full})" if full else f"baseline (visit {base})"
+
+
+def software_sentence(software: dict[str, str]) -> str:
+    """ "Analyses were done with CellTrial 0.1.0 in Python 3.11.9 (Polars ..., NumPy ...)."."""
+    named = {SOFTWARE.get(k, k): v for k, v in software.items()}
+    tool = f"CellTrial {named.pop('CellTrial', 'unknown')}"
+    python = f"Python {named.pop('Python', 'unknown')}"
+    packages = ", ".join(f"{k} {v}" for k, v in named.items())
+    return f"Analyses were done with {tool} in {python} ({packages})."
 
 
 def write_html(
@@ -38,7 +61,12 @@ def write_html(
         autoescape=select_autoescape(["html", "j2"]),
     )
     embedded = [
-        {"key": f.key, "title": f.title, "data": base64.b64encode(f.png.read_bytes()).decode()}
+        {
+            "key": f.key,
+            "title": f.title,
+            "caption": f.caption,
+            "data": base64.b64encode(f.png.read_bytes()).decode(),
+        }
         for f in figures
     ]
     html = env.get_template("report.html.j2").render(

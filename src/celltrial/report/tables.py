@@ -1,44 +1,48 @@
 """Journal-style tables built from Results: one ReportTable per table, shared by the XLSX,
-DOCX and HTML writers. Numbers are formatted here (and only here)."""
+DOCX and HTML writers. Numbers are formatted here (and only here).
+
+Each table has a display frame (every cell text: "7.52 ± 1.10") for the documents and a sheet
+frame (the same rows, numbers as numbers) for the spreadsheet. A table with nothing to show is
+kept as its title and one sentence saying why (`omitted`), and is not numbered.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
+from celltrial.analysis.groups import METHOD_FISHER
 from celltrial.analysis.paired import METHOD_T
 from celltrial.analysis.results import Results
-from celltrial.clinical.analytes import ANALYTES
+from celltrial.report.labels import label, visit_names
+from celltrial.report.precision import MAX_DECIMALS, P_DECIMALS, PERCENT_DECIMALS, decimals
 
-# Labels for derived indices that are not catalogue analytes.
-DERIVED_LABELS = {
-    "homa_ir_cp": "HOMA-IR (C-peptide)",
-    "homa_b_cp": "HOMA-B (C-peptide), %",
-    "homa_ir": "HOMA-IR",
-    "homa_b": "HOMA-B, %",
-}
-COVARIATE_LABELS = {
-    "age": "Age, years",
-    "diabetes_duration_years": "Duration of diabetes, years",
-    "height_cm": "Height, cm",
-}
+# Excel number formats of sheet columns ("dp": the row's decimals, from the _dp column).
+INT, PCT, DP = "0", "0.0", "dp"
+P_FORMAT = '[<0.001]"<0.001";0.000'  # P-values as printed: <0.001, else three decimals
+ROW_DECIMALS = "_dp"  # sheet column with the decimals of each row (not written)
 
 
 @dataclass(frozen=True)
 class ReportTable:
     key: str  # short name: sheet name, anchor
     title: str
-    frame: pl.DataFrame  # every cell already a string
-    note: str = ""
+    frame: pl.DataFrame  # every cell already a string; no columns: the table is omitted
+    note: str = ""  # footnote, or for an omitted table the sentence saying why
+    sheet: pl.DataFrame | None = None  # the same rows, numbers as numbers (tables.xlsx)
+    formats: dict[str, str] = field(default_factory=dict)  # sheet column -> number format
+
+    @property
+    def omitted(self) -> bool:
+        return self.frame.width == 0
 
 
-def label(analyte: str) -> str:
-    """Readable name with unit: catalogue name and canonical unit, or a derived label."""
-    if analyte in ANALYTES:
-        a = ANALYTES[analyte]
-        return f"{a.name}, {a.unit}"
-    return DERIVED_LABELS.get(analyte, COVARIATE_LABELS.get(analyte, analyte))
+def _omitted(key: str, title: str, sentence: str) -> ReportTable:
+    return ReportTable(key, title, pl.DataFrame(), sentence)
+
+
+# ---------------------------------------------------------------- number formatting
 
 
 def _fmt(x: pl.Expr, digits: int = 2) -> pl.Expr:
@@ -54,6 +58,14 @@ def _fmt(x: pl.Expr, digits: int = 2) -> pl.Expr:
     return pl.when(x.is_null() | x.is_nan()).then(pl.lit("")).otherwise(sign + text)
 
 
+def _num(x: pl.Expr) -> pl.Expr:
+    """`x` with the row's decimals (column _dp, 0 to MAX_DECIMALS)."""
+    out = pl.when(pl.col(ROW_DECIMALS) == 0).then(_fmt(x, 0))
+    for d in range(1, MAX_DECIMALS + 1):  # one branch per possible number of decimals
+        out = out.when(pl.col(ROW_DECIMALS) == d).then(_fmt(x, d))
+    return out.otherwise(_fmt(x, 2))
+
+
 def _p(x: pl.Expr) -> pl.Expr:
     """P-values as journals print them: <0.001, else three decimals."""
     return (
@@ -61,16 +73,17 @@ def _p(x: pl.Expr) -> pl.Expr:
         .then(pl.lit(""))
         .when(x < 0.001)
         .then(pl.lit("<0.001"))
-        .otherwise(_fmt(x, 3))
+        .otherwise(_fmt(x, P_DECIMALS))
     )
 
 
 def _mean_sd(m: str = "mean", s: str = "sd") -> pl.Expr:
-    return (
-        pl.when(pl.col(m).is_null())
+    sd = (
+        pl.when(pl.col(s).is_null() | pl.col(s).is_nan())
         .then(pl.lit(""))
-        .otherwise(pl.concat_str([_fmt(pl.col(m)), _fmt(pl.col(s))], separator=" ± "))
+        .otherwise(pl.lit(" ± ") + _num(pl.col(s)))
     )
+    return pl.when(pl.col(m).is_null()).then(pl.lit("")).otherwise(_num(pl.col(m)) + sd)
 
 
 def _median_iqr() -> pl.Expr:
@@ -78,7 +91,7 @@ def _median_iqr() -> pl.Expr:
         pl.when(pl.col("median").is_null())
         .then(pl.lit(""))
         .otherwise(
-            pl.format("{} ({}, {})", _fmt(pl.col("median")), _fmt(pl.col("q1")), _fmt(pl.col("q3")))
+            pl.format("{} ({}, {})", _num(pl.col("median")), _num(pl.col("q1")), _num(pl.col("q3")))
         )
     )
 
@@ -88,9 +101,27 @@ def _est_ci(e: str = "estimate", lo: str = "ci_low", hi: str = "ci_high") -> pl.
         pl.when(pl.col(e).is_null() | pl.col(e).is_nan())
         .then(pl.lit(""))
         .when(pl.col(lo).is_null())
-        .then(_fmt(pl.col(e)))
-        .otherwise(pl.format("{} ({} to {})", _fmt(pl.col(e)), _fmt(pl.col(lo)), _fmt(pl.col(hi))))
+        .then(_num(pl.col(e)))
+        .otherwise(pl.format("{} ({} to {})", _num(pl.col(e)), _num(pl.col(lo)), _num(pl.col(hi))))
     )
+
+
+def _pct_ci() -> pl.Expr:
+    return pl.format(
+        "{} ({} %) [{}-{}]",
+        pl.col("count"),
+        _fmt(pl.col("percent"), PERCENT_DECIMALS),
+        _fmt(pl.col("ci_low") * 100, PERCENT_DECIMALS),
+        _fmt(pl.col("ci_high") * 100, PERCENT_DECIMALS),
+    )
+
+
+def _with_decimals(frame: pl.DataFrame, column: str = "analyte") -> pl.DataFrame:
+    """Add _dp, the decimals of each row's analyte or variable (report.precision)."""
+    names = frame[column].unique().to_list() if frame.height else []
+    mapping = {a: decimals(a) for a in names if a is not None}  # one per distinct analyte
+    dp = pl.col(column).replace_strict(mapping, default=2, return_dtype=pl.Int64)
+    return frame.with_columns(dp.alias(ROW_DECIMALS))
 
 
 def _labelled(frame: pl.DataFrame, column: str = "analyte") -> pl.Expr:
@@ -98,192 +129,416 @@ def _labelled(frame: pl.DataFrame, column: str = "analyte") -> pl.Expr:
     return pl.col(column).replace_strict(mapping, default=pl.col(column), return_dtype=pl.Utf8)
 
 
-def _pct_ci() -> pl.Expr:
-    return pl.format(
-        "{} ({}%) [{}-{}]",
-        pl.col("count"),
-        _fmt(pl.col("percent"), 1),
-        _fmt(pl.col("ci_low") * 100, 1),
-        _fmt(pl.col("ci_high") * 100, 1),
-    )
+def _visit(r: Results, column: str = "visit_id") -> pl.Expr:
+    names = visit_names(r.meta["visits"], r.meta.get("visit_labels"))
+    return pl.col(column).replace_strict(names, default=pl.col(column), return_dtype=pl.Utf8)
+
+
+def _ints(*columns: str) -> dict[str, str]:
+    return dict.fromkeys(columns, INT)
+
+
+# ---------------------------------------------------------------- the tables
 
 
 def baseline_table(r: Results) -> ReportTable:
-    b = r.baseline
-    cont = b.filter(pl.col("kind") == "continuous").select(
-        _labelled(b, "variable").alias("Characteristic"),
-        pl.col("n").cast(pl.Utf8).alias("n"),
-        _mean_sd().alias("Mean ± SD"),
-        _median_iqr().alias("Median (Q1, Q3)"),
+    b = _with_decimals(r.baseline, "variable")
+    cont = b.filter(pl.col("kind") == "continuous")
+    cat = b.filter(pl.col("kind") == "categorical")
+    sex = pl.format("Sex, {}", pl.col("level").replace({"M": "male", "F": "female"}))
+    frame = pl.concat(
+        [
+            cont.select(
+                _labelled(b, "variable").alias("Characteristic"),
+                pl.col("n").cast(pl.Utf8).alias("n"),
+                _mean_sd().alias("Mean ± SD or n (%) [95% CI]"),
+                _median_iqr().alias("Median (Q1, Q3)"),
+            ),
+            cat.select(
+                sex.alias("Characteristic"),
+                pl.col("n").cast(pl.Utf8).alias("n"),
+                _pct_ci().alias("Mean ± SD or n (%) [95% CI]"),
+                pl.lit("").alias("Median (Q1, Q3)"),
+            ),
+        ]
     )
-    cat = b.filter(pl.col("kind") == "categorical").select(
-        pl.format("Sex: {}", pl.col("level").replace({"M": "male", "F": "female"})).alias(
-            "Characteristic"
-        ),
-        pl.col("n").cast(pl.Utf8).alias("n"),
-        _pct_ci().alias("Mean ± SD"),
-        pl.lit("").alias("Median (Q1, Q3)"),
+    sheet = pl.concat([cont, cat], how="diagonal_relaxed").select(
+        pl.when(pl.col("kind") == "categorical")
+        .then(sex)
+        .otherwise(_labelled(b, "variable"))
+        .alias("Characteristic"),
+        "n",
+        *[pl.col(c).alias(c.upper() if len(c) == 2 else c.capitalize()) for c in _SUMMARY],
+        pl.col("count").alias("Count"),
+        pl.col("percent").alias("Percent"),
+        (pl.col("ci_low") * 100).alias("95% CI low, %"),
+        (pl.col("ci_high") * 100).alias("95% CI high, %"),
+        ROW_DECIMALS,
     )
-    note = "Categorical rows: n (%) [Wilson 95 % CI]. Quartiles: SPSS HAVERAGE (type 6)."
-    return ReportTable(
-        "baseline", "Table 1. Baseline characteristics", pl.concat([cont, cat]), note
-    )
+    formats = {**_ints("n", "Count"), **_dp_columns(_SUMMARY_NAMES)}
+    formats.update(dict.fromkeys(("Percent", "95% CI low, %", "95% CI high, %"), PCT))
+    note = "Categorical rows: n (%) [Wilson 95% CI]. " + _quartile_note(r)
+    return ReportTable("baseline", "Baseline characteristics", frame, note, sheet, formats)
+
+
+_SUMMARY = ("mean", "sd", "median", "q1", "q3")
+_SUMMARY_NAMES = ("Mean", "SD", "Median", "Q1", "Q3")
+
+
+def _dp_columns(names: tuple[str, ...]) -> dict[str, str]:
+    return dict.fromkeys(names, DP)
+
+
+def _quartile_note(r: Results) -> str:
+    return f"Quartiles: {r.meta['methods']['quantiles']}."
 
 
 def summaries_table(r: Results) -> ReportTable:
-    s = r.summaries
+    s = _with_decimals(r.summaries)
     frame = s.select(
         _labelled(s).alias("Outcome"),
-        pl.col("visit_id").alias("Visit"),
+        _visit(r).alias("Visit"),
         pl.col("n").cast(pl.Utf8).alias("n"),
         _mean_sd().alias("Mean ± SD"),
         _median_iqr().alias("Median (Q1, Q3)"),
     )
-    return ReportTable(
-        "per_visit", "Table 2. Outcomes per visit", frame, r.meta["methods"]["quantiles"]
+    sheet = s.select(
+        _labelled(s).alias("Outcome"),
+        _visit(r).alias("Visit"),
+        "n",
+        *[pl.col(c).alias(n) for c, n in zip(_SUMMARY, _SUMMARY_NAMES, strict=True)],
+        ROW_DECIMALS,
     )
+    formats = {**_ints("n"), **_dp_columns(_SUMMARY_NAMES)}
+    return ReportTable("per_visit", "Outcomes per visit", frame, _quartile_note(r), sheet, formats)
 
 
-def paired_table(frame: pl.DataFrame, key: str, title: str) -> ReportTable:
+_PAIRED_NOTE = (
+    "HL: Hodges-Lehmann estimate of the median change with its 95% CI; P from the Wilcoxon "
+    "signed-rank test (exact for at most 50 non-zero differences without ties, otherwise the "
+    "normal approximation with tie correction; the test used for each row is in results.json). "
+    "Mean change and P from the paired t-test. Holm: adjusted within each outcome over its "
+    "follow-up visits. Change, %: 100 × mean change / baseline mean."
+)
+
+
+def paired_table(r: Results, frame: pl.DataFrame, key: str, title: str) -> ReportTable:
     if frame.height == 0:
-        return ReportTable(key, title, pl.DataFrame({"": ["no comparisons"]}))
+        return _omitted(key, title, "No comparisons: the protocol ties no outcome to a subgroup.")
     w = frame.filter(pl.col("method") != METHOD_T)
     t = frame.filter(pl.col("method") == METHOD_T).select(
         "subgroup",
         "analyte",
         "visit_id",
-        _est_ci().alias("Mean change (95% CI)"),
-        _p(pl.col("p_value")).alias("t-test P"),
-        _p(pl.col("p_holm")).alias("t-test P (Holm)"),
+        *[pl.col(c).alias(f"t_{c}") for c in ("estimate", "ci_low", "ci_high", "p_value")],
+        pl.col("p_holm").alias("t_p_holm"),
     )
     out = w.join(t, on=["subgroup", "analyte", "visit_id"], how="left", maintain_order="left")
-    cols = [
+    out = _with_decimals(out)
+    labels = dict(r.subgroup_membership.select("subgroup", "label").iter_rows())
+    sub = pl.col("subgroup").replace_strict(labels, default=pl.col("subgroup"))
+    reason = pl.col("reason").fill_null("")
+    text = [
         _labelled(out).alias("Outcome"),
-        pl.format("{} vs {}", pl.col("visit_id"), pl.col("baseline_visit_id")).alias("Visit"),
+        _visit(r).alias("Visit"),
         pl.col("n_pairs").cast(pl.Utf8).alias("n pairs"),
         _est_ci().alias("HL median change (95% CI)"),
         _p(pl.col("p_value")).alias("Wilcoxon P"),
         _p(pl.col("p_holm")).alias("Wilcoxon P (Holm)"),
-        "Mean change (95% CI)",
-        "t-test P",
-        "t-test P (Holm)",
-        _fmt(pl.col("pct_change"), 1).alias("Change, %"),
-        pl.col("method").str.replace("wilcoxon signed-rank ", "").alias("Wilcoxon method"),
-        pl.col("reason").fill_null("").alias("Note"),
+        _est_ci("t_estimate", "t_ci_low", "t_ci_high").alias("Mean change (95% CI)"),
+        _p(pl.col("t_p_value")).alias("t-test P"),
+        _p(pl.col("t_p_holm")).alias("t-test P (Holm)"),
+        _fmt(pl.col("pct_change"), PERCENT_DECIMALS).alias("Change, %"),
     ]
+    numbers = [
+        _labelled(out).alias("Outcome"),
+        _visit(r).alias("Visit"),
+        pl.col("n_pairs").alias("n pairs"),
+        pl.col("estimate").alias("HL median change"),
+        pl.col("ci_low").alias("HL 95% CI low"),
+        pl.col("ci_high").alias("HL 95% CI high"),
+        pl.col("p_value").alias("Wilcoxon P"),
+        pl.col("p_holm").alias("Wilcoxon P (Holm)"),
+        pl.col("t_estimate").alias("Mean change"),
+        pl.col("t_ci_low").alias("t 95% CI low"),
+        pl.col("t_ci_high").alias("t 95% CI high"),
+        pl.col("t_p_value").alias("t-test P"),
+        pl.col("t_p_holm").alias("t-test P (Holm)"),
+        pl.col("pct_change").alias("Change, %"),
+    ]
+    if (out["reason"].fill_null("") != "").any():  # a Note column only when a row has one
+        text.append(reason.alias("Note"))
+        numbers.append(reason.alias("Note"))
     if out["subgroup"].n_unique() > 1 or out["subgroup"][0] != "all":
-        cols.insert(0, pl.col("subgroup").alias("Subgroup"))
-    note = "HL: Hodges-Lehmann estimate. Holm adjustment within outcome and test over visits."
-    return ReportTable(key, title, out.select(cols), note)
+        text.insert(0, sub.alias("Subgroup"))
+        numbers.insert(0, sub.alias("Subgroup"))
+    formats = {
+        **_ints("n pairs"),
+        **_dp_columns(("HL median change", "HL 95% CI low", "HL 95% CI high")),
+        **_dp_columns(("Mean change", "t 95% CI low", "t 95% CI high")),
+        **dict.fromkeys(("Wilcoxon P", "Wilcoxon P (Holm)", "t-test P", "t-test P (Holm)"), "p"),
+        "Change, %": PCT,
+    }
+    formats = {k: (P_FORMAT if v == "p" else v) for k, v in formats.items()}
+    sheet = out.select(*numbers, ROW_DECIMALS)
+    return ReportTable(key, title, out.select(text), _PAIRED_NOTE, sheet, formats)
 
 
 def completers_table(r: Results) -> ReportTable:
     c = r.completers
+    key, title = "completers", "Completers and non-completers at baseline"
     if c.height == 0:
-        return ReportTable("completers", "Completers", pl.DataFrame({"": ["none"]}))
-    last = c["last_visit_id"][0]
+        return _omitted(key, title, "No participants, so no completers to compare.")
+    last = visit_names([c["last_visit_id"][0]], r.meta.get("visit_labels"))
+    last_name = next(iter(last.values()))
+    done, not_done = int(c["total_completers"][0]), int(c["total_non_completers"][0])
+    if not_done == 0 or done == 0:
+        who = "All" if not_done == 0 else "None"
+        return _omitted(
+            key,
+            title,
+            f"{who} of the {done + not_done} participants had a value at the last visit "
+            f"({last_name}): there are no {'non-' if not_done == 0 else ''}completers to compare.",
+        )
+    c = _with_decimals(c, "variable").with_columns(
+        pl.when(pl.col("variable") == "sex (men)")
+        .then(pl.lit(0, pl.Int64))
+        .otherwise(pl.col(ROW_DECIMALS))
+        .alias(ROW_DECIMALS)
+    )
+    men = pl.col("variable") == "sex (men)"
+    name = pl.when(men).then(pl.lit("Men, n")).otherwise(_labelled(c, "variable"))
+    test = pl.when(pl.col("method") == METHOD_FISHER).then(pl.lit("b")).otherwise(pl.lit("a"))
     frame = c.select(
-        _labelled(c, "variable").alias("Baseline variable"),
+        name.alias("Baseline variable"),
         pl.col("n_completers").cast(pl.Utf8).alias("n completers"),
         pl.col("n_non_completers").cast(pl.Utf8).alias("n non-completers"),
-        _fmt(pl.col("completers")).alias("Completers"),
-        _fmt(pl.col("non_completers")).alias("Non-completers"),
-        _p(pl.col("p_value")).alias("P"),
-        pl.col("method").alias("Test"),
-        pl.col("reason").fill_null("").alias("Note"),
+        _num(pl.col("completers")).alias("Completers"),
+        _num(pl.col("non_completers")).alias("Non-completers"),
+        pl.concat_str([_p(pl.col("p_value")), test], separator=" ").alias("P"),
     )
-    note = f"Completers: a value at {last}. Medians at baseline; sex row: number of men."
-    return ReportTable(
-        "completers", "Table 5. Completers and non-completers at baseline", frame, note
+    sheet = c.select(
+        name.alias("Baseline variable"),
+        pl.col("n_completers").alias("n completers"),
+        pl.col("n_non_completers").alias("n non-completers"),
+        pl.col("completers").alias("Completers"),
+        pl.col("non_completers").alias("Non-completers"),
+        pl.col("p_value").alias("P"),
+        test.alias("Test"),
+        ROW_DECIMALS,
     )
+    formats = {
+        **_ints("n completers", "n non-completers"),
+        **_dp_columns(("Completers", "Non-completers")),
+        "P": P_FORMAT,
+    }
+    note = (
+        f"Completers: {done} participants with a value at the last visit ({last_name}); "
+        f"non-completers: {not_done}. Medians at baseline; for men, the number of men. "
+        "a: Mann-Whitney U test; b: Fisher's exact test."
+    )
+    return ReportTable(key, title, frame, note, sheet, formats)
 
 
 def mixed_table(r: Results) -> ReportTable:
-    m = r.mixed
-    frame = m.select(
-        _labelled(m).alias("Outcome"),
-        pl.format("{} vs {}", pl.col("visit_id"), pl.col("baseline_visit_id")).alias("Visit"),
+    m = _with_decimals(r.mixed)
+    reason = pl.col("reason").fill_null("")
+    common = [_labelled(m).alias("Outcome"), _visit(r).alias("Visit")]
+    text = [
+        *common,
         pl.col("n_participants").cast(pl.Utf8).alias("Participants"),
         pl.col("n_observations").cast(pl.Utf8).alias("Observations"),
         _est_ci().alias("Estimated change (95% CI)"),
         _p(pl.col("p_value")).alias("P"),
-        pl.col("reason").fill_null("").alias("Note"),
-    )
+    ]
+    numbers = [
+        *common,
+        pl.col("n_participants").alias("Participants"),
+        pl.col("n_observations").alias("Observations"),
+        pl.col("estimate").alias("Estimated change"),
+        pl.col("ci_low").alias("95% CI low"),
+        pl.col("ci_high").alias("95% CI high"),
+        pl.col("p_value").alias("P"),
+    ]
+    if m.height and (m["reason"].fill_null("") != "").any():
+        text.append(reason.alias("Note"))
+        numbers.append(reason.alias("Note"))
+    formats = {
+        **_ints("Participants", "Observations"),
+        **_dp_columns(("Estimated change", "95% CI low", "95% CI high")),
+        "P": P_FORMAT,
+    }
     return ReportTable(
         "mixed",
-        "Table 6. Linear mixed models (all observed values)",
-        frame,
+        "Linear mixed models (all observed values)",
+        m.select(text),
         r.meta["methods"]["mixed_model"],
+        m.select(*numbers, ROW_DECIMALS),
+        formats,
     )
 
 
 def medication_table(r: Results) -> ReportTable:
     m = r.medication_categories.filter(pl.col("n") > 0)
+    key, title = "medication", "Hypoglycaemic-agent dose change from baseline"
+    if m.height == 0:
+        return _omitted(key, title, "No medication records at the follow-up visits.")
+    m = m.filter(pl.col("count") > 0)
     frame = m.select(
-        pl.col("visit_id").alias("Visit"),
+        _visit(r).alias("Visit"),
         pl.col("category").alias("Dose change vs baseline"),
         pl.col("n").cast(pl.Utf8).alias("n"),
         _pct_ci().alias("n (%) [95% CI]"),
     )
-    note = "Total hypoglycaemic-agent dose as a sum of fractions of WHO defined daily doses."
-    return ReportTable("medication", "Table 7. Hypoglycaemic-agent dose change", frame, note)
+    sheet = m.select(
+        _visit(r).alias("Visit"),
+        pl.col("category").alias("Dose change vs baseline"),
+        "n",
+        pl.col("count").alias("Count"),
+        pl.col("percent").alias("Percent"),
+        (pl.col("ci_low") * 100).alias("95% CI low, %"),
+        (pl.col("ci_high") * 100).alias("95% CI high, %"),
+    )
+    formats = {**_ints("n", "Count"), "Percent": PCT, "95% CI low, %": PCT}
+    formats["95% CI high, %"] = PCT
+    note = (
+        "Total hypoglycaemic-agent dose as a sum of fractions of WHO defined daily doses; "
+        "categories with no participant are not listed. 95% CI: Wilson."
+    )
+    return ReportTable(key, title, frame, note, sheet, formats)
 
 
 def ae_tables(r: Results) -> list[ReportTable]:
-    o = r.ae_overall.select(
-        pl.col("participants").cast(pl.Utf8).alias("Participants"),
-        _pct_ci().alias("With any AE, n (%) [95% CI]"),
-        pl.col("events").cast(pl.Utf8).alias("Events"),
-        pl.col("serious").cast(pl.Utf8).alias("Serious"),
-        pl.col("infusions").cast(pl.Utf8).alias("Infusions"),
-        _fmt(pl.col("events_per_infusion"), 3).alias("Events per infusion"),
+    o = r.ae_overall
+    overall = ReportTable(
+        "ae_overall",
+        "Adverse events",
+        o.select(
+            pl.col("participants").cast(pl.Utf8).alias("Participants"),
+            _pct_ci().alias("With any AE, n (%) [95% CI]"),
+            pl.col("events").cast(pl.Utf8).alias("Events"),
+            pl.col("serious").cast(pl.Utf8).alias("Serious"),
+            pl.col("infusions").cast(pl.Utf8).alias("Infusions"),
+            _fmt(pl.col("events_per_infusion"), 3).alias("Events per infusion"),
+        ),
+        "95% CI: Wilson.",
+        o.select(
+            pl.col("participants").alias("Participants"),
+            pl.col("count").alias("With any AE"),
+            pl.col("percent").alias("Percent"),
+            pl.col("events").alias("Events"),
+            pl.col("serious").alias("Serious"),
+            pl.col("infusions").alias("Infusions"),
+            pl.col("events_per_infusion").alias("Events per infusion"),
+        ),
+        {**_ints("Participants", "With any AE", "Events", "Serious", "Infusions"), "Percent": PCT}
+        | {"Events per infusion": "0.000"},
     )
-    t = r.ae_by_term.select(
-        pl.col("term").alias("Term"),
-        pl.col("events").cast(pl.Utf8).alias("Events"),
-        _pct_ci().alias("Participants, n (%) [95% CI]"),
-    )
-    i = r.ae_by_infusion.select(
-        pl.col("infusion_number").cast(pl.Utf8).alias("Infusion"),
-        pl.col("infusions").cast(pl.Utf8).alias("Given"),
-        pl.col("events").cast(pl.Utf8).alias("Events"),
-        _fmt(pl.col("events_per_infusion"), 3).alias("Events per infusion"),
-    )
-    h = r.ae_by_time.select(
-        pl.col("time_after_infusion").alias("Onset after infusion"),
-        pl.col("events").cast(pl.Utf8).alias("Events"),
-    )
+    return [overall, *_ae_detail_tables(r)]
+
+
+def _ae_detail_tables(r: Results) -> list[ReportTable]:
+    none = "No adverse events were recorded."
+    t, i, h = r.ae_by_term, r.ae_by_infusion, r.ae_by_time
+    if r.ae_overall["events"].sum() == 0:
+        return [
+            _omitted("ae_term", "Adverse events by term", none),
+            _omitted("ae_infusion", "Adverse events by infusion number", none),
+            _omitted("ae_time", "Adverse events by time after infusion", none),
+        ]
     return [
-        ReportTable("ae_overall", "Table 8a. Adverse events", o),
-        ReportTable("ae_term", "Table 8b. Adverse events by term", t),
-        ReportTable("ae_infusion", "Table 8c. Adverse events by infusion number", i),
-        ReportTable("ae_time", "Table 8d. Adverse events by time after infusion", h),
+        ReportTable(
+            "ae_term",
+            "Adverse events by term",
+            t.select(
+                pl.col("term").alias("Term"),
+                pl.col("events").cast(pl.Utf8).alias("Events"),
+                _pct_ci().alias("Participants, n (%) [95% CI]"),
+            ),
+            "95% CI: Wilson.",
+            t.select(
+                pl.col("term").alias("Term"),
+                pl.col("events").alias("Events"),
+                pl.col("count").alias("Participants"),
+                pl.col("percent").alias("Percent"),
+            ),
+            {**_ints("Events", "Participants"), "Percent": PCT},
+        ),
+        ReportTable(
+            "ae_infusion",
+            "Adverse events by infusion number",
+            i.select(
+                pl.col("infusion_number").cast(pl.Utf8).alias("Infusion"),
+                pl.col("infusions").cast(pl.Utf8).alias("Given"),
+                pl.col("events").cast(pl.Utf8).alias("Events"),
+                _fmt(pl.col("events_per_infusion"), 3).alias("Events per infusion"),
+            ),
+            "",
+            i.select(
+                pl.col("infusion_number").alias("Infusion"),
+                pl.col("infusions").alias("Given"),
+                pl.col("events").alias("Events"),
+                pl.col("events_per_infusion").alias("Events per infusion"),
+            ),
+            {**_ints("Infusion", "Given", "Events"), "Events per infusion": "0.000"},
+        ),
+        ReportTable(
+            "ae_time",
+            "Adverse events by time after infusion",
+            h.select(
+                pl.col("time_after_infusion").alias("Onset after infusion"),
+                pl.col("events").cast(pl.Utf8).alias("Events"),
+            ),
+            "",
+            h.select(
+                pl.col("time_after_infusion").alias("Onset after infusion"),
+                pl.col("events").alias("Events"),
+            ),
+            _ints("Events"),
+        ),
     ]
 
 
 def missing_table(r: Results) -> ReportTable:
     m = r.missing_summary
+    common = [_labelled(m).alias("Outcome"), _visit(r).alias("Visit")]
+    counts = ("Expected", "Observed", "Missing")
     frame = m.select(
-        _labelled(m).alias("Outcome"),
-        pl.col("visit_id").alias("Visit"),
-        pl.col("expected").cast(pl.Utf8).alias("Expected"),
-        pl.col("observed").cast(pl.Utf8).alias("Observed"),
-        pl.col("missing").cast(pl.Utf8).alias("Missing"),
-        _fmt(pl.col("pct_missing"), 1).alias("Missing, %"),
+        *common,
+        *[pl.col(c.lower()).cast(pl.Utf8).alias(c) for c in counts],
+        _fmt(pl.col("pct_missing"), PERCENT_DECIMALS).alias("Missing, %"),
     )
-    return ReportTable("missing", "Table 9. Missing data", frame)
+    sheet = m.select(
+        *common,
+        *[pl.col(c.lower()).alias(c) for c in counts],
+        pl.col("pct_missing").alias("Missing, %"),
+    )
+    note = (
+        "Expected: enrolled participants, at the visits the protocol schedules the outcome for "
+        "(an outcome without a schedule: the visits where the study has any value of it)."
+    )
+    return ReportTable(
+        "missing", "Missing data", frame, note, sheet, {**_ints(*counts), "Missing, %": PCT}
+    )
 
 
 def report_tables(r: Results) -> list[ReportTable]:
-    """Every table of the report, in order."""
-    return [
+    """Every table of the report, in order; the ones with rows numbered Table 1, 2, ..."""
+    tables = [
         baseline_table(r),
         summaries_table(r),
-        paired_table(r.paired, "paired", "Table 3. Change from baseline"),
-        paired_table(r.subgroup_paired, "subgroups", "Table 4. Change from baseline in subgroups"),
+        paired_table(r, r.paired, "paired", "Change from baseline"),
+        paired_table(r, r.subgroup_paired, "subgroups", "Change from baseline in subgroups"),
         completers_table(r),
         mixed_table(r),
         medication_table(r),
         *ae_tables(r),
         missing_table(r),
     ]
+    numbered, k = [], 0
+    for t in tables:  # one step per table
+        if not t.omitted:
+            k += 1
+            t = replace(t, title=f"Table {k}. {t.title}")
+        numbered.append(t)
+    return numbered

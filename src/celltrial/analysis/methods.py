@@ -1,0 +1,84 @@
+"""The statistical methods as a journal states them: one sentence per method, built from the
+constants the analysis itself uses (so the text cannot drift from the computation)."""
+
+from __future__ import annotations
+
+import platform
+from importlib import metadata
+
+from celltrial.analysis.paired import CONF_LEVEL
+from celltrial.analysis.wilcoxon import EXACT_MAX_N
+
+MWU_EXACT_MAX_N = 8  # SciPy mannwhitneyu method="auto": exact when a group has <= 8 values
+# Names as the projects spell them, in the order the software sentence lists them.
+SOFTWARE = {
+    "python": "Python",
+    "celltrial": "CellTrial",
+    "polars": "Polars",
+    "numpy": "NumPy",
+    "scipy": "SciPy",
+    "statsmodels": "statsmodels",
+    "matplotlib": "Matplotlib",
+}
+
+
+def versions() -> dict[str, str]:
+    """Version of Python and of each package the analysis ran with ("unknown" if missing)."""
+    out = {"python": platform.python_version()}
+    for name in list(SOFTWARE)[1:]:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "unknown"
+    return out
+
+
+def methods() -> dict[str, str]:
+    """One complete sentence per method, keyed by what it covers."""
+    ci = f"{100 * CONF_LEVEL:g} %"
+    return {
+        "descriptive": (
+            "Continuous variables are summarised as mean ± standard deviation (SD) and median "
+            "(first quartile, third quartile)."
+        ),
+        "quantiles": (
+            "SPSS default quartile definition (weighted average at position (n + 1)p; "
+            "Hyndman and Fan type 6)"
+        ),
+        "wilcoxon": (
+            "Each follow-up visit was compared with baseline by the Wilcoxon signed-rank test "
+            "with zero differences excluded, using the exact null distribution when there were "
+            f"at most {EXACT_MAX_N} non-zero differences and no ties, and otherwise the normal "
+            "approximation with tie correction and without continuity correction."
+        ),
+        "hodges_lehmann": (
+            "The median change is the Hodges-Lehmann estimate (median of the Walsh averages), "
+            f"with a {ci} confidence interval (CI) given by the Walsh averages at the critical "
+            "ranks of the same signed-rank test."
+        ),
+        "paired_t": (
+            f"The paired t-test, with the {ci} CI of the mean change, is reported alongside."
+        ),
+        "multiplicity": (
+            "P-values were adjusted for multiple comparisons by Holm's step-down method within "
+            "each outcome (and subgroup) over its scheduled follow-up visits."
+        ),
+        "proportions": f"Proportions are given with Wilson score {ci} CIs.",
+        "two_groups": (
+            "Subgroups, and completers against non-completers, were compared by the "
+            "Mann-Whitney U test (exact when a group had at most "
+            f"{MWU_EXACT_MAX_N} values and there were no ties, otherwise the normal approximation "
+            "with tie and continuity correction) and, for sex, by Fisher's exact test."
+        ),
+        "mixed_model": (
+            "Change from baseline was also estimated by a linear mixed model with visit as a "
+            "fixed effect and a random intercept per participant, fitted by restricted maximum "
+            "likelihood (REML) to all observed values, not only those of completers; its CIs "
+            "and P-values are Wald intervals and tests."
+        ),
+        "medication": (
+            "Hypoglycaemic-agent doses were expressed as fractions of the WHO ATC/DDD defined "
+            "daily dose, and insulin also in U/kg/day."
+        ),
+        "significance": "All tests were two-sided; P < 0.05 was considered significant.",
+    }
