@@ -1,5 +1,6 @@
 """`celltrial analyze STUDY_DIR [--protocol NAME_OR_FILE] --out DIR`: every analysis of the
-study, written as results.json, tables.xlsx, tables.docx, figures and report.html.
+study, written as results.json (with per_participant/*.parquet), tables.xlsx, tables.docx,
+figures and report.html.
 
 Exit 0 when written, 1 when the study has validation errors (nothing analysed), 2 when the
 study or protocol cannot be read (one line, no traceback).
