@@ -186,33 +186,43 @@ def _fasting_pairs(
 def derive_homa_cp(measurements: pl.DataFrame) -> Derived:
     """homa_cp_ir and homa_cp_b (Lian 2022) for every participant and visit with fcp and fpg,
     both fasting (a pair with an input marked fasting=false is skipped, with the reason)."""
-    pairs, skipped = _fasting_pairs(measurements, "fcp", "fpg", ("homa_cp_ir", "homa_cp_b"))
-    fcp, fpg = _column(pairs, "fcp"), _column(pairs, "fpg")
-    return _finish(
+    return _derive_homa(
         measurements,
-        pairs,
+        "fcp",
         {
-            "homa_cp_ir": (np.asarray(homa_cp_ir(fcp, fpg)), _NOT_A_NUMBER),
-            "homa_cp_b": (np.asarray(homa_cp_b(fcp, fpg)), _UNDEFINED_B),
+            "homa_cp_ir": (homa_cp_ir, _NOT_A_NUMBER),
+            "homa_cp_b": (homa_cp_b, _UNDEFINED_B),
         },
-        skipped,
     )
 
 
 def derive_homa1(measurements: pl.DataFrame) -> Derived:
     """homa1_ir and homa1_b (Matthews 1985) for every participant and visit with fins and fpg,
     both fasting (a pair with an input marked fasting=false is skipped, with the reason)."""
-    pairs, skipped = _fasting_pairs(measurements, "fins", "fpg", ("homa1_ir", "homa1_b"))
-    fins, fpg = _column(pairs, "fins"), _column(pairs, "fpg")
-    return _finish(
+    return _derive_homa(
         measurements,
-        pairs,
+        "fins",
         {
-            "homa1_ir": (np.asarray(homa1_ir(fpg, fins)), _NOT_A_NUMBER),
-            "homa1_b": (np.asarray(homa1_b(fpg, fins)), _UNDEFINED_B),
+            "homa1_ir": (lambda fins, fpg: homa1_ir(fpg, fins), _NOT_A_NUMBER),
+            "homa1_b": (lambda fins, fpg: homa1_b(fpg, fins), _UNDEFINED_B),
         },
-        skipped,
     )
+
+
+def _derive_homa(
+    measurements: pl.DataFrame,
+    secretion: str,
+    indices: dict[str, tuple[Callable[[np.ndarray, np.ndarray], object], str]],
+) -> Derived:
+    """HOMA indices from a fasting secretion marker (insulin or C-peptide) paired with FPG;
+    each index is (formula(secretion, fpg), the reason given where it is undefined)."""
+    pairs, skipped = _fasting_pairs(measurements, secretion, "fpg", tuple(indices))
+    marker, fpg = _column(pairs, secretion), _column(pairs, "fpg")
+    values = {
+        name: (np.asarray(formula(marker, fpg)), reason)
+        for name, (formula, reason) in indices.items()
+    }
+    return _finish(measurements, pairs, values, skipped)
 
 
 def _single_input(measurements: pl.DataFrame, analyte: str) -> pl.DataFrame:
