@@ -345,13 +345,37 @@ def derive_ckd_stage(measurements: pl.DataFrame) -> Derived:
 # ------------------------------------------------------------------ other tables
 
 
-def _weights(measurements: pl.DataFrame, as_date: bool) -> pl.DataFrame:
-    w = _single_input(measurements, "weight").select(
-        "participant_id",
-        (pl.col("time").dt.date() if as_date else pl.col("time")).alias("_wtime"),
-        pl.col("value").alias("_weight"),
+def _with_weight(
+    frame: pl.DataFrame, measurements: pl.DataFrame, on: str, strategy: str
+) -> pl.DataFrame:
+    """`frame` with `_row` (its order) and `_weight`: the weight measurement matched to each
+    row's `on` time by `strategy` (join_asof); rows without a time get no weight."""
+    as_date = frame.schema[on] == pl.Date
+    weights = (
+        _single_input(measurements, "weight")
+        .select(
+            "participant_id",
+            (pl.col("time").dt.date() if as_date else pl.col("time")).alias("_wtime"),
+            pl.col("value").alias("_weight"),
+        )
+        .drop_nulls(["_wtime", "_weight"])
+        .sort("_wtime")
     )
-    return w.drop_nulls(["_wtime", "_weight"]).sort("_wtime")
+    indexed = frame.with_row_index("_row")
+    joined = (
+        indexed.filter(pl.col(on).is_not_null())
+        .sort(on)
+        .join_asof(
+            weights,
+            left_on=on,
+            right_on="_wtime",
+            by="participant_id",
+            strategy=strategy,  # type: ignore[arg-type]
+            check_sortedness=False,  # sorted on the key as a whole, hence within each participant
+        )
+    )
+    untimed = indexed.filter(pl.col(on).is_null())
+    return pl.concat([joined.drop("_wtime"), untimed], how="diagonal_relaxed").sort("_row")
 
 
 def derive_dose_per_kg(infusions: pl.DataFrame, measurements: pl.DataFrame) -> Derived:
@@ -359,20 +383,7 @@ def derive_dose_per_kg(infusions: pl.DataFrame, measurements: pl.DataFrame) -> D
     and infusions.dose_cells_per_kg = dose_cells / weight_kg where they are empty; values
     entered are kept."""
     _require(infusions, "infusions", ("participant_id", "start_time", "dose_cells", "weight_kg"))
-    indexed = infusions.with_row_index("_row")
-    timed = indexed.filter(pl.col("start_time").is_not_null()).sort("start_time")
-    joined = timed.join_asof(
-        _weights(measurements, as_date=False),
-        left_on="start_time",
-        right_on="_wtime",
-        by="participant_id",
-        strategy="backward",
-        check_sortedness=False,  # sorted on the key as a whole, hence within each participant
-    )
-    untimed = indexed.filter(pl.col("start_time").is_null()).with_columns(
-        pl.lit(None, pl.Float64).alias("_weight")
-    )
-    rows = pl.concat([joined.drop("_wtime"), untimed], how="diagonal_relaxed").sort("_row")
+    rows = _with_weight(infusions, measurements, "start_time", "backward")
     rows = rows.with_columns(pl.coalesce("weight_kg", "_weight").alias("weight_kg"))
     per_kg = np.asarray(dose_cells_per_kg(_column(rows, "dose_cells"), _column(rows, "weight_kg")))
     if "dose_cells_per_kg" not in rows.columns:
@@ -404,18 +415,7 @@ def derive_insulin_u_per_kg(medications: pl.DataFrame, measurements: pl.DataFram
     is_insulin = pl.col("atc_code").str.to_uppercase().str.starts_with("A10A").fill_null(
         False
     ) | pl.col("drug").str.to_lowercase().str.contains("insulin").fill_null(False)
-    insulin = medications.filter(is_insulin).with_row_index("_row")
-    dated = insulin.filter(pl.col("start_date").is_not_null()).sort("start_date")
-    joined = dated.join_asof(
-        _weights(measurements, as_date=True),
-        left_on="start_date",
-        right_on="_wtime",
-        by="participant_id",
-        strategy="nearest",
-        check_sortedness=False,  # sorted on the key as a whole, hence within each participant
-    )
-    undated = insulin.filter(pl.col("start_date").is_null())
-    rows = pl.concat([joined.drop("_wtime"), undated], how="diagonal_relaxed").sort("_row")
+    rows = _with_weight(medications.filter(is_insulin), measurements, "start_date", "nearest")
     in_units = pl.col("dose_unit").is_in(list(INSULIN_DOSE_UNITS)).fill_null(False)
     per_kg = np.asarray(insulin_u_per_kg(_column(rows, "daily_dose"), _column(rows, "_weight")))
     rows = rows.with_columns(

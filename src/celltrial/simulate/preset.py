@@ -77,6 +77,14 @@ class Latent(_Strict):
 SIMULATED_ORAL_CLASSES = ("metformin", "sulfonylurea", "dpp4", "sglt2", "agi")
 
 
+def _catalogued_drug(value: str) -> Drug:
+    """The catalogue entry of a preset's drug, or the validation error pydantic reports."""
+    try:
+        return get_drug(value)
+    except UnknownDrugError as exc:
+        raise ValueError(str(exc)) from None
+
+
 class OralDrug(_Strict):
     """An oral agent of the regimen: the INN names the catalogue entry
     (celltrial.clinical.drugs), which gives its ATC code, class, DDD and labelled dose range."""
@@ -88,10 +96,7 @@ class OralDrug(_Strict):
     @field_validator("drug")
     @classmethod
     def _catalogued(cls, value: str) -> str:
-        try:
-            d = get_drug(value)
-        except UnknownDrugError as exc:
-            raise ValueError(str(exc)) from None
+        d = _catalogued_drug(value)
         if d.route != "O" or d.drug_class not in SIMULATED_ORAL_CLASSES:
             raise ValueError(
                 f"{value}: the simulator models oral {', '.join(SIMULATED_ORAL_CLASSES)} only"
@@ -157,10 +162,7 @@ class Regimen(_Strict):
     @field_validator("insulin_drug")
     @classmethod
     def _an_insulin(cls, value: str) -> str:
-        try:
-            d = get_drug(value)
-        except UnknownDrugError as exc:
-            raise ValueError(str(exc)) from None
+        d = _catalogued_drug(value)
         if d.drug_class != "insulin":
             raise ValueError(f"{value} is not an insulin (ATC {d.atc})")
         return d.inn
