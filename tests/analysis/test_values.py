@@ -2,7 +2,7 @@ import polars as pl
 import pytest
 
 from celltrial.analysis.study import resolve_plan
-from celltrial.analysis.values import _has_repeats, visit_values
+from celltrial.analysis.values import _has_repeats, as_keys, visit_values
 
 
 def test_repeated_draws_are_averaged_and_single_ones_kept(study) -> None:
@@ -13,7 +13,8 @@ def test_repeated_draws_are_averaged_and_single_ones_kept(study) -> None:
     plain = visit_values(study, plan)
     twice = visit_values(study.with_table("measurements", pl.concat([m, again])), plan)
     assert twice.height == plain.height  # still one value per participant, visit, analyte
-    key = first.select("participant_id", "visit_id", "analyte")
+    key = as_keys(first.select("participant_id", "visit_id", "analyte"))
+    assert plain.schema["participant_id"] == pl.Categorical  # keys hashed once, as codes
     before = plain.join(key, on=key.columns)["value"][0]
     after = twice.join(key, on=key.columns)["value"][0]
     assert after == pytest.approx(before + 0.5)  # mean of x and x + 1
@@ -44,7 +45,7 @@ def test_missing_counts_only_enrolled_participants(study) -> None:
     values = visit_values(study, plan)
     # a stranger's value (not in participants) and P03's fpg at d84 removed
     stranger = values.filter(pl.col("participant_id") == "P05").with_columns(
-        pl.lit("X99").alias("participant_id")
+        pl.lit("X99").cast(pl.Categorical).alias("participant_id")
     )
     gone = (pl.col("participant_id") == "P03") & (pl.col("analyte") == "fpg")
     values = pl.concat([stranger, values.filter(~(gone & (pl.col("visit_id") == "d84")))])

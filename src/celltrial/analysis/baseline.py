@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from celltrial.analysis.descriptive import summary_exprs
+from celltrial.analysis.descriptive import summarize
 from celltrial.analysis.proportions import with_wilson
 from celltrial.data.study import StudyData
 
@@ -46,11 +46,10 @@ def baseline_table(
         (pl.col("visit_id") == baseline_visit) & pl.col("analyte").is_in(analytes)
     ).select("participant_id", pl.col("analyte").alias("variable"), "value")
     cont = pl.concat([demo, base], how="vertical_relaxed").drop_nulls("value")
-    cont = cont.filter(~pl.col("value").is_nan()).sort("value")  # one sort for all quartiles
     order = ["age", "diabetes_duration_years", "height_cm", *analytes]
     continuous = (
-        cont.group_by("variable")
-        .agg(summary_exprs("value", presorted=True))
+        summarize(cont, ["variable"])
+        .drop("reason")
         .with_columns(
             pl.lit("continuous").alias("kind"),
             pl.lit(None, pl.Utf8).alias("level"),

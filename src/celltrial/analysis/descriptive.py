@@ -8,39 +8,41 @@ from __future__ import annotations
 
 import polars as pl
 
+from celltrial.analysis.values import as_keys, as_text
+
 # Named in the results so a reader knows which of the nine textbook definitions was used.
 QUANTILE_DEFINITION = "SPSS HAVERAGE: weighted average at (n+1)p (Hyndman & Fan 1996 type 6)"
 
 
-def quantile_type6(column: str, p: float, presorted: bool = False) -> pl.Expr:
-    """The p-quantile of `column` inside a group_by/agg, by Hyndman & Fan type 6.
+def quantile_type6(sorted_list: pl.Expr, p: float) -> pl.Expr:
+    """The p-quantile, by Hyndman & Fan type 6, of each row's sorted list of values.
 
     h = (n + 1)p; Q = x[floor h] + (h - floor h)(x[floor h + 1] - x[floor h]), with x the sorted
     values (1-indexed) and h clamped to [1, n] (Hyndman & Fan 1996, definition 6).
-    presorted: the frame is already sorted by `column` with no nulls or NaNs (group_by keeps
-    row order within groups), so no group is sorted again.
     """
-    x = pl.col(column) if presorted else pl.col(column).drop_nulls().drop_nans().sort()
-    n = x.len()
+    n = sorted_list.list.len()
     h = (n + 1).cast(pl.Float64) * p
     lo = h.floor().clip(1, n).cast(pl.Int64)
     hi = (lo + 1).clip(upper_bound=n)
     frac = (h - lo).clip(0.0, 1.0)
-    return pl.when(n > 0).then(x.get(lo - 1) + frac * (x.get(hi - 1) - x.get(lo - 1)))
+    low = sorted_list.list.get(lo - 1, null_on_oob=True)
+    high = sorted_list.list.get(hi - 1, null_on_oob=True)
+    return pl.when(n > 0).then(low + frac * (high - low))
 
 
-def summary_exprs(column: str = "value", presorted: bool = False) -> list[pl.Expr]:
-    """n, mean, SD (n - 1 denominator, as SPSS), median, Q1, Q3, min, max of `column`."""
-    x = pl.col(column) if presorted else pl.col(column).drop_nulls().drop_nans()
+def summary_of_sorted(sorted_list: pl.Expr) -> list[pl.Expr]:
+    """n, mean, SD (n - 1 denominator, as SPSS), median, Q1, Q3, min, max of each row's sorted
+    list of values (one sort per group, shared by the three quantiles)."""
+    n = sorted_list.list.len()
     return [
-        x.len().alias("n"),
-        x.mean().alias("mean"),
-        x.std(ddof=1).alias("sd"),
-        quantile_type6(column, 0.5, presorted).alias("median"),
-        quantile_type6(column, 0.25, presorted).alias("q1"),
-        quantile_type6(column, 0.75, presorted).alias("q3"),
-        x.min().alias("min"),
-        x.max().alias("max"),
+        n.alias("n"),
+        sorted_list.list.mean().alias("mean"),
+        pl.when(n > 1).then(sorted_list.list.std(ddof=1)).alias("sd"),
+        quantile_type6(sorted_list, 0.5).alias("median"),
+        quantile_type6(sorted_list, 0.25).alias("q1"),
+        quantile_type6(sorted_list, 0.75).alias("q3"),
+        sorted_list.list.first().alias("min"),
+        sorted_list.list.last().alias("max"),
     ]
 
 
@@ -55,12 +57,11 @@ def _reason(n: pl.Expr) -> pl.Expr:
 
 
 def summarize(values: pl.DataFrame, by: list[str], column: str = "value") -> pl.DataFrame:
-    """One row per group of `by` present in `values`, with the summary columns and a reason.
-
-    The frame is sorted once by value (one global sort instead of three per group)."""
+    """One row per group of `by` present in `values`, with the summary columns and a reason."""
     x = pl.col(column)
-    valid = values.filter(x.is_not_null() & ~x.is_nan()).sort(column)
-    out = valid.group_by(by).agg(summary_exprs(column, presorted=True))
+    valid = values.filter(x.is_not_null() & ~x.is_nan())
+    lists = valid.group_by(by).agg(x.sort().alias("_sorted"))
+    out = lists.select(*by, *summary_of_sorted(pl.col("_sorted")))
     if valid.height < values.height:  # groups with only missing values keep a row, n = 0
         out = values.select(by).unique(maintain_order=True).join(out, on=by, how="left")
         out = out.with_columns(pl.col("n").fill_null(0).cast(pl.UInt32))
@@ -81,12 +82,14 @@ def summarize_per_visit(
         pl.DataFrame({"visit_id": visits, "visit_order": list(range(len(visits)))}),
         how="cross",
     )
-    stats = summarize(values, ["analyte", "visit_id"])
+    grid = as_keys(grid)
+    stats = summarize(as_keys(values), ["analyte", "visit_id"])
     out = grid.join(stats, on=["analyte", "visit_id"], how="left").with_columns(
         pl.col("n").fill_null(0).cast(pl.Int64)
     )
     out = out.with_columns(_reason(pl.col("n")).alias("reason"))
     order = {a: i for i, a in enumerate(analytes)}
+    out = as_text(out)
     return (
         out.with_columns(pl.col("analyte").replace_strict(order, default=None).alias("_a"))
         .sort("_a", "visit_order")

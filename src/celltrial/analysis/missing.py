@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from celltrial.analysis.plan import AnalysisPlan
+from celltrial.analysis.values import as_keys, as_text
 
 
 def _scheduled(plan: AnalysisPlan) -> pl.DataFrame:
@@ -32,6 +33,7 @@ def _observed(participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPl
     # per row, cheaper than a string is_in or semi-join
     enrolled = pl.col("participant_id").cast(pl.Enum(ids.to_list()), strict=False).is_not_null()
     counts = values.filter(enrolled).group_by("analyte", "visit_id").agg(pl.len().alias("observed"))
+    counts = as_text(counts)
     return (
         _scheduled(plan)
         .with_row_index("_o")
@@ -49,18 +51,15 @@ def missing_values(
     """The scheduled (participant_id, analyte, visit_id) with no value: who misses what, when.
 
     Only the (analyte, visit) pairs with a missing value are expanded to participants."""
+    values = as_keys(values)
     gaps = _observed(participants, values, plan).filter(pl.col("observed") < pl.col("expected"))
-    grid = (
-        participants.select("participant_id")
-        .unique()
-        .join(gaps.select("analyte", "visit_id"), how="cross")
-    )
+    gaps = as_keys(gaps.select("analyte", "visit_id"))
+    grid = as_keys(participants.select("participant_id").unique()).join(gaps, how="cross")
     seen = values.join(gaps, on=["analyte", "visit_id"], how="semi").select(
         "participant_id", "analyte", "visit_id"
     )
-    return grid.join(seen, on=["participant_id", "analyte", "visit_id"], how="anti").sort(
-        "participant_id", "analyte", "visit_id"
-    )
+    missing = grid.join(seen, on=["participant_id", "analyte", "visit_id"], how="anti")
+    return as_text(missing).sort("participant_id", "analyte", "visit_id")
 
 
 def missing_summary(

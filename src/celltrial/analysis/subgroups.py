@@ -14,6 +14,7 @@ from celltrial.analysis.baseline import participant_covariates
 from celltrial.analysis.groups import fisher_2x2, mann_whitney
 from celltrial.analysis.paired import compare_with_baseline, pair_with_baseline
 from celltrial.analysis.plan import AnalysisPlan
+from celltrial.analysis.values import as_keys, as_text
 from celltrial.clinical.egfr import ckd_stage
 from celltrial.data.study import StudyData
 
@@ -125,12 +126,13 @@ def completers(study: StudyData, values: pl.DataFrame, plan: AnalysisPlan) -> pl
     counts, medians and Mann-Whitney for age and each outcome; Fisher's exact test for sex."""
     last = plan.visits[-1] if plan.visits else ""
     done = values.filter(pl.col("visit_id") == last)["participant_id"].unique().implode()
-    cov = participant_covariates(study).with_columns(
+    cov = as_keys(participant_covariates(study)).with_columns(
         pl.col("participant_id").is_in(done).alias("completer")
     )
     base = values.filter(pl.col("visit_id") == plan.baseline_visit).join(
         cov.select("participant_id", "completer"), on="participant_id"
     )
+    base, cov = as_text(base), as_text(cov)
     long = pl.concat(
         [
             cov.select(

@@ -9,10 +9,27 @@ from celltrial.analysis.plan import AnalysisPlan
 from celltrial.data.study import StudyData
 
 VALUE_COLUMNS = ["participant_id", "visit_id", "analyte", "value"]
+KEY_COLUMNS = VALUE_COLUMNS[:3]
+
+
+def as_keys(frame: pl.DataFrame) -> pl.DataFrame:
+    """The key columns of `frame` (participant_id, visit_id, analyte, those present) as
+    Categorical, as in the analysis frame: joins and group_bys then hash one integer code per
+    row instead of a string (the Categorical's categories are global, so codes agree across
+    frames)."""
+    return frame.with_columns(
+        pl.col(c).cast(pl.Categorical) for c in frame.columns if c in KEY_COLUMNS
+    )
+
+
+def as_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """The Categorical key columns of an analysis frame back to text, for results."""
+    cats = [c for c, t in frame.schema.items() if c in KEY_COLUMNS and t == pl.Categorical]
+    return frame.with_columns(pl.col(c).cast(pl.Utf8) for c in cats)
 
 
 def visit_values(study: StudyData, plan: AnalysisPlan) -> pl.DataFrame:
-    """Scheduled measurements as participant_id, visit_id, analyte, value.
+    """Scheduled measurements as participant_id, visit_id, analyte (Categorical), value.
 
     Unscheduled values (no visit_id) are left out; repeated values of one analyte at one visit
     are averaged (e.g. duplicate lab draws), so each participant counts once per visit.
@@ -25,22 +42,20 @@ def visit_values(study: StudyData, plan: AnalysisPlan) -> pl.DataFrame:
         & ~pl.col("value").is_nan()
         & pl.col("visit_id").is_in(list(plan.visits))
     )
-    m = m.select(VALUE_COLUMNS)
-    if not _has_repeats(m):  # the usual case: nothing to average, no 3-string-key group_by
+    m = as_keys(m.select(VALUE_COLUMNS))
+    if not _has_repeats(m):  # the usual case: nothing to average
         return m
-    values = m.group_by(["participant_id", "visit_id", "analyte"], maintain_order=True).agg(
-        pl.col("value").mean()
-    )
+    values = m.group_by(KEY_COLUMNS, maintain_order=True).agg(pl.col("value").mean())
     return values.select(VALUE_COLUMNS)
 
 
 def _has_repeats(m: pl.DataFrame) -> bool:
     """Whether any (participant, visit, analyte) occurs twice, checked on one integer key
-    built from categorical codes (much cheaper than hashing three strings per row)."""
+    built from the categorical codes (cheaper than hashing three codes per row)."""
     if m.height == 0:
         return False
-    keys = VALUE_COLUMNS[:3]
-    codes = m.select(pl.col(c).cast(pl.Categorical).to_physical().cast(pl.UInt64) for c in keys)
+    keys = KEY_COLUMNS
+    codes = as_keys(m).select(pl.col(c).to_physical().cast(pl.UInt64) for c in keys)
     size = [int(x) + 1 for x in codes.max().row(0)]
     if size[0] * size[1] * size[2] >= 2**64:  # cannot happen with < 2^21 distinct strings each
         return m.select(pl.struct(keys).n_unique()).item() < m.height
