@@ -7,6 +7,7 @@ All computed per (group) on long frames of differences, without a Python loop pe
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -15,7 +16,13 @@ import polars as pl
 from scipy import fft, stats
 
 from celltrial.analysis.holm import holm
-from celltrial.analysis.wilcoxon import EXACT_MAX_N, signed_rank, signrank_cdf
+from celltrial.analysis.wilcoxon import (
+    EXACT_MAX_N,
+    MagnitudeOrder,
+    order_by_magnitude,
+    signed_rank,
+    signrank_cdf,
+)
 
 CONF_LEVEL = 0.95
 METHOD_T = "paired t-test"
@@ -106,11 +113,24 @@ class _Bracket:
         return self.below < r <= self.upto
 
 
+def _first_above(x: np.ndarray, idx: np.ndarray, limit: float) -> np.ndarray:
+    """max(searchsorted(x, limit - x, side="right"), idx), searching only the rows that need it.
+    q = limit - x falls as x rises, so rows with q_i >= x[-1] (all n columns) lead, and rows
+    with x_i > q_i (none from column i on: the answer is i) trail; only those between search."""
+    q = limit - x
+    lead = int(np.count_nonzero(q >= x[-1]))
+    trail = int(np.count_nonzero(x <= q))
+    out = idx.copy()
+    out[:lead] = len(x)
+    out[lead:trail] = np.maximum(np.searchsorted(x, q[lead:trail], side="right"), idx[lead:trail])
+    return out
+
+
 def _bracket(x: np.ndarray, idx: np.ndarray, lo: float, hi: float) -> _Bracket:
     """Two sorted searches give both the bracket's rows and its exact counts (walsh_order_stat
     counts the same way: x_j <= limit - x_i)."""
-    start = np.maximum(np.searchsorted(x, lo - x, side="right"), idx)
-    stop = np.maximum(np.searchsorted(x, hi - x, side="right"), idx)
+    start = _first_above(x, idx, lo)
+    stop = _first_above(x, idx, hi)
     below = int((start - idx).sum())
     return _Bracket(start, stop - start, below, below + int((stop - start).sum()))
 
@@ -174,7 +194,9 @@ def _bin_counts(x: np.ndarray, bins: int) -> tuple[np.ndarray, float, float]:
 
 def walsh_order_stats(d: np.ndarray, ranks: list[int], bins: int | None = None) -> list[float]:
     """The r-th smallest (1-based) Walsh average (d_i + d_j)/2, i <= j, for each r in ranks."""
-    x = np.sort(np.asarray(d, dtype=float))
+    x = np.asarray(d, dtype=float)
+    if not np.all(x[1:] >= x[:-1]):  # callers often pass sorted data: skip the sort then
+        x = np.sort(x)
     bins = bins or min(WALSH_MAX_BINS, 1 << max(10, int(np.ceil(np.log2(2 * len(x) + 1)))))
     idx = np.arange(len(x))
     cum, low, width = _bin_counts(x, bins)
@@ -210,24 +232,51 @@ def _hl_one_group(d: np.ndarray, m: int, k: int) -> tuple[float, float | None, f
     return est, (found[len(mid)] if ok else None), (found[len(mid) + 1] if ok else None)
 
 
-def _hl_by_selection(nz: pl.DataFrame, by: list[str], orders: pl.DataFrame) -> pl.DataFrame:
-    """HL estimate and CI limits for the few large groups, one task per group. The groups run
-    on a thread pool: the work is NumPy sorting, searching and FFT, which release the GIL."""
-    parts = nz.join(orders.select(*by, "_m", "_k"), on=by, how="left").partition_by(
-        by, maintain_order=True
-    )
-    keys = [p.select(by).row(0) for p in parts]  # one row per large group
-    jobs = [(p["d"].to_numpy(), int(p["_m"][0]), int(p["_k"][0])) for p in parts]
+def _d_order(v: np.ndarray) -> np.ndarray:
+    """One group's differences from |d| order to d order (sorted): in |d| order the negatives
+    run from 0 down, so they come reversed, then the positives as they are."""
+    return np.concatenate([v[v < 0][::-1], v[v > 0]])
+
+
+def _hl_by_selection(
+    keys: pl.DataFrame,
+    samples: list[np.ndarray],
+    by: list[str],
+    prepare: Callable[[np.ndarray], np.ndarray] = np.asarray,
+) -> pl.DataFrame:
+    """HL estimate and CI limits for the few large groups (row i of `keys`: `by`, _m, _k; its
+    differences prepare(samples[i])), one task per group. The groups run on a thread pool: the
+    work is NumPy sorting, searching and FFT, which release the GIL."""
+    ks = keys["_k"].cast(pl.Int64).to_list()
+    jobs = list(zip(samples, keys["_m"].to_list(), ks, strict=True))
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        found = list(pool.map(lambda job: _hl_one_group(*job), jobs))
+        found = list(pool.map(lambda job: _hl_one_group(prepare(job[0]), *job[1:]), jobs))
     schema = {
-        **{b: nz.schema[b] for b in by},
+        **{b: keys.schema[b] for b in by},
         "hl_estimate": pl.Float64,
         "hl_ci_low": pl.Float64,
         "hl_ci_high": pl.Float64,
     }
-    rows = [(*key, *f) for key, f in zip(keys, found, strict=True)]
+    rows = [(*key, *f) for key, f in zip(keys.select(by).iter_rows(), found, strict=True)]
     return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _large_from_frame(
+    nz: pl.DataFrame, by: list[str], large: pl.DataFrame
+) -> tuple[pl.DataFrame, list[np.ndarray]]:
+    """The large groups' keys and differences, split from the frame."""
+    parts = nz.join(large, on=by, how="inner").partition_by(by, maintain_order=True)
+    keys = pl.concat([p.select(*by, "_m", "_k").head(1) for p in parts])
+    return keys, [p["d"].to_numpy() for p in parts]
+
+
+def _large_from_order(
+    order: MagnitudeOrder, by: list[str], large: pl.DataFrame
+) -> tuple[pl.DataFrame, list[np.ndarray]]:
+    """The large groups' keys and differences (in |d| order), sliced from the shared order."""
+    keys = order.keys.with_row_index("_row").join(large, on=by, how="inner")
+    v, starts = order.v, order.starts
+    return keys, [v[starts[r] : starts[r + 1]] for r in keys["_row"].to_list()]
 
 
 def _hl_by_join(nz: pl.DataFrame, by: list[str], orders: pl.DataFrame) -> pl.DataFrame:
@@ -255,13 +304,18 @@ def _hl_by_join(nz: pl.DataFrame, by: list[str], orders: pl.DataFrame) -> pl.Dat
 
 
 def hodges_lehmann(
-    diffs: pl.DataFrame, by: list[str], ranks: pl.DataFrame, join_max_n: int = WALSH_JOIN_MAX_N
+    diffs: pl.DataFrame,
+    by: list[str],
+    ranks: pl.DataFrame,
+    join_max_n: int = WALSH_JOIN_MAX_N,
+    order: MagnitudeOrder | None = None,
 ) -> pl.DataFrame:
     """Hodges-Lehmann estimate (median of Walsh averages) and its 95 % CI per group.
 
     `ranks` is the output of signed_rank for the same groups (for n, ties and zeros). Zero
     differences are dropped, as in the test (R wilcox.test does the same). The CI limits are
-    the k-th smallest and k-th largest Walsh averages (k from _ci_order).
+    the k-th smallest and k-th largest Walsh averages (k from _ci_order). `order`:
+    order_by_magnitude(diffs, by) if the caller has it (the large groups are sliced from it).
     """
     nz = diffs.filter(pl.col("d").is_not_null() & ~pl.col("d").is_nan() & (pl.col("d") != 0))
     nz = nz.select(*by, "d")
@@ -278,12 +332,17 @@ def hodges_lehmann(
     )
     orders = exact.select(*by, "n").with_columns(pl.Series("_k", k))
     orders = orders.with_columns((pl.col("n") * (pl.col("n") + 1) // 2).alias("_m"))
-    large = orders.filter(pl.col("n") > join_max_n).select(by)
-    small_nz = nz.join(large, on=by, how="anti")
-    large_nz = nz.join(large, on=by, how="semi")
-    parts = [_hl_by_join(small_nz, by, orders)]
+    large = orders.filter(pl.col("n") > join_max_n).select(*by, "_m", "_k")
+    small = orders.filter((pl.col("n") >= 1) & (pl.col("n") <= join_max_n))
+    parts: list[pl.DataFrame] = []
+    if small.height or not large.height:  # many small groups: all Walsh averages at once
+        parts.append(_hl_by_join(nz.join(large, on=by, how="anti"), by, orders))
     if large.height:
-        parts.append(_hl_by_selection(large_nz, by, orders))
+        if order is None:
+            parts.append(_hl_by_selection(*_large_from_frame(nz, by, large), by))
+        else:
+            keys, samples = _large_from_order(order, by, large)
+            parts.append(_hl_by_selection(keys, samples, by, prepare=_d_order))
     return pl.concat(parts, how="vertical_relaxed")
 
 
@@ -360,8 +419,9 @@ def compare_with_baseline(
     pairs = pairs.with_columns(_group_key(analytes, follow))
     grid = grid.with_columns(_group_key(analytes, follow))
     g = ["_g"]
-    ranks = signed_rank(pairs, g)
-    hl = hodges_lehmann(pairs, g, ranks)
+    order = order_by_magnitude(pairs, g)  # one sort per group serves ranks and Walsh averages
+    ranks = signed_rank(pairs, g, order=order)
+    hl = hodges_lehmann(pairs, g, ranks, order=order)
     tt = paired_t(pairs, g)
     ch = _changes(pairs, g)
     wide = (

@@ -9,6 +9,7 @@ asymptotic test). Validated against scipy.stats.wilcoxon in tests/analysis/test_
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -47,48 +48,74 @@ def exact_p(n: np.ndarray, t_plus: np.ndarray) -> np.ndarray:
     return np.clip(2.0 * np.minimum(lower, upper), 0.0, 1.0)
 
 
-def _rank_frame(diffs: pl.DataFrame, by: list[str], d: str) -> pl.DataFrame:
+@dataclass(frozen=True)
+class MagnitudeOrder:
+    """The non-zero differences of each group, ordered by |d| within the group: group i (row i
+    of `keys`, the `by` values) holds v[starts[i]:starts[i + 1]]. One sort serves both the
+    signed ranks and, reordered in O(n), the Hodges-Lehmann Walsh averages."""
+
+    keys: pl.DataFrame
+    starts: np.ndarray
+    v: np.ndarray
+
+
+def order_by_magnitude(diffs: pl.DataFrame, by: list[str], d: str = "d") -> MagnitudeOrder:
+    """Sort the valid non-zero differences of each group by |d| (one Polars group_by, its
+    per-group sorts in parallel). Groups without a non-zero difference are left out."""
     nz = diffs.filter(pl.col(d).is_not_null() & ~pl.col(d).is_nan() & (pl.col(d) != 0))
-    return nz.with_columns(pl.col(d).abs().alias("_abs")).with_columns(
-        pl.col("_abs").rank("average").over(by).alias("_rank")
+    grouped = nz.group_by(by).agg(pl.col(d).sort_by(pl.col(d).abs()).alias("_v"))
+    lengths = grouped["_v"].list.len().to_numpy().astype(np.int64)
+    v = grouped["_v"].explode().to_numpy().astype(float)
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    return MagnitudeOrder(grouped.select(by), starts, v)
+
+
+def _rank_sums(order: MagnitudeOrder) -> pl.DataFrame:
+    """n, r_plus, r_minus, tie_term and ties per group from runs of tied |d|: a run of t tied
+    values at 0-based positions p..p+t-1 of its group gets the average rank p + (t + 1)/2
+    (as rank("average")). Sums of half-integers are exact in float64, in any order."""
+    v, starts = order.v, order.starts
+    groups = order.keys.height
+    a = np.abs(v)
+    new_run = np.ones(len(v), dtype=bool)
+    new_run[1:] = a[1:] != a[:-1]
+    new_run[starts[:-1]] = True  # a run never spans two groups
+    run_at = np.flatnonzero(new_run)
+    t = np.diff(np.append(run_at, len(v)))
+    group = np.searchsorted(starts, run_at, side="right") - 1  # each run's group
+    avg = run_at - starts[group] + (t + 1) / 2.0
+    plus = np.add.reduceat((v > 0).view(np.int8), run_at, dtype=np.int64) if len(v) else t
+    tf = t.astype(float)
+    return order.keys.with_columns(
+        pl.Series("n", np.diff(starts), dtype=pl.Int64),
+        pl.Series("r_plus", np.bincount(group, avg * plus, groups)),
+        pl.Series("r_minus", np.bincount(group, avg * (t - plus), groups)),
+        # sum of t^3 - t over tied runs (Lehmann 1975, eq. 3.32 tie correction)
+        pl.Series("tie_term", np.bincount(group, tf**3 - tf, groups)),
+        pl.Series("ties", np.bincount(group, t > 1, groups) > 0),
     )
 
 
-def signed_rank(diffs: pl.DataFrame, by: list[str], d: str = "d") -> pl.DataFrame:
+def signed_rank(
+    diffs: pl.DataFrame, by: list[str], d: str = "d", order: MagnitudeOrder | None = None
+) -> pl.DataFrame:
     """Wilcoxon signed-rank test of median(d) = 0 for each group of `by` in `diffs`.
 
     Returns `by` + n_pairs, n_zero, n (non-zero), r_plus, r_minus, statistic (min of the two, as
-    SciPy and SPSS), ties, tie_term (sum of t^3 - t), z, p_value, method and reason.
+    SciPy and SPSS), ties, tie_term (sum of t^3 - t), z, p_value, method and reason. `order`:
+    order_by_magnitude(diffs, by, d), if the caller has it already.
     """
     valid = diffs.filter(pl.col(d).is_not_null() & ~pl.col(d).is_nan())
     counts = valid.group_by(by).agg(
         pl.len().alias("n_pairs"), (pl.col(d) == 0).sum().cast(pl.Int64).alias("n_zero")
     )
-    ranked = _rank_frame(valid, by, d)
-    ties = (
-        ranked.group_by([*by, "_abs"])
-        .agg(pl.len().cast(pl.Float64).alias("_t"))
-        .group_by(by)
-        .agg(
-            (pl.col("_t") ** 3 - pl.col("_t")).sum().alias("tie_term"),
-            (pl.col("_t") > 1).any().alias("ties"),
-        )
-    )
-    sums = ranked.group_by(by).agg(
-        pl.len().alias("n"),
-        pl.col("_rank").filter(pl.col(d) > 0).sum().alias("r_plus"),
-        pl.col("_rank").filter(pl.col(d) < 0).sum().alias("r_minus"),
-    )
-    out = (
-        counts.join(sums, on=by, how="left")
-        .join(ties, on=by, how="left")
-        .with_columns(
-            pl.col("n").fill_null(0).cast(pl.Int64),
-            pl.col("r_plus").fill_null(0.0),
-            pl.col("r_minus").fill_null(0.0),
-            pl.col("tie_term").fill_null(0.0),
-            pl.col("ties").fill_null(False),
-        )
+    sums = _rank_sums(order if order is not None else order_by_magnitude(diffs, by, d))
+    out = counts.join(sums, on=by, how="left").with_columns(
+        pl.col("n").fill_null(0).cast(pl.Int64),
+        pl.col("r_plus").fill_null(0.0),
+        pl.col("r_minus").fill_null(0.0),
+        pl.col("tie_term").fill_null(0.0),
+        pl.col("ties").fill_null(False),
     )
     return _add_p_values(out)
 
