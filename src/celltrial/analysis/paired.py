@@ -317,8 +317,6 @@ def hodges_lehmann(
     the k-th smallest and k-th largest Walsh averages (k from _ci_order). `order`:
     order_by_magnitude(diffs, by) if the caller has it (the large groups are sliced from it).
     """
-    nz = diffs.filter(pl.col("d").is_not_null() & ~pl.col("d").is_nan() & (pl.col("d") != 0))
-    nz = nz.select(*by, "d")
     exact = ranks.select(
         *by,
         "n",
@@ -334,12 +332,14 @@ def hodges_lehmann(
     orders = orders.with_columns((pl.col("n") * (pl.col("n") + 1) // 2).alias("_m"))
     large = orders.filter(pl.col("n") > join_max_n).select(*by, "_m", "_k")
     small = orders.filter((pl.col("n") >= 1) & (pl.col("n") <= join_max_n))
+    nz = diffs.lazy().filter(pl.col("d").is_not_null() & ~pl.col("d").is_nan() & (pl.col("d") != 0))
+    nz = nz.select(*by, "d")  # lazy: with `order` and only large groups it is never needed
     parts: list[pl.DataFrame] = []
     if small.height or not large.height:  # many small groups: all Walsh averages at once
-        parts.append(_hl_by_join(nz.join(large, on=by, how="anti"), by, orders))
+        parts.append(_hl_by_join(nz.join(large.lazy(), on=by, how="anti").collect(), by, orders))
     if large.height:
         if order is None:
-            parts.append(_hl_by_selection(*_large_from_frame(nz, by, large), by))
+            parts.append(_hl_by_selection(*_large_from_frame(nz.collect(), by, large), by))
         else:
             keys, samples = _large_from_order(order, by, large)
             parts.append(_hl_by_selection(keys, samples, by, prepare=_d_order))
