@@ -23,6 +23,8 @@ import numpy as np
 import polars as pl
 from scipy import optimize, stats
 
+from celltrial.analysis.values import as_keys
+
 METHOD_LMM = "linear mixed model (REML; visit fixed, random intercept per participant)"
 CONF_LEVEL = 0.95
 # Search range of log(gamma): gamma from e^-25 (no participant effect) to e^15 (no residual).
@@ -77,21 +79,22 @@ def _sums(group: np.ndarray, x: np.ndarray, y: np.ndarray) -> _Sums:
     a = np.stack([np.bincount(group, weights=x[:, j], minlength=m) for j in range(p)], axis=1)
     s = np.bincount(group, weights=y, minlength=m)
     n = np.bincount(group, minlength=m)
-    seen = n > 0  # codes may be sparse (categorical codes): drop the empty ones once
-    a, s, n = a[seen], s[seen], n[seen]
-    sizes, which, count = np.unique(n, return_inverse=True, return_counts=True)
-    k = len(sizes)
-    aa = np.stack(  # p^2 bincounts over participants, none per participant
-        [
-            np.bincount(which, weights=a[:, j] * a[:, i], minlength=k)
-            for j in range(p)
-            for i in range(p)
-        ],
-        axis=1,
-    ).reshape(k, p, p)
-    a_s = np.stack([np.bincount(which, weights=a[:, j] * s, minlength=k) for j in range(p)], 1)
-    ss = np.bincount(which, weights=s**2, minlength=k)
-    return _Sums(x.T @ x, x.T @ y, float(y @ y), sizes.astype(float), count, aa, a_s, ss)
+    return _pool(a, s, n, x.T @ x, x.T @ y, float(y @ y))
+
+
+def _pool(
+    a: np.ndarray, s: np.ndarray, n: np.ndarray, xtx: np.ndarray, xty: np.ndarray, yty: float
+) -> _Sums:
+    """_Sums from a_i = X_i'1, s_i = 1'y_i and n_i per participant code (codes without
+    observations, n_i = 0, add nothing: categorical codes may be sparse)."""
+    tally = np.bincount(n)
+    sizes = np.flatnonzero(tally[1:]) + 1  # the distinct n_i > 0
+    # one masked matrix product per distinct n_i (at most p + 1 of them), none per participant
+    masks = [(n == c).astype(float) for c in sizes]
+    aa = np.stack([(a * w[:, None]).T @ a for w in masks])
+    a_s = np.stack([a.T @ (s * w) for w in masks])
+    ss = np.array([(s * s) @ w for w in masks])
+    return _Sums(xtx, xty, yty, sizes.astype(float), tally[sizes], aa, a_s, ss)
 
 
 def _gls(sums: _Sums, gamma: float) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -118,7 +121,10 @@ def _neg_reml(log_gamma: float, sums: _Sums, dof: int) -> float:
 def fit_random_intercept(group: np.ndarray, x: np.ndarray, y: np.ndarray) -> RandomInterceptFit:
     """REML fit of the random-intercept model (group: integer participant codes from 0)."""
     sums = _sums(np.asarray(group, dtype=np.int64), np.asarray(x, float), np.asarray(y, float))
-    dof = len(y) - x.shape[1]
+    return _fit(sums, len(y) - x.shape[1])
+
+
+def _fit(sums: _Sums, dof: int) -> RandomInterceptFit:
     res = optimize.minimize_scalar(
         _neg_reml,
         bounds=_LOG_GAMMA_BOUNDS,
@@ -159,38 +165,54 @@ def _empty(
     )
 
 
+@dataclass(frozen=True)
+class _Tallies:
+    """Every outcome's sufficient statistics at once, by outcome o, participant i and visit
+    position j (0 = baseline): observation counts, sums of values, extremes."""
+
+    counts: np.ndarray  # (outcome, participant, visit) number of observations
+    sums: np.ndarray  # (outcome, participant) sum of values
+    visit_sums: np.ndarray  # (outcome, visit) sum of values
+    squares: np.ndarray  # (outcome) sum of squared values
+    low: np.ndarray  # (outcome) smallest value
+    high: np.ndarray  # (outcome) largest value
+
+
 def fit_mixed(values: pl.DataFrame, analyte: str, visits: list[str], baseline: str) -> pl.DataFrame:
     """Estimated change from baseline at each follow-up visit with its 95 % CI, for one outcome.
 
     Degenerate data (no follow-up values, one participant, constant values, a singular design)
     give rows with the counts and a reason instead of an exception.
     """
+    return mixed_models(values, [(analyte, visits)], baseline)
+
+
+def _fit_outcome(
+    t: _Tallies, o: int, analyte: str, visits: list[str], baseline: str
+) -> pl.DataFrame:
     follow = [v for v in visits if v != baseline]
-    data = values.filter((pl.col("analyte") == analyte) & pl.col("visit_id").is_in(visits))
-    if "_g" not in data.columns:  # participant codes (mixed_models adds them once for all)
-        data = data.with_columns(_participant_codes())
-    n_p, n_o = data["_g"].n_unique(), data.height
-    observed = set(data["visit_id"].unique().to_list())
-    if baseline not in observed or len(observed) < 2:
+    counts = t.counts[o]
+    n = counts.sum(axis=1)
+    per_visit = counts.sum(axis=0)
+    n_o, n_p = int(n.sum()), int(np.count_nonzero(n))
+    if not per_visit[0] or np.count_nonzero(per_visit) < 2:
         return _empty(analyte, follow, baseline, n_p, n_o, "no baseline or no follow-up values")
-    if n_p < 2 or data["value"].n_unique() < 2:
+    if n_p < 2 or t.low[o] == t.high[o]:
         return _empty(analyte, follow, baseline, n_p, n_o, "fewer than 2 participants or values")
-    terms = [v for v in follow if v in observed]  # one dummy per observed follow-up visit
-    coded = data.select(
-        pl.col("_g").cast(pl.Int64).alias("g"),
-        *[(pl.col("visit_id") == v).cast(pl.Float64).alias(v) for v in terms],
-        pl.col("value").cast(pl.Float64),
-    )
-    x = np.column_stack([np.ones(n_o), coded.select(terms).to_numpy()])
+    terms = [j for j in range(1, len(follow) + 1) if per_visit[j]]  # observed follow-ups
+    xtx = np.diag(per_visit[[0, *terms]].astype(float))
+    xtx[0, 0] = n_o
+    xtx[0, 1:] = xtx[1:, 0] = per_visit[terms]
+    xty = np.concatenate([[t.visit_sums[o].sum()], t.visit_sums[o, terms]])
+    a = np.column_stack([n, counts[:, terms]]).astype(float)
     try:
-        fit = fit_random_intercept(coded["g"].to_numpy(), x, coded["value"].to_numpy())
+        fit = _fit(_pool(a, t.sums[o], n, xtx, xty, float(t.squares[o])), n_o - 1 - len(terms))
     except np.linalg.LinAlgError as exc:
         return _empty(analyte, follow, baseline, n_p, n_o, f"model failed: {exc}")
     z = stats.norm.ppf(0.5 + CONF_LEVEL / 2.0)
-    est = dict(zip(terms, fit.params[1:], strict=True))
-    se = dict(zip(terms, fit.bse[1:], strict=True))
-    e = np.array([est.get(v, np.nan) for v in follow])
-    s = np.array([se.get(v, np.nan) for v in follow])
+    e = np.full(len(follow), np.nan)
+    s = np.full(len(follow), np.nan)
+    e[np.array(terms) - 1], s[np.array(terms) - 1] = fit.params[1:], fit.bse[1:]
     with np.errstate(divide="ignore", invalid="ignore"):
         p = 2.0 * stats.norm.sf(np.abs(e / s))
     ok = ~np.isnan(e)
@@ -212,20 +234,66 @@ def fit_mixed(values: pl.DataFrame, analyte: str, visits: list[str], baseline: s
     ).with_columns(pl.col(c).fill_nan(None) for c in ("estimate", "ci_low", "ci_high", "p_value"))
 
 
-def _participant_codes() -> pl.Expr:
-    """Integer code per participant_id (the categorical's physical code: hashed once, and
-    codes of participants absent from an outcome are empty groups that add nothing)."""
-    return pl.col("participant_id").cast(pl.Categorical).to_physical().alias("_g")
+def _dense(codes: np.ndarray, names: list[str]) -> np.ndarray:
+    """Categorical codes of a column as positions in `names` (len(names) where absent):
+    categorical codes are global, so they are sparse and unbounded."""
+    wanted = pl.Series(names, dtype=pl.Categorical).to_physical().to_numpy().astype(np.int64)
+    lookup = np.full(max(int(codes.max(initial=0)), int(wanted.max(initial=0))) + 1, len(names))
+    lookup[wanted] = np.arange(len(names))
+    return lookup[codes]
+
+
+def _compact(codes: np.ndarray) -> np.ndarray:
+    """Sparse integer codes as 0..k-1, order kept, without sorting."""
+    present = np.zeros(int(codes.max(initial=0)) + 1, dtype=bool)
+    present[codes] = True
+    return (np.cumsum(present) - 1)[codes]
+
+
+def _tallies(
+    values: pl.DataFrame, outcomes: list[tuple[str, list[str]]], baseline: str
+) -> _Tallies:
+    """One pass over the frame: a table indexed by (analyte, visit) gives each row its outcome
+    and visit position; bincounts over (outcome, participant, visit) do the rest."""
+    keys = as_keys(values)
+    scheduled = [[baseline, *[v for v in vs if v != baseline]] for _, vs in outcomes]
+    visit_names = list(dict.fromkeys(v for vs in scheduled for v in vs))
+    analyte = _dense(keys["analyte"].to_physical().to_numpy(), [a for a, _ in outcomes])
+    visit = _dense(keys["visit_id"].to_physical().to_numpy(), visit_names)
+    n_o, k = len(outcomes), max(len(vs) for vs in scheduled)
+    outcome_of = np.full((n_o + 1, len(visit_names) + 1), n_o)  # last row/column: not wanted
+    position_of = np.zeros_like(outcome_of)
+    for o, ((_, vs), order) in enumerate(zip(outcomes, scheduled, strict=True)):
+        for j, v in enumerate(order):  # one step per scheduled visit of an outcome
+            if v in vs:  # an outcome not scheduled at baseline gets no baseline slot
+                outcome_of[o, visit_names.index(v)] = o
+                position_of[o, visit_names.index(v)] = j
+    o = outcome_of[analyte, visit]
+    keep = o < n_o
+    o, pos = o[keep], position_of[analyte[keep], visit[keep]]
+    y = keys["value"].to_numpy()[keep]
+    g = _compact(keys["participant_id"].to_physical().to_numpy()[keep])
+    m = int(g.max(initial=-1)) + 1
+    cell = o * m + g
+    low, high = np.full(n_o, np.inf), np.full(n_o, -np.inf)
+    np.minimum.at(low, o, y)
+    np.maximum.at(high, o, y)
+    return _Tallies(
+        np.bincount(cell * k + pos, minlength=n_o * m * k).reshape(n_o, m, k),
+        np.bincount(cell, weights=y, minlength=n_o * m).reshape(n_o, m),
+        np.bincount(o * k + pos, weights=y, minlength=n_o * k).reshape(n_o, k),
+        np.bincount(o, weights=y * y, minlength=n_o),
+        low,
+        high,
+    )
 
 
 def mixed_models(
     values: pl.DataFrame, outcomes: list[tuple[str, list[str]]], baseline: str
 ) -> pl.DataFrame:
-    """fit_mixed for each (analyte, visits) outcome, stacked; one model per outcome."""
-    wanted = values.filter(pl.col("analyte").is_in([a for a, _ in outcomes]))
-    parts = wanted.with_columns(_participant_codes()).partition_by("analyte", as_dict=True)
-    empty = wanted.clear().with_columns(_participant_codes())
-    frames = [fit_mixed(parts.get((a,), empty), a, v, baseline) for a, v in outcomes]
-    if not frames:
+    """One model per (analyte, visits) outcome, stacked in the order of `outcomes`."""
+    if not outcomes:
         return pl.DataFrame(schema=_COLUMNS)
+    t = _tallies(values, outcomes, baseline)
+    frames = [_fit_outcome(t, o, a, vs, baseline) for o, (a, vs) in enumerate(outcomes)]
     return pl.concat(frames, how="diagonal_relaxed").select(list(_COLUMNS))
