@@ -8,7 +8,7 @@ import pytest
 import statsmodels.formula.api as smf
 from scipy import stats
 
-from celltrial.analysis.mixed import fit_mixed, fit_random_intercept
+from celltrial.analysis.mixed import fit_mixed, fit_random_intercept, mixed_models
 
 VISITS = ["v0", "v1", "v2", "v3"]
 
@@ -85,3 +85,24 @@ def test_no_participant_effect_reaches_the_boundary_like_ols() -> None:
     m = dict(means.iter_rows())
     for row in ours.iter_rows(named=True):
         assert row["estimate"] == pytest.approx(m[row["visit_id"]] - m["v0"], rel=1e-9)
+
+
+def test_outcomes_fitted_together_match_statsmodels_each() -> None:
+    # two outcomes in one frame, with different participants and visit lists: the tallies
+    # over (outcome, participant, visit) must keep them apart (b is not scheduled at v2)
+    first = _data(30, 21, 0.2).with_columns(pl.lit("a").alias("analyte"))
+    second = _data(35, 22, 0.3).with_columns(
+        pl.lit("b").alias("analyte"), (pl.col("participant_id") + "x").alias("participant_id")
+    )
+    second = second.filter(pl.col("visit_id") != "v2")
+    both = pl.concat([first, second])
+    b_visits = ["v0", "v1", "v3"]
+    ours = mixed_models(both, [("a", VISITS), ("b", b_visits)], "v0")
+    assert ours["analyte"].to_list() == ["a"] * 3 + ["b"] * 2
+    for analyte, frame in [("a", first), ("b", second)]:
+        ref = _statsmodels(frame)
+        got = ours.filter(pl.col("analyte") == analyte)
+        assert got["n_observations"][0] == frame.height
+        for row in got.iter_rows(named=True):
+            term = f"C(visit_id, Treatment(reference='v0'))[T.{row['visit_id']}]"
+            assert row["estimate"] == pytest.approx(ref.params[term], rel=1e-4, abs=1e-6)
