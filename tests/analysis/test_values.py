@@ -38,6 +38,16 @@ def test_has_repeats_on_integer_codes() -> None:
     assert not _has_repeats(swapped)
 
 
+def test_has_repeats_when_the_key_table_would_be_sparse() -> None:
+    # 4 rows, 4 distinct values in each key column: 64 cells > 8 per row, so the combined key
+    # is hashed instead of tabled; the answer must not change
+    frame = pl.DataFrame(
+        {"participant_id": list("abcd"), "visit_id": list("efgh"), "analyte": list("ijkl")}
+    ).with_columns(pl.lit(1.0).alias("value"))
+    assert not _has_repeats(frame)
+    assert _has_repeats(pl.concat([frame, frame.slice(2, 1)]))
+
+
 def test_missing_counts_only_enrolled_participants(study) -> None:
     from celltrial.analysis.missing import missing_summary, missing_values
 

@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 from scipy import optimize, stats
 
-from celltrial.analysis.values import as_keys
+from celltrial.analysis.values import as_keys, dense_codes
 
 METHOD_LMM = "linear mixed model (REML; visit fixed, random intercept per participant)"
 CONF_LEVEL = 0.95
@@ -243,13 +243,6 @@ def _dense(codes: np.ndarray, names: list[str]) -> np.ndarray:
     return lookup[codes]
 
 
-def _compact(codes: np.ndarray) -> np.ndarray:
-    """Sparse integer codes as 0..k-1, order kept, without sorting."""
-    present = np.zeros(int(codes.max(initial=0)) + 1, dtype=bool)
-    present[codes] = True
-    return (np.cumsum(present) - 1)[codes]
-
-
 def _tallies(
     values: pl.DataFrame, outcomes: list[tuple[str, list[str]]], baseline: str
 ) -> _Tallies:
@@ -272,7 +265,7 @@ def _tallies(
     keep = o < n_o
     o, pos = o[keep], position_of[analyte[keep], visit[keep]]
     y = keys["value"].to_numpy()[keep]
-    g = _compact(keys["participant_id"].to_physical().to_numpy()[keep])
+    g = dense_codes(keys["participant_id"].to_physical().to_numpy()[keep])
     m = int(g.max(initial=-1)) + 1
     cell = o * m + g
     low, high = np.full(n_o, np.inf), np.full(n_o, -np.inf)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from celltrial.analysis.derived import with_derived
@@ -49,16 +50,29 @@ def visit_values(study: StudyData, plan: AnalysisPlan) -> pl.DataFrame:
     return values.select(VALUE_COLUMNS)
 
 
+def dense_codes(codes: np.ndarray) -> np.ndarray:
+    """Integer codes as 0..k-1 in the same order, without sorting: Categorical codes are
+    global to the process, so a frame's codes are sparse and unbounded."""
+    present = np.zeros(int(codes.max(initial=0)) + 1, dtype=bool)
+    present[codes] = True
+    return (np.cumsum(present) - 1)[codes]
+
+
+# Repeats are counted in a table of every (participant, visit, analyte) when it holds at most
+# this many cells per row (8 bytes each): else by hashing the combined key.
+_TABLE_CELLS_PER_ROW = 8
+
+
 def _has_repeats(m: pl.DataFrame) -> bool:
-    """Whether any (participant, visit, analyte) occurs twice, checked on one integer key
-    built from the categorical codes (cheaper than hashing three codes per row)."""
+    """Whether any (participant, visit, analyte) occurs twice: a bincount over the combined
+    dense codes (no hashing of strings, nor of codes, in the usual case)."""
     if m.height == 0:
         return False
-    keys = KEY_COLUMNS
-    codes = as_keys(m).select(pl.col(c).to_physical().cast(pl.UInt64) for c in keys)
-    size = [int(x) + 1 for x in codes.max().row(0)]
-    if size[0] * size[1] * size[2] >= 2**64:  # cannot happen with < 2^21 distinct strings each
-        return m.select(pl.struct(keys).n_unique()).item() < m.height
-    a, b, c = (pl.col(k) for k in keys)
-    key = (a * size[1] + b) * size[2] + c
-    return codes.select(key.n_unique()).item() < m.height
+    keys = as_keys(m)
+    codes = [dense_codes(keys[c].to_physical().to_numpy().astype(np.int64)) for c in KEY_COLUMNS]
+    sizes = [int(c.max()) + 1 for c in codes]  # each at most the number of rows
+    key = (codes[0] * sizes[1] + codes[1]) * sizes[2] + codes[2]  # < rows^3 < 2^63 here
+    cells = sizes[0] * sizes[1] * sizes[2]
+    if cells <= _TABLE_CELLS_PER_ROW * m.height:
+        return bool(np.bincount(key, minlength=cells).max() > 1)
+    return pl.Series(key).n_unique() < m.height
