@@ -2,78 +2,83 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import polars as pl
 
 from celltrial.analysis.plan import AnalysisPlan
-from celltrial.analysis.values import as_keys, as_text
+from celltrial.analysis.values import as_keys, positions
 
 
 def _scheduled(plan: AnalysisPlan) -> pl.DataFrame:
-    """(analyte, visit_id) scheduled by the plan, in plan order."""
+    """(analyte, visit_id) scheduled by the plan, in plan order, each once."""
     return pl.DataFrame(
         {
             "analyte": [o.analyte for o in plan.outcomes for _ in o.visits],
             "visit_id": [v for o in plan.outcomes for v in o.visits],
         },
         schema={"analyte": pl.Utf8, "visit_id": pl.Utf8},
-    )
+    ).unique(maintain_order=True)
 
 
-def expected_grid(participants: pl.DataFrame, plan: AnalysisPlan) -> pl.DataFrame:
-    """Every (participant, analyte, visit) the protocol schedules."""
-    return participants.select("participant_id").unique().join(_scheduled(plan), how="cross")
+@dataclass(frozen=True)
+class _Presence:
+    """Which enrolled participant (rows, ids sorted) has a value at which scheduled (analyte,
+    visit) slot (columns, plan order)."""
+
+    ids: pl.Series
+    slots: pl.DataFrame
+    seen: np.ndarray
 
 
-def _observed(participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPlan) -> pl.DataFrame:
-    """analyte, visit_id, expected, observed for the scheduled pairs, without building the
-    participants x schedule grid (values hold one row per participant, visit and analyte, as
-    visit_values makes them)."""
-    ids = participants["participant_id"].drop_nulls().unique()
-    # membership by an Enum of the enrolled ids (unknown ids cast to null): one hash lookup
-    # per row, cheaper than a string is_in or semi-join
-    enrolled = pl.col("participant_id").cast(pl.Enum(ids.to_list()), strict=False).is_not_null()
-    counts = values.filter(enrolled).group_by("analyte", "visit_id").agg(pl.len().alias("observed"))
-    counts = as_text(counts)
-    return (
-        _scheduled(plan)
-        .with_row_index("_o")
-        .join(counts, on=["analyte", "visit_id"], how="left")
-        .with_columns(
-            pl.lit(ids.len(), pl.UInt32).alias("expected"),
-            pl.col("observed").fill_null(0).cast(pl.UInt32),
-        )
-    )
+def _presence(participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPlan) -> _Presence:
+    """One pass over the values: participant and slot found by lookup tables on the
+    categorical codes (values of participants not enrolled, or at unscheduled slots, fall in
+    the table's extra row or column, which is dropped)."""
+    ids = participants["participant_id"].drop_nulls().unique().sort()
+    slots = _scheduled(plan)
+    analytes = slots["analyte"].unique(maintain_order=True).to_list()
+    visits = slots["visit_id"].unique(maintain_order=True).to_list()
+    slot_of = np.full((len(analytes) + 1, len(visits) + 1), slots.height)
+    slot_of[
+        [analytes.index(a) for a in slots["analyte"]], [visits.index(v) for v in slots["visit_id"]]
+    ] = np.arange(slots.height)
+    keys = as_keys(values.select("participant_id", "analyte", "visit_id"))
+    row = positions(keys["participant_id"], ids.to_list())
+    col = slot_of[positions(keys["analyte"], analytes), positions(keys["visit_id"], visits)]
+    seen = np.zeros((ids.len() + 1, slots.height + 1), dtype=bool)
+    seen[row, col] = True
+    return _Presence(ids, slots, seen[:-1, :-1])
 
 
 def missing_values(
     participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPlan
 ) -> pl.DataFrame:
-    """The scheduled (participant_id, analyte, visit_id) with no value: who misses what, when.
-
-    Only the (analyte, visit) pairs with a missing value are expanded to participants."""
-    values = as_keys(values)
-    gaps = _observed(participants, values, plan).filter(pl.col("observed") < pl.col("expected"))
-    gaps = as_keys(gaps.select("analyte", "visit_id"))
-    grid = as_keys(participants.select("participant_id").unique()).join(gaps, how="cross")
-    seen = values.join(gaps, on=["analyte", "visit_id"], how="semi").select(
-        "participant_id", "analyte", "visit_id"
+    """The scheduled (participant_id, analyte, visit_id) with no value: who misses what, when,
+    sorted by participant_id, analyte, visit_id."""
+    p = _presence(participants, values, plan)
+    order = p.slots.with_row_index("_s").sort("analyte", "visit_id")  # slots in output order
+    who, which = np.nonzero(~p.seen[:, order["_s"].to_numpy()])  # row-major: already sorted
+    return pl.DataFrame(
+        {
+            "participant_id": p.ids.gather(who),
+            "analyte": order["analyte"].gather(which),
+            "visit_id": order["visit_id"].gather(which),
+        }
     )
-    missing = grid.join(seen, on=["participant_id", "analyte", "visit_id"], how="anti")
-    return as_text(missing).sort("participant_id", "analyte", "visit_id")
 
 
 def missing_summary(
     participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPlan
 ) -> pl.DataFrame:
     """Per analyte and visit: expected, observed, missing and percent missing."""
-    out = _observed(participants, values, plan)
-    out = out.with_columns(
-        pl.col("expected").cast(pl.UInt32),
-        (pl.col("expected") - pl.col("observed")).cast(pl.UInt32).alias("missing"),
+    p = _presence(participants, values, plan)
+    expected = p.ids.len()
+    observed = p.seen.sum(axis=0)
+    out = p.slots.with_columns(
+        pl.lit(expected, pl.UInt32).alias("expected"),
+        pl.Series("observed", observed, pl.UInt32),
+        pl.Series("missing", expected - observed, pl.UInt32),
     )
-    pct = 100.0 * pl.col("missing") / pl.col("expected")
-    return (
-        out.with_columns(pct.alias("pct_missing"))
-        .sort("_o")
-        .select("analyte", "visit_id", "expected", "observed", "missing", "pct_missing")
-    )
+    return out.with_columns((100.0 * pl.col("missing") / pl.col("expected")).alias("pct_missing"))

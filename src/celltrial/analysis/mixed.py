@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 from scipy import optimize, stats
 
-from celltrial.analysis.values import as_keys, dense_codes
+from celltrial.analysis.values import as_keys, dense_codes, positions
 
 METHOD_LMM = "linear mixed model (REML; visit fixed, random intercept per participant)"
 CONF_LEVEL = 0.95
@@ -234,15 +234,6 @@ def _fit_outcome(
     ).with_columns(pl.col(c).fill_nan(None) for c in ("estimate", "ci_low", "ci_high", "p_value"))
 
 
-def _dense(codes: np.ndarray, names: list[str]) -> np.ndarray:
-    """Categorical codes of a column as positions in `names` (len(names) where absent):
-    categorical codes are global, so they are sparse and unbounded."""
-    wanted = pl.Series(names, dtype=pl.Categorical).to_physical().to_numpy().astype(np.int64)
-    lookup = np.full(max(int(codes.max(initial=0)), int(wanted.max(initial=0))) + 1, len(names))
-    lookup[wanted] = np.arange(len(names))
-    return lookup[codes]
-
-
 def _tallies(
     values: pl.DataFrame, outcomes: list[tuple[str, list[str]]], baseline: str
 ) -> _Tallies:
@@ -251,8 +242,8 @@ def _tallies(
     keys = as_keys(values)
     scheduled = [[baseline, *[v for v in vs if v != baseline]] for _, vs in outcomes]
     visit_names = list(dict.fromkeys(v for vs in scheduled for v in vs))
-    analyte = _dense(keys["analyte"].to_physical().to_numpy(), [a for a, _ in outcomes])
-    visit = _dense(keys["visit_id"].to_physical().to_numpy(), visit_names)
+    analyte = positions(keys["analyte"], [a for a, _ in outcomes])
+    visit = positions(keys["visit_id"], visit_names)
     n_o, k = len(outcomes), max(len(vs) for vs in scheduled)
     outcome_of = np.full((n_o + 1, len(visit_names) + 1), n_o)  # last row/column: not wanted
     position_of = np.zeros_like(outcome_of)

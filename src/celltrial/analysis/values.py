@@ -58,6 +58,16 @@ def dense_codes(codes: np.ndarray) -> np.ndarray:
     return (np.cumsum(present) - 1)[codes]
 
 
+def positions(column: pl.Series, names: list[str]) -> np.ndarray:
+    """Each value of a Categorical column as its position in `names` (len(names) where it is
+    not among them), by a lookup table on the categorical codes: no string is hashed."""
+    codes = column.to_physical().to_numpy().astype(np.int64)
+    wanted = pl.Series(names, dtype=pl.Categorical).to_physical().to_numpy().astype(np.int64)
+    lookup = np.full(max(int(codes.max(initial=0)), int(wanted.max(initial=0))) + 1, len(names))
+    lookup[wanted] = np.arange(len(names))
+    return lookup[codes]
+
+
 # Repeats are counted in a table of every (participant, visit, analyte) when it holds at most
 # this many cells per row (8 bytes each): else by hashing the combined key.
 _TABLE_CELLS_PER_ROW = 8
