@@ -1,8 +1,19 @@
+import datetime as dt
+
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from statsmodels.stats.proportion import proportion_confint
 
-from celltrial.analysis.medication import CATEGORIES, category_counts, dose_change
+from celltrial.analysis.medication import (
+    CATEGORIES,
+    category_counts,
+    dose_change,
+    doses_at_visits,
+    visit_dates,
+)
+from celltrial.data.schema import empty_frame
 
 
 def test_dose_change_by_hand(study) -> None:
@@ -42,3 +53,132 @@ def test_unknown_drug_is_flagged_not_dropped(study) -> None:
     ch = dose_change(s, ["d0", "d28"], "d0")
     first = ch.filter(pl.col("participant_id") == extra["participant_id"][0])
     assert first["category"].to_list() == [CATEGORIES[6]]
+
+
+def _table(table: str, rows: dict) -> pl.DataFrame:
+    return pl.concat([empty_frame(table), pl.DataFrame(rows)], how="diagonal_relaxed")
+
+
+def _dates_study(study, visits: dict, meas: dict):
+    return study.with_table("visits", _table("visits", visits)).with_table(
+        "measurements", _table("measurements", meas)
+    )
+
+
+def _at(day: int, hour: int = 8) -> dt.datetime:
+    return dt.datetime(2024, 1, 8, hour) + dt.timedelta(days=day)
+
+
+def test_visit_dates_actual_date_else_first_measurement(study) -> None:
+    # Measurements out of visits-table order, so the anti-join path settles every pair.
+    s = _dates_study(
+        study,
+        {
+            "participant_id": ["P1", "P1", "P2", "P2"],
+            "visit_id": ["d0", "d14", "d0", "d14"],
+            "actual_date": [dt.date(2024, 1, 8), None, dt.date(2024, 1, 10), None],
+        },
+        {
+            "participant_id": ["P1", "P1", "P1", "P2", "P3", "P3", "P4", "P2"],
+            "visit_id": ["d14", "d0", "d14", "d0", "d0", "d0", "d0", None],
+            "time": [_at(15), _at(0), _at(14, 9), _at(1, 7), _at(24), None, None, _at(-30)],
+        },
+    )
+    # P1 d0, P2 d0: dated visits keep their date (P2's measurement a day earlier is ignored).
+    # P1 d14: undated; its two runs start 2024-01-23 and 2024-01-22 -> 2024-01-22.
+    # P2 d14: undated, never measured -> no row. P3 d0: only measured, 2024-02-01 (null time
+    # skipped). P4 d0: every time null -> null date. P2's row without a visit_id is ignored.
+    expected = [
+        ("P1", "d0", dt.date(2024, 1, 8)),
+        ("P2", "d0", dt.date(2024, 1, 10)),
+        ("P1", "d14", dt.date(2024, 1, 22)),
+        ("P3", "d0", dt.date(2024, 2, 1)),
+        ("P4", "d0", None),
+    ]
+    assert visit_dates(s).rows() == expected
+    assert visit_dates(s, ["d14"]).rows() == [("P1", "d14", dt.date(2024, 1, 22))]
+
+
+def test_visit_dates_in_visits_order_keep_actual_dates(study) -> None:
+    # Measurements stored in visits-table order (the positional path), a day before each
+    # actual date, plus a trailing pair (P1 d28) the visits table does not know.
+    s = _dates_study(
+        study,
+        {
+            "participant_id": ["P1", "P1"],
+            "visit_id": ["d0", "d14"],
+            "actual_date": [dt.date(2024, 1, 8), dt.date(2024, 1, 22)],
+        },
+        {
+            "participant_id": ["P1", "P1", "P1", "P1"],
+            "visit_id": ["d0", "d0", "d14", "d28"],
+            "time": [_at(-1), _at(-1, 9), _at(13), _at(28)],
+        },
+    )
+    assert visit_dates(s).rows() == [
+        ("P1", "d0", dt.date(2024, 1, 8)),
+        ("P1", "d14", dt.date(2024, 1, 22)),
+        ("P1", "d28", dt.date(2024, 2, 5)),
+    ]
+
+
+def _reference_visit_dates(visits: pl.DataFrame, meas: pl.DataFrame) -> pl.DataFrame:
+    """The docstring's rule written directly: group every measurement by pair, full join."""
+    from_visits = visits.filter(pl.col("actual_date").is_not_null()).select(
+        "participant_id", "visit_id", pl.col("actual_date").alias("date")
+    )
+    from_meas = (
+        meas.filter(pl.col("visit_id").is_not_null())
+        .group_by("participant_id", "visit_id")
+        .agg(pl.col("time").min().dt.date().alias("date"))
+    )
+    return from_visits.join(
+        from_meas, on=["participant_id", "visit_id"], how="full", coalesce=True, suffix="_m"
+    ).select("participant_id", "visit_id", pl.coalesce("date", "date_m").alias("date"))
+
+
+_ids = st.sampled_from(["P1", "P2", None])
+_vids = st.sampled_from(["d0", "d14", None])
+_dates = st.one_of(st.none(), st.integers(0, 20).map(lambda d: dt.date(2024, 1, 1 + d)))
+_times = st.one_of(st.none(), st.integers(0, 20 * 24).map(lambda h: _at(0) + dt.timedelta(hours=h)))
+
+
+def _rows(table: str, names: tuple[str, ...], rows: list[tuple]) -> pl.DataFrame:
+    schema = empty_frame(table).schema
+    frame = pl.DataFrame(rows, schema={n: schema[n] for n in names}, orient="row")
+    return _table(table, frame.to_dict())
+
+
+# the fixture is only read (with_table returns a new study), so sharing it is safe
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    vrows=st.lists(st.tuples(_ids, _vids, _dates), max_size=6),
+    mrows=st.lists(st.tuples(_ids, _vids, _times), max_size=10),
+)
+def test_visit_dates_match_the_direct_rule(study, vrows, mrows) -> None:
+    visits = _rows("visits", ("participant_id", "visit_id", "actual_date"), vrows)
+    meas = _rows("measurements", ("participant_id", "visit_id", "time"), mrows)
+    got = visit_dates(study.with_table("visits", visits).with_table("measurements", meas))
+    want = _reference_visit_dates(visits, meas)
+    assert sorted(got.rows(), key=repr) == sorted(want.rows(), key=repr)
+
+
+def test_weight_is_earliest_measured_else_infusion(study) -> None:
+    # P00 weighed 80 kg on d14 then (stored later) 72 kg on d0 -> 72; P01's weight without a
+    # time sorts first -> 90; P02 never weighed -> infusion record 70 kg (fixture).
+    weights = pl.DataFrame(
+        {
+            "participant_id": ["P00", "P00", "P01", "P01"],
+            "time": [_at(14), _at(0), _at(0), None],
+            "analyte": ["weight"] * 4,
+            "value": [80.0, 72.0, 85.0, 90.0],
+        }
+    )
+    meas = pl.concat([study.measurements, weights], how="diagonal_relaxed")
+    doses = doses_at_visits(study.with_table("measurements", meas), ["d0"])
+    got = dict(doses.select("participant_id", "weight_kg").iter_rows())
+    assert (got["P00"], got["P01"], got["P02"]) == (72.0, 90.0, 70.0)
+    p00 = doses.filter(pl.col("participant_id") == "P00").row(0, named=True)
+    assert p00["insulin_u_kg_day"] == pytest.approx(30 / 72)  # 30 U/day glargine at d0

@@ -31,28 +31,87 @@ CATEGORIES = (
 )
 
 
-def visit_dates(study: StudyData) -> pl.DataFrame:
-    """participant_id, visit_id, date: the visit's actual date, else its first measurement."""
-    from_visits = study.visits.filter(pl.col("actual_date").is_not_null()).select(
-        "participant_id", "visit_id", pl.col("actual_date").alias("date")
-    )
+def visit_dates(study: StudyData, visits: list[str] | None = None) -> pl.DataFrame:
+    """participant_id, visit_id, date: the visit's actual date, else its first measurement.
+
+    A pair with a dated row in the visits table keeps that date; a pair the table lacks or
+    leaves undated takes the date of its earliest measurement (null when every time is null).
+    Given `visits`, only those visit_ids are kept. Rows: the dated visits in table order, then
+    the pairs dated from measurements in order of first appearance.
+    """
+    vid = pl.col("visit_id")
+    dated = study.visits.filter(pl.col("actual_date").is_not_null())
+    runs = _measurement_runs(study.measurements).filter(vid.is_not_null())
+    if visits is not None:
+        dated, runs = dated.filter(vid.is_in(visits)), runs.filter(vid.is_in(visits))
+    dated = dated.select("participant_id", "visit_id", pl.col("actual_date").alias("date"))
+    undated = _undated(runs, dated)
+    if undated.height == 0:
+        return dated
     from_meas = (
-        study.measurements.filter(pl.col("visit_id").is_not_null())
-        .group_by("participant_id", "visit_id")
+        undated.with_columns(_run_first_times(undated, study.measurements["time"]))
+        .group_by("participant_id", "visit_id", maintain_order=True)
         .agg(pl.col("time").min().dt.date().alias("date"))
     )
-    return from_visits.join(
-        from_meas, on=["participant_id", "visit_id"], how="full", coalesce=True, suffix="_m"
-    ).select("participant_id", "visit_id", pl.coalesce("date", "date_m").alias("date"))
+    return pl.concat([dated, from_meas])
+
+
+def _undated(runs: pl.DataFrame, dated: pl.DataFrame) -> pl.DataFrame:
+    """The runs whose pair has no dated visit: only they need measurement times.
+
+    Measurements and visits are usually stored in the same order, so a run equal to the dated
+    visit at its own position is settled without hashing; the others go through an anti join.
+    """
+    n = min(runs.height, dated.height)
+    same = (
+        (runs["participant_id"][:n] == dated["participant_id"][:n])
+        & (runs["visit_id"][:n] == dated["visit_id"][:n])
+    ).fill_null(False)  # a null key matches nothing, as in a join
+    unsettled = pl.concat([runs[:n].filter(~same), runs[n:]])
+    if unsettled.height == 0:  # an anti join would still hash all of `dated`
+        return unsettled
+    keys = ["participant_id", "visit_id"]
+    return unsettled.join(dated, on=keys, how="anti", maintain_order="left")
+
+
+def _measurement_runs(meas: pl.DataFrame) -> pl.DataFrame:
+    """participant_id, visit_id, _start, _end of each run of consecutive rows of one pair.
+
+    Measurements are stored visit by visit, so there are about as many runs as visits and the
+    string keys are hashed per run, not per measurement. Any row order stays correct: a pair
+    split over several runs is grouped again by the caller.
+    """
+    pid, vid = pl.col("participant_id"), pl.col("visit_id")
+    first = pl.int_range(pl.len()) == 0  # row 0 starts a run even when its keys are null
+    new = meas.select(first | pid.ne_missing(pid.shift()) | vid.ne_missing(vid.shift()))
+    starts = np.flatnonzero(new.to_series().to_numpy())
+    ends = np.append(starts, meas.height)[1:]  # each run ends where the next starts
+    return meas.select("participant_id", "visit_id")[starts].with_columns(
+        pl.Series("_start", starts, pl.Int64), pl.Series("_end", ends, pl.Int64)
+    )
+
+
+def _run_first_times(runs: pl.DataFrame, time: pl.Series) -> pl.Series:
+    """time: the earliest non-null time among each run's rows, null when all are null."""
+    never = np.iinfo(np.int64).max  # stands in for a null time: later than any real one
+    physical = np.append(time.to_physical().fill_null(never).to_numpy(), never)
+    # reduceat over [start0, end0, start1, end1, ...]: even slots are the runs' minima
+    bounds = np.column_stack([runs["_start"].to_numpy(), runs["_end"].to_numpy()]).ravel()
+    first = pl.Series("time", np.minimum.reduceat(physical, bounds)[::2], pl.Int64)
+    return first.to_frame().select(pl.when(first != never).then(first)).to_series().cast(time.dtype)
 
 
 def _weights(study: StudyData) -> pl.DataFrame:
-    """Body weight per participant: the earliest measured weight, else the infusion record."""
-    measured = (
-        study.measurements.filter(pl.col("analyte") == "weight")
-        .sort("time")
-        .group_by("participant_id")
-        .agg(pl.col("value").first().alias("w_meas"))
+    """Body weight per participant: the earliest measured weight, else the infusion record.
+
+    A weight with a null time counts as earliest (nulls sort first); ties keep stored order.
+    """
+    meas = study.measurements
+    weighed = meas.select("participant_id", "time", "value").filter(meas["analyte"] == "weight")
+    null_first = np.iinfo(np.int64).min  # a null time sorts before every real one
+    order = pl.col("time").to_physical().fill_null(null_first)
+    measured = weighed.group_by("participant_id").agg(
+        pl.col("value").get(order.arg_min()).alias("w_meas")
     )
     infused = study.infusions.group_by("participant_id").agg(
         pl.col("weight_kg").drop_nulls().first().alias("w_inf")
@@ -69,7 +128,7 @@ def doses_at_visits(study: StudyData, visits: list[str]) -> pl.DataFrame:
     end_date is read as the first day without the drug, so a dose change on a visit day counts
     the new dose only.
     """
-    dates = visit_dates(study).filter(pl.col("visit_id").is_in(visits))
+    dates = visit_dates(study, visits)
     meds = with_ddd_fraction(study.medications)
     active = dates.join(meds, on="participant_id", how="inner").filter(
         (pl.col("start_date") <= pl.col("date"))
@@ -82,13 +141,15 @@ def doses_at_visits(study: StudyData, visits: list[str]) -> pl.DataFrame:
         (pl.col("daily_dose") > 0).sum().alias("n_agents"),
         pl.col("ddd_fraction").is_null().sum().alias("n_unknown_ddd"),
     )
-    out = dates.join(dosed, on=["participant_id", "visit_id"], how="left").with_columns(
+    # rows in visit_dates order (maintain_order: polars promises no order otherwise)
+    keys = ["participant_id", "visit_id"]
+    out = dates.join(dosed, on=keys, how="left", maintain_order="left").with_columns(
         pl.col("insulin_u_day").fill_null(0.0),
         pl.col("total_ddd").fill_null(0.0),
         pl.col("n_agents").fill_null(0).cast(pl.Int64),
         pl.col("n_unknown_ddd").fill_null(0).cast(pl.Int64),
     )
-    out = out.join(_weights(study), on="participant_id", how="left")
+    out = out.join(_weights(study), on="participant_id", how="left", maintain_order="left")
     per_kg = insulin_u_per_kg(out["insulin_u_day"].to_numpy(), out["weight_kg"].to_numpy())
     return out.with_columns(pl.Series("insulin_u_kg_day", np.atleast_1d(per_kg), pl.Float64))
 
@@ -128,7 +189,9 @@ def dose_change(study: StudyData, visits: list[str], baseline: str) -> pl.DataFr
         pl.col("insulin_u_kg_day").alias("baseline_insulin_u_kg_day"),
         pl.col("n_unknown_ddd").alias("_base_unknown"),
     )
-    follow = doses.filter(pl.col("visit_id") != baseline).join(base, on="participant_id")
+    follow = doses.filter(pl.col("visit_id") != baseline).join(
+        base, on="participant_id", maintain_order="left"
+    )
     pct = 100.0 * (pl.col("total_ddd") - pl.col("baseline_ddd")) / pl.col("baseline_ddd")
     follow = follow.with_columns(pct.alias("pct_change"))
     c = pl.col("pct_change")
