@@ -1,7 +1,8 @@
 """Two-group comparisons for subgroups and completers: Mann-Whitney U and Fisher's exact test.
 
 Groups are few (one comparison per variable), so each calls SciPy once; the data themselves
-are never looped over in Python.
+are never looped over in Python. Many splits of the same values (subgroups of one registry) share
+one ranking: average_ranks once, then mann_whitney_normal on each split's rank sum.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 # SciPy's method="auto": exact when a group has <= 8 values and there are no ties.
 METHOD_MWU = (
@@ -40,6 +41,41 @@ def mann_whitney(x: np.ndarray, y: np.ndarray) -> GroupComparison:
         return GroupComparison(METHOD_MWU, len(x), len(y), None, None, "all values equal")
     res = stats.mannwhitneyu(x, y, alternative="two-sided")
     return GroupComparison(METHOD_MWU, len(x), len(y), float(res.statistic), float(res.pvalue))
+
+
+def average_ranks(ascending: np.ndarray) -> tuple[np.ndarray, float]:
+    """1-based average ranks of values sorted ascending, and the tie term sum(t^3 - t) over the
+    runs of equal values (as scipy.stats.rankdata(method="average") and SciPy's _rankdata)."""
+    n = len(ascending)
+    starts = np.flatnonzero(np.r_[True, ascending[1:] != ascending[:-1]])  # [0] when empty
+    t = np.diff(np.r_[starts, n])  # run lengths: a run holds positions starts+1 .. starts+t
+    ranks = np.repeat(starts + (t + 1) / 2.0, t)  # mean of the run's 1-based positions
+    return ranks, float(np.sum(t**3 - t))  # integers < 2^53: exact, whatever the summation order
+
+
+def uses_exact(n1: np.ndarray, n2: np.ndarray, ties: np.ndarray) -> np.ndarray:
+    """Where SciPy's method="auto" takes the exact distribution: a group of <= 8 values and no
+    ties (scipy.stats._mannwhitneyu._mwu_choose_method)."""
+    return ((np.asarray(n1) <= 8) | (np.asarray(n2) <= 8)) & ~np.asarray(ties, dtype=bool)
+
+
+def mann_whitney_normal(
+    r1: np.ndarray, n1: np.ndarray, n2: np.ndarray, tie_term: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """U1 and the two-sided p of Mann-Whitney from the first group's rank sum, per group: the
+    normal approximation with tie and continuity correction, operation for operation as
+    scipy.stats.mannwhitneyu(method="asymptotic") (SciPy 1.17 _mannwhitneyu.py), so that the
+    floats agree exactly. n1, n2 > 0 and the values not all equal."""
+    n1, n2 = np.asarray(n1, dtype=np.int64), np.asarray(n2, dtype=np.int64)
+    u1 = r1 - n1 * (n1 + 1) / 2  # U1 = R1 - n1(n1+1)/2, the statistic SciPy reports
+    u2 = n1 * n2 - u1  # U1 + U2 = n1 n2
+    u = np.maximum(u1, u2)  # two-sided: the larger U, survival function doubled
+    n = n1 + n2
+    mu = n1 * n2 / 2  # mean of U under H0
+    s = np.sqrt(n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1))))  # tie-corrected sd
+    z = (u - mu - 0.5) / s  # continuity correction: SciPy always subtracts 0.5 (SF of max U)
+    p = special.ndtr(-z) * 2
+    return u1, np.clip(p, 0.0, 1.0)  # SciPy clips p to [0, 1]
 
 
 def fisher_2x2(a: int, b: int, c: int, d: int) -> GroupComparison:

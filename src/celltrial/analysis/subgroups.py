@@ -6,12 +6,21 @@ from __future__ import annotations
 import operator
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
 from celltrial.analysis.baseline import participant_covariates
-from celltrial.analysis.groups import fisher_2x2, mann_whitney
+from celltrial.analysis.groups import (
+    METHOD_MWU,
+    GroupComparison,
+    average_ranks,
+    fisher_2x2,
+    mann_whitney,
+    mann_whitney_normal,
+    uses_exact,
+)
 from celltrial.analysis.paired import compare_with_baseline, pair_with_baseline
 from celltrial.analysis.plan import AnalysisPlan
 from celltrial.analysis.values import as_keys, as_text
@@ -74,10 +83,117 @@ def subgroup_membership(study: StudyData, values: pl.DataFrame, plan: AnalysisPl
     return pl.DataFrame(rows, schema=schema)
 
 
-def _split(grp: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Changes of the members and of the non-members of one (analyte, visit) group."""
-    d, member = grp["d"].to_numpy(), grp["_in"].to_numpy()
-    return d[member], d[~member]
+@dataclass(frozen=True)
+class RankedChanges:
+    """The changes d of one (analyte, visit) group sorted ascending, with their average ranks:
+    shared by every split of the group into members and non-members."""
+
+    analyte: str
+    visit_id: str
+    rows: np.ndarray  # row numbers in the pairs frame, in the order of d
+    d: np.ndarray
+    ranks: np.ndarray
+    tie_term: float  # sum(t^3 - t) over runs of equal d
+    ties: bool
+    has_nan: bool  # NaN d: the group keeps SciPy's own NaN handling (mann_whitney)
+
+
+def _ranked(rows: np.ndarray, d: np.ndarray, key: tuple[str, str]) -> RankedChanges:
+    order = np.argsort(d)  # NaN last, as np.sort
+    d = d[order]
+    ranks, tie_term = average_ranks(d)
+    has_nan = bool(np.isnan(d[-1:]).any())
+    return RankedChanges(*key, rows[order], d, ranks, tie_term, tie_term > 0, has_nan)
+
+
+def rank_changes(pairs: pl.DataFrame) -> list[RankedChanges]:
+    """Each (analyte, visit) group of `pairs` (analyte, visit_id, d), in order of first
+    appearance, its d sorted and ranked once."""
+    groups = as_text(
+        pairs.select("analyte", "visit_id", "d")
+        .with_row_index("_row")
+        .group_by("analyte", "visit_id", maintain_order=True)
+        .agg("_row", "d")
+    )
+    keys = groups.select("analyte", "visit_id").rows()
+    if not keys:
+        return []  # np.split would make one empty group of no rows
+    cuts = np.cumsum(groups["d"].list.len().to_numpy())[:-1]
+    rows = np.split(groups["_row"].explode().to_numpy().astype(np.int64), cuts)
+    d = np.split(groups["d"].explode().to_numpy(), cuts)
+    # NumPy sorting releases the GIL: the groups are sorted in parallel
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(_ranked, rows, d, keys))
+
+
+def _sorted_median(x: np.ndarray) -> float | None:
+    """np.median of ascending values without NaN: the middle value, or the mean (a + b) / 2 of
+    the middle two as np.median computes it."""
+    n = len(x)
+    if n == 0:
+        return None
+    return float(x[n // 2]) if n % 2 else float((x[n // 2 - 1] + x[n // 2]) / 2)
+
+
+def _split_row(g: RankedChanges, inside_flag: np.ndarray) -> dict:
+    """Counts, medians and rank sum of members / non-members of one group; the test itself
+    only where the vectorized normal approximation does not apply."""
+    inside, outside = g.d[inside_flag], g.d[~inside_flag]
+    n1, n2 = len(inside), len(outside)
+    row = {"analyte": g.analyte, "visit_id": g.visit_id, "n_in": n1, "n_out": n2}
+    normal = not g.has_nan and n1 > 0 and n2 > 0 and g.d[-1] - g.d[0] != 0  # np.ptp as mann_whitney
+    if normal and not uses_exact(n1, n2, g.ties):
+        row["_r1"] = float(g.ranks[inside_flag].sum())  # half-integers: exact in any order
+        res = None
+    else:
+        res = mann_whitney(inside, outside)
+        row["n_in"], row["n_out"] = res.n1, res.n2  # without NaN changes
+    if g.has_nan:
+        row["median_change_in"] = float(np.median(inside)) if n1 else None
+        row["median_change_out"] = float(np.median(outside)) if n2 else None
+    else:
+        row["median_change_in"] = _sorted_median(inside)
+        row["median_change_out"] = _sorted_median(outside)
+    row["_res"] = res
+    return row
+
+
+def compare_members(
+    ranked: list[RankedChanges], member: np.ndarray, analytes: list[str], subgroup: str
+) -> list[dict]:
+    """Mann-Whitney of members (member[row of pairs]) against non-members in each ranked group
+    of the given analytes: result rows as change_between_groups reports them."""
+    chosen = [g for g in ranked if g.analyte in set(analytes)]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # one step per group
+        rows = list(pool.map(lambda g: _split_row(g, member[g.rows]), chosen))
+    fast = [i for i, r in enumerate(rows) if r["_res"] is None]
+    if fast:
+        u1, p = mann_whitney_normal(
+            np.array([rows[i]["_r1"] for i in fast]),
+            np.array([rows[i]["n_in"] for i in fast]),
+            np.array([rows[i]["n_out"] for i in fast]),
+            np.array([chosen[i].tie_term for i in fast]),
+        )
+        for i, u, q in zip(fast, u1.tolist(), p.tolist(), strict=True):
+            rows[i]["_res"] = GroupComparison(METHOD_MWU, 0, 0, u, q)
+    return [_result_row(subgroup, r) for r in rows]
+
+
+def _result_row(subgroup: str, r: dict) -> dict:
+    res = r["_res"]
+    return {
+        "subgroup": subgroup,
+        "analyte": r["analyte"],
+        "visit_id": r["visit_id"],
+        "n_in": r["n_in"],
+        "n_out": r["n_out"],
+        "median_change_in": r["median_change_in"],
+        "median_change_out": r["median_change_out"],
+        "method": res.method,
+        "statistic": res.statistic,
+        "p_value": res.p_value,
+        "reason": res.reason,
+    }
 
 
 def change_between_groups(
@@ -85,39 +201,23 @@ def change_between_groups(
 ) -> pl.DataFrame:
     """Change from baseline, members against non-members (Mann-Whitney), per subgroup, tied
     outcome and follow-up visit; the sex subgroups compare men with women. `pairs`: the output
-    of pair_with_baseline(values, plan.baseline_visit) if the caller has it already."""
+    of pair_with_baseline(values, plan.baseline_visit) if the caller has it already.
+
+    The ranks of d in a group do not depend on the subgroup: each group is ranked once, and
+    each subgroup only sums its members' ranks."""
     if pairs is None:
         pairs = pair_with_baseline(values, plan.baseline_visit)
+    compared = [s for s in plan.subgroups if not (s.kind == "sex" and s.sex == "F")]
+    # men vs women is already compared under the men subgroup
+    tied = {s.id: [o.analyte for o in plan.outcomes if o.subgroup == s.id] for s in compared}
+    wanted = {a for s in compared for a in (tied[s.id] or plan.analytes)}
+    pairs = pairs.filter(pl.col("analyte").is_in(sorted(wanted)))
+    ranked = rank_changes(pairs)
     rows = []
-    for sub in plan.subgroups:
-        if sub.kind == "sex" and sub.sex == "F":
-            continue  # men vs women is already compared under the men subgroup
+    for sub in compared:
         ids = members(study, values, sub).implode()
-        analytes = [o.analyte for o in plan.outcomes if o.subgroup == sub.id] or plan.analytes
-        flagged = pairs.filter(pl.col("analyte").is_in(analytes)).select(
-            "analyte", "visit_id", "d", pl.col("participant_id").is_in(ids).alias("_in")
-        )  # membership looked up once per subgroup, not once per group
-        groups = flagged.group_by("analyte", "visit_id", maintain_order=True)
-        splits = [(key, _split(grp)) for key, grp in groups]
-        # SciPy's ranking is NumPy sorting, which releases the GIL: the tests run in parallel
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            found = list(pool.map(lambda s: mann_whitney(*s[1]), splits))
-        for ((analyte, visit), (inside, outside)), res in zip(splits, found, strict=True):
-            rows.append(
-                {
-                    "subgroup": sub.id,
-                    "analyte": analyte,
-                    "visit_id": visit,
-                    "n_in": res.n1,
-                    "n_out": res.n2,
-                    "median_change_in": float(np.median(inside)) if len(inside) else None,
-                    "median_change_out": float(np.median(outside)) if len(outside) else None,
-                    "method": res.method,
-                    "statistic": res.statistic,
-                    "p_value": res.p_value,
-                    "reason": res.reason,
-                }
-            )
+        member = pairs["participant_id"].is_in(ids).fill_null(False).to_numpy()
+        rows += compare_members(ranked, member, tied[sub.id] or plan.analytes, sub.id)
     return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
 
 
