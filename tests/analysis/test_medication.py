@@ -180,5 +180,29 @@ def test_weight_is_earliest_measured_else_infusion(study) -> None:
     doses = doses_at_visits(study.with_table("measurements", meas), ["d0"])
     got = dict(doses.select("participant_id", "weight_kg").iter_rows())
     assert (got["P00"], got["P01"], got["P02"]) == (72.0, 90.0, 70.0)
+    assert doses.columns[-2:] == ["weight_kg", "insulin_u_kg_day"]
     p00 = doses.filter(pl.col("participant_id") == "P00").row(0, named=True)
     assert p00["insulin_u_kg_day"] == pytest.approx(30 / 72)  # 30 U/day glargine at d0
+
+
+def test_weight_when_everyone_is_weighed_ignores_infusions(study) -> None:
+    # All 12 weighed once on d0: P00 at 60 kg ... P11 at 71 kg; the 70 kg infusion records
+    # must not be used, so P00's baseline insulin is 30 U/day / 60 kg = 0.5 U/kg/day.
+    ids = [f"P{i:02d}" for i in range(12)]
+    weights = pl.DataFrame(
+        {
+            "participant_id": ids,
+            "time": [_at(0)] * 12,
+            "analyte": ["weight"] * 12,
+            "value": [60.0 + i for i in range(12)],
+        }
+    )
+    meas = pl.concat([study.measurements, weights], how="diagonal_relaxed")
+    doses = doses_at_visits(study.with_table("measurements", meas), ["d0", "d28"])
+    got = dict(
+        doses.filter(pl.col("visit_id") == "d0").select("participant_id", "weight_kg").rows()
+    )
+    assert got == {p: 60.0 + i for i, p in enumerate(ids)}
+    assert doses.columns[-2:] == ["weight_kg", "insulin_u_kg_day"]
+    p00 = doses.filter(pl.col("participant_id") == "P00").sort("visit_id")
+    assert p00["insulin_u_kg_day"].to_list() == pytest.approx([0.5, 10 / 60])

@@ -101,23 +101,32 @@ def _run_first_times(runs: pl.DataFrame, time: pl.Series) -> pl.Series:
     return first.to_frame().select(pl.when(first != never).then(first)).to_series().cast(time.dtype)
 
 
-def _weights(study: StudyData) -> pl.DataFrame:
-    """Body weight per participant: the earliest measured weight, else the infusion record.
-
-    A weight with a null time counts as earliest (nulls sort first); ties keep stored order.
-    """
-    meas = study.measurements
-    weighed = meas.select("participant_id", "time", "value").filter(meas["analyte"] == "weight")
-    null_first = np.iinfo(np.int64).min  # a null time sorts before every real one
-    order = pl.col("time").to_physical().fill_null(null_first)
-    measured = weighed.group_by("participant_id").agg(
-        pl.col("value").get(order.arg_min()).alias("w_meas")
-    )
+def _with_weights(frame: pl.DataFrame, study: StudyData) -> pl.DataFrame:
+    """Add weight_kg: the participant's earliest measured weight, else the infusion record."""
+    keyed = {"on": "participant_id", "how": "left", "maintain_order": "left"}
+    out = frame.join(_measured_weights(study.measurements), **keyed)
+    if out["w_meas"].null_count() == 0:  # infusion records only fill gaps: none here
+        return out.rename({"w_meas": "weight_kg"})
     infused = study.infusions.group_by("participant_id").agg(
         pl.col("weight_kg").drop_nulls().first().alias("w_inf")
     )
-    return measured.join(infused, on="participant_id", how="full", coalesce=True).select(
-        "participant_id", pl.coalesce("w_meas", "w_inf").alias("weight_kg")
+    return (
+        out.join(infused, **keyed)
+        .with_columns(pl.coalesce("w_meas", "w_inf").alias("weight_kg"))
+        .drop("w_meas", "w_inf")
+    )
+
+
+def _measured_weights(meas: pl.DataFrame) -> pl.DataFrame:
+    """participant_id, w_meas: the value of each participant's earliest weight measurement.
+
+    A weight with a null time counts as earliest (nulls sort first); ties keep stored order.
+    """
+    weighed = meas.select("participant_id", "time", "value").filter(meas["analyte"] == "weight")
+    null_first = np.iinfo(np.int64).min  # a null time sorts before every real one
+    order = pl.col("time").to_physical().fill_null(null_first)
+    return weighed.group_by("participant_id").agg(
+        pl.col("value").get(order.arg_min()).alias("w_meas")
     )
 
 
@@ -149,7 +158,7 @@ def doses_at_visits(study: StudyData, visits: list[str]) -> pl.DataFrame:
         pl.col("n_agents").fill_null(0).cast(pl.Int64),
         pl.col("n_unknown_ddd").fill_null(0).cast(pl.Int64),
     )
-    out = out.join(_weights(study), on="participant_id", how="left", maintain_order="left")
+    out = _with_weights(out, study)
     per_kg = insulin_u_per_kg(out["insulin_u_day"].to_numpy(), out["weight_kg"].to_numpy())
     return out.with_columns(pl.Series("insulin_u_kg_day", np.atleast_1d(per_kg), pl.Float64))
 
