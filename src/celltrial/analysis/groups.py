@@ -73,7 +73,8 @@ def mann_whitney_normal(
     n = n1 + n2
     mu = n1 * n2 / 2  # mean of U under H0
     s = np.sqrt(n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1))))  # tie-corrected sd
-    z = (u - mu - 0.5) / s  # continuity correction: SciPy always subtracts 0.5 (SF of max U)
+    with np.errstate(divide="ignore", invalid="ignore"):  # s = 0 (all inf): SciPy's z, silently
+        z = (u - mu - 0.5) / s  # continuity correction: SciPy always subtracts 0.5 (SF of max U)
     p = special.ndtr(-z) * 2
     return u1, np.clip(p, 0.0, 1.0)  # SciPy clips p to [0, 1]
 

@@ -175,7 +175,7 @@ def compare_members(
             np.array([chosen[i].tie_term for i in fast]),
         )
         for i, u, q in zip(fast, u1.tolist(), p.tolist(), strict=True):
-            rows[i]["_res"] = GroupComparison(METHOD_MWU, 0, 0, u, q)
+            rows[i]["_res"] = GroupComparison(METHOD_MWU, rows[i]["n_in"], rows[i]["n_out"], u, q)
     return [_result_row(subgroup, r) for r in rows]
 
 
