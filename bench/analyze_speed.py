@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from celltrial.analysis import analyze_study, resolve_plan
 from celltrial.analysis.descriptive import summarize_per_visit
 from celltrial.analysis.paired import (
+    CHANGE_COLUMNS,
     _group_key,
     compare_with_baseline,
     hodges_lehmann,
@@ -74,16 +75,7 @@ HL_XTOL = 1e-4  # uniroot(tol = 1e-4) in R's stats:::wilcox.test.default (src/li
 # the one at mu (sum t^3 <= 3e-7 n^3), moves by under one rank, far from a run's edge (>= 93
 # ranks; checked on fpg, creatinine, ast at 100,000). So 2 x xtol, with room for the solver.
 HL_ATOL = 2 * HL_XTOL
-CHANGES = (
-    "baseline_mean",
-    "baseline_median",
-    "visit_mean",
-    "visit_median",
-    "mean_change",
-    "median_change",
-    "pct_change",
-    "median_pct_change",
-)
+CHANGES = CHANGE_COLUMNS
 HL_NAMES = ["hl_estimate", "hl_ci_low", "hl_ci_high"]
 
 

@@ -375,6 +375,19 @@ def paired_t(diffs: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     )
 
 
+# The change columns every paired record carries (made by _changes).
+CHANGE_COLUMNS = (
+    "baseline_mean",
+    "baseline_median",
+    "visit_mean",
+    "visit_median",
+    "mean_change",
+    "median_change",
+    "pct_change",
+    "median_pct_change",
+)
+
+
 def _changes(pairs: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     pct = 100.0 * pl.col("d") / pl.col("baseline")
     return pairs.group_by(by).agg(
@@ -452,14 +465,7 @@ def _to_records(
         pl.lit(baseline).alias("baseline_visit_id"),
         pl.lit(subgroup).alias("subgroup"),
         "n_pairs",
-        "baseline_mean",
-        "baseline_median",
-        "visit_mean",
-        "visit_median",
-        "mean_change",
-        "median_change",
-        "pct_change",
-        "median_pct_change",
+        *CHANGE_COLUMNS,
     ]
     no_pairs = pl.when(pl.col("n_pairs") == 0).then(pl.lit("no pairs"))
     wil = wide.select(
