@@ -106,3 +106,18 @@ def test_outcomes_fitted_together_match_statsmodels_each() -> None:
         for row in got.iter_rows(named=True):
             term = f"C(visit_id, Treatment(reference='v0'))[T.{row['visit_id']}]"
             assert row["estimate"] == pytest.approx(ref.params[term], rel=1e-4, abs=1e-6)
+
+
+def test_an_analyte_listed_twice_gets_both_models() -> None:
+    # the same analyte as two outcomes with different visit lists: each is fitted on its own
+    frame = _data(30, 31, 0.2).with_columns(pl.lit("a").alias("analyte"))
+    short = ["v0", "v1", "v3"]
+    ours = mixed_models(frame, [("a", VISITS), ("a", short)], "v0")
+    assert ours["visit_id"].to_list() == ["v1", "v2", "v3", "v1", "v3"]
+    for visits, got in [(VISITS, ours.head(3)), (short, ours.tail(2))]:
+        subset = frame.filter(pl.col("visit_id").is_in(visits))
+        ref = _statsmodels(subset)
+        assert got["n_observations"][0] == subset.height
+        for row in got.iter_rows(named=True):
+            term = f"C(visit_id, Treatment(reference='v0'))[T.{row['visit_id']}]"
+            assert row["estimate"] == pytest.approx(ref.params[term], rel=1e-4, abs=1e-6)

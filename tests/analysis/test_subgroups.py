@@ -103,3 +103,12 @@ def test_change_between_groups_matches_scipy_on_a_study(study_factory) -> None:
         assert all(_same(r[c], v) for c, v in ref.items())
         checked += r["p_value"] is not None
     assert checked > 0
+
+
+def test_completers_take_text_keys_as_well_as_categorical(study) -> None:
+    from celltrial.analysis.subgroups import completers
+    from celltrial.analysis.values import as_text
+
+    plan = resolve_plan(study, "lian2022")
+    values = visit_values(study, plan)
+    assert completers(study, as_text(values), plan).equals(completers(study, values, plan))

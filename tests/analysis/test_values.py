@@ -67,3 +67,25 @@ def test_missing_counts_only_enrolled_participants(study) -> None:
     assert row["pct_missing"] == pytest.approx(100 / n)
     who = missing_values(people, values, plan).filter(pl.col("analyte") == "fpg")
     assert who.select("participant_id", "analyte", "visit_id").rows() == [("P03", "fpg", "d84")]
+
+
+def test_rows_without_participant_or_analyte_are_left_out(study) -> None:
+    plan = resolve_plan(study, "lian2022")
+    m = study.measurements
+    row = m.filter((pl.col("analyte") == "fpg") & (pl.col("visit_id") == "d14")).head(1)
+    stray = pl.concat(
+        [
+            row.with_columns(pl.lit(None, pl.Utf8).alias("participant_id")),
+            row.with_columns(pl.lit(None, pl.Utf8).alias("analyte")),
+        ]
+    )
+    plain = visit_values(study, plan)
+    with_stray = visit_values(study.with_table("measurements", pl.concat([m, stray])), plan)
+    assert with_stray.sort(with_stray.columns).equals(plain.sort(plain.columns))
+
+
+def test_positions_of_null_and_unknown_values_are_past_the_names() -> None:
+    from celltrial.analysis.values import positions
+
+    column = pl.Series(["b", None, "zz", "a", "b"], dtype=pl.Categorical)
+    assert positions(column, ["a", "b"]).tolist() == [1, 2, 2, 0, 1]

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-# SciPy's method="auto": exact when a group has <= 8 values and there are no ties.
+# SciPy mannwhitneyu method="auto": exact when a group has <= 8 values and there are no ties
+# (scipy.stats._mannwhitneyu._mwu_choose_method).
+MWU_EXACT_MAX_N = 8
 METHOD_MWU = (
-    "Mann-Whitney U (two-sided; exact when a group has <= 8 values and no ties, "
+    f"Mann-Whitney U (two-sided; exact when a group has <= {MWU_EXACT_MAX_N} values and no ties, "
     "else normal approximation with tie and continuity correction)"
 )
 METHOD_FISHER = "Fisher's exact test (two-sided)"
@@ -56,7 +58,8 @@ def average_ranks(ascending: np.ndarray) -> tuple[np.ndarray, float]:
 def uses_exact(n1: np.ndarray, n2: np.ndarray, ties: np.ndarray) -> np.ndarray:
     """Where SciPy's method="auto" takes the exact distribution: a group of <= 8 values and no
     ties (scipy.stats._mannwhitneyu._mwu_choose_method)."""
-    return ((np.asarray(n1) <= 8) | (np.asarray(n2) <= 8)) & ~np.asarray(ties, dtype=bool)
+    small = (np.asarray(n1) <= MWU_EXACT_MAX_N) | (np.asarray(n2) <= MWU_EXACT_MAX_N)
+    return small & ~np.asarray(ties, dtype=bool)
 
 
 def mann_whitney_normal(

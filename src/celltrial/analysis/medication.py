@@ -39,66 +39,19 @@ def visit_dates(study: StudyData, visits: list[str] | None = None) -> pl.DataFra
     Given `visits`, only those visit_ids are kept. Rows: the dated visits in table order, then
     the pairs dated from measurements in order of first appearance.
     """
+    keys = ["participant_id", "visit_id"]
     vid = pl.col("visit_id")
     dated = study.visits.filter(pl.col("actual_date").is_not_null())
-    runs = _measurement_runs(study.measurements).filter(vid.is_not_null())
+    meas = study.measurements.filter(vid.is_not_null())
     if visits is not None:
-        dated, runs = dated.filter(vid.is_in(visits)), runs.filter(vid.is_in(visits))
-    dated = dated.select("participant_id", "visit_id", pl.col("actual_date").alias("date"))
-    undated = _undated(runs, dated)
-    if undated.height == 0:
-        return dated
+        dated, meas = dated.filter(vid.is_in(visits)), meas.filter(vid.is_in(visits))
+    dated = dated.select(*keys, pl.col("actual_date").alias("date"))
     from_meas = (
-        undated.with_columns(_run_first_times(undated, study.measurements["time"]))
-        .group_by("participant_id", "visit_id", maintain_order=True)
+        meas.join(dated, on=keys, how="anti", maintain_order="left")  # only undated pairs
+        .group_by(keys, maintain_order=True)
         .agg(pl.col("time").min().dt.date().alias("date"))
     )
     return pl.concat([dated, from_meas])
-
-
-def _undated(runs: pl.DataFrame, dated: pl.DataFrame) -> pl.DataFrame:
-    """The runs whose pair has no dated visit: only they need measurement times.
-
-    Measurements and visits are usually stored in the same order, so a run equal to the dated
-    visit at its own position is settled without hashing; the others go through an anti join.
-    """
-    n = min(runs.height, dated.height)
-    same = (
-        (runs["participant_id"][:n] == dated["participant_id"][:n])
-        & (runs["visit_id"][:n] == dated["visit_id"][:n])
-    ).fill_null(False)  # a null key matches nothing, as in a join
-    unsettled = pl.concat([runs[:n].filter(~same), runs[n:]])
-    if unsettled.height == 0:  # an anti join would still hash all of `dated`
-        return unsettled
-    keys = ["participant_id", "visit_id"]
-    return unsettled.join(dated, on=keys, how="anti", maintain_order="left")
-
-
-def _measurement_runs(meas: pl.DataFrame) -> pl.DataFrame:
-    """participant_id, visit_id, _start, _end of each run of consecutive rows of one pair.
-
-    Measurements are stored visit by visit, so there are about as many runs as visits and the
-    string keys are hashed per run, not per measurement. Any row order stays correct: a pair
-    split over several runs is grouped again by the caller.
-    """
-    pid, vid = pl.col("participant_id"), pl.col("visit_id")
-    first = pl.int_range(pl.len()) == 0  # row 0 starts a run even when its keys are null
-    new = meas.select(first | pid.ne_missing(pid.shift()) | vid.ne_missing(vid.shift()))
-    starts = np.flatnonzero(new.to_series().to_numpy())
-    ends = np.append(starts, meas.height)[1:]  # each run ends where the next starts
-    return meas.select("participant_id", "visit_id")[starts].with_columns(
-        pl.Series("_start", starts, pl.Int64), pl.Series("_end", ends, pl.Int64)
-    )
-
-
-def _run_first_times(runs: pl.DataFrame, time: pl.Series) -> pl.Series:
-    """time: the earliest non-null time among each run's rows, null when all are null."""
-    never = np.iinfo(np.int64).max  # stands in for a null time: later than any real one
-    physical = np.append(time.to_physical().fill_null(never).to_numpy(), never)
-    # reduceat over [start0, end0, start1, end1, ...]: even slots are the runs' minima
-    bounds = np.column_stack([runs["_start"].to_numpy(), runs["_end"].to_numpy()]).ravel()
-    first = pl.Series("time", np.minimum.reduceat(physical, bounds)[::2], pl.Int64)
-    return first.to_frame().select(pl.when(first != never).then(first)).to_series().cast(time.dtype)
 
 
 def _with_weights(frame: pl.DataFrame, study: StudyData) -> pl.DataFrame:

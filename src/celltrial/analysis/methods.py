@@ -6,10 +6,10 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
+from celltrial.analysis.groups import MWU_EXACT_MAX_N
 from celltrial.analysis.paired import CONF_LEVEL
 from celltrial.analysis.wilcoxon import EXACT_MAX_N
 
-MWU_EXACT_MAX_N = 8  # SciPy mannwhitneyu method="auto": exact when a group has <= 8 values
 # Names as the projects spell them, in the order the software sentence lists them.
 SOFTWARE = {
     "python": "Python",

@@ -278,6 +278,25 @@ def mixed_models(
     """One model per (analyte, visits) outcome, stacked in the order of `outcomes`."""
     if not outcomes:
         return pl.DataFrame(schema=_COLUMNS)
-    t = _tallies(values, outcomes, baseline)
-    frames = [_fit_outcome(t, o, a, vs, baseline) for o, (a, vs) in enumerate(outcomes)]
-    return pl.concat(frames, how="diagonal_relaxed").select(list(_COLUMNS))
+    frames: dict[int, pl.DataFrame] = {}
+    for batch in _distinct_batches([a for a, _ in outcomes]):  # one batch unless repeated
+        chosen = [outcomes[i] for i in batch]
+        t = _tallies(values, chosen, baseline)
+        for o, (i, (a, vs)) in enumerate(zip(batch, chosen, strict=True)):
+            frames[i] = _fit_outcome(t, o, a, vs, baseline)
+    stacked = [frames[i] for i in range(len(outcomes))]
+    return pl.concat(stacked, how="diagonal_relaxed").select(list(_COLUMNS))
+
+
+def _distinct_batches(analytes: list[str]) -> list[list[int]]:
+    """Outcome indices in batches where no analyte repeats (the tallies key rows by analyte):
+    the k-th listing of an analyte goes to batch k."""
+    batches: list[list[int]] = []
+    seen: dict[str, int] = {}
+    for i, a in enumerate(analytes):  # one step per outcome
+        k = seen.get(a, 0)
+        seen[a] = k + 1
+        if k == len(batches):
+            batches.append([])
+        batches[k].append(i)
+    return batches

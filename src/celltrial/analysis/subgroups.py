@@ -218,13 +218,23 @@ def change_between_groups(
         ids = members(study, values, sub).implode()
         member = pairs["participant_id"].is_in(ids).fill_null(False).to_numpy()
         rows += compare_members(ranked, member, tied[sub.id] or plan.analytes, sub.id)
-    return pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame()
+    if not rows:
+        return pl.DataFrame()
+    order = {  # subgroups in plan order, then analytes and visits in plan order
+        "subgroup": {s.id: i for i, s in enumerate(compared)},
+        "analyte": {a: i for i, a in enumerate(plan.analytes)},
+        "visit_id": {v: i for i, v in enumerate(plan.visits)},
+    }
+    out = pl.DataFrame(rows, infer_schema_length=None)
+    rank = [pl.col(c).replace_strict(o, default=len(o)) for c, o in order.items()]
+    return out.sort(rank, maintain_order=True)
 
 
 def completers(study: StudyData, values: pl.DataFrame, plan: AnalysisPlan) -> pl.DataFrame:
     """Completers (a value at the last scheduled visit) against non-completers at baseline:
     counts, medians and Mann-Whitney for age and each outcome; Fisher's exact test for sex."""
     last = plan.visits[-1] if plan.visits else ""
+    values = as_keys(values)
     done = values.filter(pl.col("visit_id") == last)["participant_id"].unique().implode()
     cov = as_keys(participant_covariates(study)).with_columns(
         pl.col("participant_id").is_in(done).alias("completer")

@@ -30,15 +30,19 @@ def as_text(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def visit_values(study: StudyData, plan: AnalysisPlan) -> pl.DataFrame:
-    """Scheduled measurements as participant_id, visit_id, analyte (Categorical), value.
+    """Scheduled measurements as participant_id, visit_id, analyte, value; the three keys are
+    Categorical (as_text turns a frame's keys back to text).
 
-    Unscheduled values (no visit_id) are left out; repeated values of one analyte at one visit
+    Unscheduled values (no visit_id) and rows without a participant or analyte (validate
+    reports them) are left out; repeated values of one analyte at one visit
     are averaged (e.g. duplicate lab draws), so each participant counts once per visit.
     Derived outcomes of the plan (HOMA indices, eGFR) are computed by celltrial.clinical from
     their inputs when the study does not already hold them.
     """
     m = with_derived(study, plan).filter(
         pl.col("visit_id").is_not_null()
+        & pl.col("participant_id").is_not_null()
+        & pl.col("analyte").is_not_null()
         & pl.col("value").is_not_null()
         & ~pl.col("value").is_nan()
         & pl.col("visit_id").is_in(list(plan.visits))
@@ -50,27 +54,41 @@ def visit_values(study: StudyData, plan: AnalysisPlan) -> pl.DataFrame:
     return values.select(VALUE_COLUMNS)
 
 
+# Lookup tables indexed by categorical code are used while the largest code is at most this
+# many times the rows (plus 2^20): the codes are global to the process and only grow, and
+# past that bound a table would cost more memory than the sort it saves.
+_TABLE_PER_ROW = 8
+
+
+def _table_fits(largest: int, rows: int) -> bool:
+    return largest <= _TABLE_PER_ROW * rows + 2**20
+
+
 def dense_codes(codes: np.ndarray) -> np.ndarray:
-    """Integer codes as 0..k-1 in the same order, without sorting: Categorical codes are
-    global to the process, so a frame's codes are sparse and unbounded."""
-    present = np.zeros(int(codes.max(initial=0)) + 1, dtype=bool)
+    """Integer codes (non-negative) as 0..k-1 in the same order: Categorical codes are global
+    to the process, so a frame's codes are sparse and unbounded."""
+    largest = int(codes.max(initial=0))
+    if not _table_fits(largest, len(codes)):
+        return np.unique(codes, return_inverse=True)[1].reshape(-1)
+    present = np.zeros(largest + 1, dtype=bool)
     present[codes] = True
     return (np.cumsum(present) - 1)[codes]
 
 
 def positions(column: pl.Series, names: list[str]) -> np.ndarray:
     """Each value of a Categorical column as its position in `names` (len(names) where it is
-    not among them), by a lookup table on the categorical codes: no string is hashed."""
-    codes = column.to_physical().to_numpy().astype(np.int64)
-    wanted = pl.Series(names, dtype=pl.Categorical).to_physical().to_numpy().astype(np.int64)
-    lookup = np.full(max(int(codes.max(initial=0)), int(wanted.max(initial=0))) + 1, len(names))
-    lookup[wanted] = np.arange(len(names))
+    not among them or null), by a lookup table on the categorical codes: no string hashed."""
+    absent = len(names)
+    codes = column.to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+    wanted = pl.Series(names, dtype=pl.Categorical).to_physical().cast(pl.Int64).to_numpy()
+    largest = max(int(codes.max(initial=0)), int(wanted.max(initial=0)))
+    if not _table_fits(largest, len(codes)):
+        where = dict(zip(names, range(absent), strict=True))
+        found = column.cast(pl.Utf8).replace_strict(where, default=absent, return_dtype=pl.Int64)
+        return found.to_numpy()
+    lookup = np.full(largest + 2, absent)  # the last entry answers code -1 (null)
+    lookup[wanted] = np.arange(absent)
     return lookup[codes]
-
-
-# Repeats are counted in a table of every (participant, visit, analyte) when it holds at most
-# this many cells per row (8 bytes each): else by hashing the combined key.
-_TABLE_CELLS_PER_ROW = 8
 
 
 def _has_repeats(m: pl.DataFrame) -> bool:
@@ -81,8 +99,10 @@ def _has_repeats(m: pl.DataFrame) -> bool:
     keys = as_keys(m)
     codes = [dense_codes(keys[c].to_physical().to_numpy().astype(np.int64)) for c in KEY_COLUMNS]
     sizes = [int(c.max()) + 1 for c in codes]  # each at most the number of rows
-    key = (codes[0] * sizes[1] + codes[1]) * sizes[2] + codes[2]  # < rows^3 < 2^63 here
     cells = sizes[0] * sizes[1] * sizes[2]
-    if cells <= _TABLE_CELLS_PER_ROW * m.height:
+    if cells >= 2**63:  # the combined key would overflow int64: hash the three codes
+        return pl.DataFrame(codes).n_unique() < m.height
+    key = (codes[0] * sizes[1] + codes[1]) * sizes[2] + codes[2]
+    if _table_fits(cells, m.height):
         return bool(np.bincount(key, minlength=cells).max() > 1)
     return pl.Series(key).n_unique() < m.height

@@ -84,7 +84,10 @@ def _rank_sums(order: MagnitudeOrder) -> pl.DataFrame:
     t = np.diff(np.append(run_at, len(v)))
     group = np.searchsorted(starts, run_at, side="right") - 1  # each run's group
     avg = run_at - starts[group] + (t + 1) / 2.0
-    plus = np.add.reduceat((v > 0).view(np.int8), run_at, dtype=np.int64) if len(v) else t
+    if len(v):  # reduceat cannot take an empty array
+        plus = np.add.reduceat((v > 0).astype(np.int64), run_at)  # positives in each run
+    else:
+        plus = np.zeros(0, dtype=np.int64)
     tf = t.astype(float)
     return order.keys.with_columns(
         pl.Series("n", np.diff(starts), dtype=pl.Int64),
