@@ -173,3 +173,72 @@ def test_lot_release_positive_threshold_must_exceed_negative() -> None:
     assert issue.key == "lot_release"
     assert issue.line == _line_of(text, "lot_release:")
     assert "must be above negative_max_pct" in issue.message
+
+
+# A complete minimal protocol behind a three-line comment header; its lines, counted by hand:
+#  1-3 comments, 4 id, 5 title, 6 design, 7 reference, 8 anchor, 9 visits:, 10 "- id: d0",
+#  11 target_day, 12 window_before, 13 window_after, 14 baseline, 15 dosing:, 16 mode,
+#  17 cells_per_kg, 18 n_infusions, 19 infusion_days, 20 lot_release:, 21-24 its keys,
+#  25 outcomes:, 26 "- analyte: fpg".
+MINIMAL = """\
+# header comment 1
+# header comment 2
+# header comment 3
+id: mini
+title: Minimal
+design: single_arm_trial
+reference: none
+anchor: first_infusion
+visits:
+  - id: d0
+    target_day: 0
+    window_before: 3
+    window_after: 0
+    baseline: true
+dosing:
+  mode: weight_based
+  cells_per_kg: 1.0e+6
+  n_infusions: 1
+  infusion_days: [0]
+lot_release:
+  positive_markers: [cd73]
+  positive_min_pct: 95
+  negative_markers: [cd45]
+  negative_max_pct: 2
+outcomes:
+  - analyte: fpg
+"""
+
+
+def test_minimal_protocol_loads() -> None:
+    assert parse_protocol(MINIMAL).id == "mini"  # the cases below each break one thing
+
+
+def test_missing_top_level_key_points_at_line_1_not_the_first_key() -> None:
+    # the top-level mapping is the file; its first key (id, line 4) follows the header
+    issues = _error(MINIMAL.replace("design: single_arm_trial\n", "")).issues
+    assert [(i.line, i.key) for i in issues] == [(1, "design")]
+    assert str(issues[0]) == "bad.yaml:1: key design: missing required key 'design'"
+
+
+def test_missing_key_of_a_list_item_points_at_its_dash_line() -> None:
+    # visits[0] starts at line 10 ("  - id: d0"); removing line 13 keeps it there
+    issues = _error(MINIMAL.replace("    window_after: 0\n", "")).issues
+    assert [(i.line, i.key) for i in issues] == [(10, "visits[0].window_after")]
+
+
+def test_missing_key_of_a_section_points_at_its_key_line() -> None:
+    # the dosing mapping opens at "dosing:" (line 15); removing line 19 keeps it there
+    issues = _error(MINIMAL.replace("  infusion_days: [0]\n", "")).issues
+    assert [(i.line, i.key) for i in issues] == [(15, "dosing.infusion_days")]
+
+
+def test_missing_key_of_a_tagged_criterion_points_at_the_criterion() -> None:
+    # the union tag 'measurement' that pydantic adds to the location is not in the file:
+    # the criterion appended after line 26 starts at line 28 ("  - id: inc_hba1c")
+    text = MINIMAL + (
+        "eligibility:\n  - id: inc_hba1c\n    kind: inclusion\n    text: HbA1c <= 9.5 %\n"
+        "    check: measurement\n    analyte: hba1c\n    max: 9.5\n"
+    )
+    issues = _error(text).issues
+    assert [(i.line, i.key) for i in issues] == [(28, "eligibility[0].unit")]

@@ -105,7 +105,9 @@ def _read_yaml(text: str, file: str) -> tuple[object, dict[Path_, int]]:
         raise ProtocolError([ProtocolIssue(file, line, "", f"YAML syntax: {problem}")]) from None
     if root is None or not isinstance(root, yaml.MappingNode):
         raise ProtocolError([ProtocolIssue(file, 1, "", "the file must be a YAML mapping")])
-    lines: dict[Path_, int] = {}
+    # The top-level mapping is the whole file: an error about it (a missing top-level key)
+    # points at line 1, not at its first key, which may follow a comment header.
+    lines: dict[Path_, int] = {(): 1}
     duplicates: list[ProtocolIssue] = []
     _index(root, (), lines, duplicates, file)
     if duplicates:
@@ -157,6 +159,8 @@ def _issues_from(exc: ValidationError, lines: dict[Path_, int], file: str) -> li
         if err["type"] == "extra_forbidden":
             msg = "unknown key (not part of the protocol format, see docs/protocols.md)"
         elif err["type"] == "missing":
+            # the key is absent, so `kept` is the mapping that lacks it: point at that
+            # mapping's line (its `key:` line, its `- ` item line, or line 1 for the top level)
             msg = f"missing required key {loc[-1]!r}"
             kept = (*kept, loc[-1]) if loc[-1] not in kept else kept
         issues.append(ProtocolIssue(file, _line_of(loc, lines), _dotted(kept), msg))
