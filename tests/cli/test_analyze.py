@@ -85,3 +85,15 @@ def test_out_below_a_file_exits_2(tmp_path) -> None:
     )
     assert res.exit_code == BAD_INPUT, res.output
     assert len(res.output.strip().splitlines()) == 1 and "Traceback" not in res.output
+
+
+def test_one_validation_error_is_named_in_the_singular(tmp_path) -> None:
+    study = build_study(simulate_trials(load_preset("lian2022"), 1, 4, seed=5))
+    # one infusion's lot made unknown: exactly one reference error
+    lots = study.infusions["lot_id"].to_list()
+    bad = study.infusions.with_columns(lot_id=study.infusions["lot_id"].scatter(0, "NOPE"))
+    assert lots[1:] == bad["lot_id"].to_list()[1:]
+    folder = write_study(study.with_table("infusions", bad), tmp_path / "study")
+    res = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "o")])
+    assert res.exit_code == FINDINGS
+    assert "1 validation error: run `celltrial validate` and fix it first" in res.output

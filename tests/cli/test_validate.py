@@ -26,7 +26,7 @@ def _run(*args: str):
 def test_small_study_is_clean_with_a_warning():
     result = _run(str(EXAMPLES / "small-study"))
     assert result.exit_code == DONE, result.output
-    assert "0 errors, 1 warnings" in result.output
+    assert "0 errors, 1 warning: valid" in result.output
 
 
 def test_broken_study_exits_with_findings():
@@ -40,7 +40,15 @@ def test_unreadable_folder_exits_2_with_one_line(tmp_path):
     assert result.exit_code == BAD_INPUT
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
-    assert "not a folder" in result.output
+    assert "no such folder" in result.output
+
+
+def test_a_file_is_not_a_folder(tmp_path):
+    file = tmp_path / "study.csv"
+    file.write_text("a,b\n")
+    result = _run(str(file))
+    assert result.exit_code == BAD_INPUT
+    assert "not a folder" in result.output and "no such folder" not in result.output
 
 
 def test_output_is_capped_and_json_lists_everything(tmp_path):
@@ -52,7 +60,7 @@ def test_output_is_capped_and_json_lists_everything(tmp_path):
     (folder / "visits.csv").write_text("participant_id,visit_id\n" + rows)
     capped = _run(str(folder), "--limit", "10")
     assert capped.exit_code == FINDINGS
-    assert "... and 110 more" in capped.output
+    assert "... and 110 more findings" in capped.output
     assert "120 errors, 0 warnings" in capped.output
     lines = _run(str(folder), "--json").output.strip().splitlines()
     parsed = [json.loads(line) for line in lines]
@@ -80,7 +88,7 @@ def test_errors_come_first_then_file_and_row(tmp_path):
     assert (parsed[0]["column"], parsed[0]["row"]) == ("height_cm", 1)
     assert [p["row"] for p in parsed[1:]] == list(range(1, 61))
     capped = _run(str(folder), "--limit", "1").output
-    assert "height" in capped and "1 errors, 60 warnings" in capped
+    assert "height" in capped and "1 error, 60 warnings" in capped
 
 
 def test_folder_named_like_a_table_file_exits_2_with_one_line(tmp_path):
@@ -195,3 +203,61 @@ def test_printing_options_are_mutually_exclusive(options):
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
     assert "cannot be used together" in result.output
+
+
+def _broken_on_terminal(monkeypatch, columns: int):
+    # a terminal of `columns` columns: Rich reads COLUMNS when the console width is not given
+    monkeypatch.setattr("celltrial.cli.consoles.on_terminal", lambda: True)
+    return runner.invoke(
+        app, ["validate", str(EXAMPLES / "broken-study")], env={"COLUMNS": str(columns)}
+    )
+
+
+@pytest.mark.parametrize("columns", [80, 100, 120])
+def test_narrow_terminal_names_every_file_whole_on_one_line(monkeypatch, columns):
+    result = _broken_on_terminal(monkeypatch, columns)
+    assert result.exit_code == FINDINGS, result.output
+    assert "\u2026" not in result.output  # Rich's ellipsis: nothing elided
+    # examples/broken-study/measurements.csv line 34 is data row 33 (header on line 1): mg
+    assert "measurements.csv row 33, unit = mg: unit as entered is not accepted" in result.output
+    assert "broken-study/measurements.csv" not in result.output  # named relative to the folder
+    assert "findings in " + str(EXAMPLES / "broken-study") in result.output
+
+
+def test_piped_output_keeps_whole_rows_and_json_full_paths():
+    result = _run(str(EXAMPLES / "broken-study"))
+    assert "\u2026" not in result.output
+    # the longest rule fits on its row: no wrapping into a second line
+    assert (
+        "criterion not defined by protocol lian2022 (see `celltrial protocol show lian2022`)"
+        in (result.output)
+    )
+    parsed = [
+        json.loads(x)
+        for x in _run(str(EXAMPLES / "broken-study"), "--json").output.split("\n")
+        if x
+    ]
+    assert all(p["file"].startswith(str(EXAMPLES / "broken-study") + "/") for p in parsed)
+
+
+def test_duplicate_key_names_the_earlier_row_and_the_key(tmp_path):
+    folder = tmp_path / "dup"
+    folder.mkdir()
+    (folder / "study.yaml").write_text("study_id: dup\n")
+    (folder / "participants.csv").write_text(
+        "participant_id,site_id,sex,enrollment_date\nP1,S1,F,2020-01-01\n"
+    )
+    # data rows 1, 2, 3: rows 1 and 3 share (P1, fpg, 2020-01-02 08:00); row 2 differs
+    (folder / "measurements.csv").write_text(
+        "participant_id,time,analyte,value,unit\n"
+        "P1,2020-01-02 08:00,fpg,7.0,mmol/L\n"
+        "P1,2020-01-02 08:00,hba1c,7.0,%\n"
+        "P1,2020-01-02 08:00,fpg,7.1,mmol/L\n"
+    )
+    parsed = [json.loads(x) for x in _run(str(folder), "--json").output.split("\n") if x]
+    dup = [p for p in parsed if p["rule"].startswith("duplicate key")]
+    assert [p["row"] for p in dup] == [3]
+    assert dup[0]["rule"] == (
+        "duplicate key: row 1 has the same participant_id, analyte, time "
+        "(P1 / fpg / 2020-01-02 08:00:00)"
+    )

@@ -17,8 +17,10 @@ from rich.text import Text
 
 from celltrial.analysis import analyze_study
 from celltrial.cli import app
+from celltrial.cli.consoles import stdout_console
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
 from celltrial.cli.study_protocol import protocol_spec
+from celltrial.cli.wording import counted
 from celltrial.data import StudyReadError, read_study, validate
 from celltrial.protocol import ProtocolError, load_protocol
 from celltrial.report import write_outputs
@@ -48,7 +50,7 @@ def analyze_command(
     if not findings.ok:
         _report_errors(err, findings)
         raise typer.Exit(FINDINGS)
-    console = Console()
+    console = stdout_console()
     with console.status("analysing ..."):
         results = analyze_study(study, proto)
     try:
@@ -58,10 +60,11 @@ def analyze_command(
         _bad_input(err, f"cannot write to {out}: {exc.strerror or exc}")
     console.print(f"results: {paths.results_json}")
     console.print(
-        f"per participant: {len(paths.per_participant)} files in {out / 'per_participant'}"
+        f"per participant: {counted(len(paths.per_participant), 'file')} "
+        f"in {out / 'per_participant'}"
     )
     console.print(f"tables:  {paths.xlsx}, {paths.docx}")
-    console.print(f"figures: {len(paths.figures)} files in {out / 'figures'}")
+    console.print(f"figures: {counted(len(paths.figures), 'file')} in {out / 'figures'}")
     console.print(f"report:  {paths.html}")
     raise typer.Exit(DONE)
 
@@ -69,7 +72,7 @@ def analyze_command(
 def _one_line(exc: Exception) -> str:
     """The first problem on one line, with how many more there are."""
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [type(exc).__name__]
-    more = f" (and {len(lines) - 1} more problems)" if len(lines) > 1 else ""
+    more = f" (and {counted(len(lines) - 1, 'more problem')})" if len(lines) > 1 else ""
     return lines[0] + more
 
 
@@ -84,6 +87,9 @@ def _report_errors(err: Console, findings: object) -> None:
         where = f"{r['file'] or r['table']} row {r['row']} column {r['column']}"
         err.print(Text(f"error: {where} value {r['value']!r}: {r['rule']}"), soft_wrap=True)
     err.print(
-        Text(f"{findings.errors} validation errors: run `celltrial validate` and fix them first"),
+        Text(
+            f"{counted(findings.errors, 'validation error')}: "
+            f"run `celltrial validate` and fix {'it' if findings.errors == 1 else 'them'} first"
+        ),
         style="red",
     )

@@ -11,6 +11,7 @@ from rich.console import Console
 from celltrial.analysis import analyze_study
 from celltrial.cli import app
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
+from celltrial.cli.wording import counted, errors_and_warnings
 from celltrial.data import validate, write_study
 from celltrial.protocol import load_protocol
 from celltrial.report import write_outputs
@@ -45,9 +46,9 @@ def demo_command(
         findings = validate(study)
         clean = clean and findings.ok
         console.print(
-            f"{name}: study {study_dir} ({study.participants.height} participants, "
-            f"{study.measurements.height} measurements; "
-            f"{findings.errors} errors, {findings.warnings} warnings)"
+            f"{name}: study {study_dir} ({counted(study.participants.height, 'participant')}, "
+            f"{counted(study.measurements.height, 'measurement')}; "
+            f"{errors_and_warnings(findings.errors, findings.warnings)})"
         )
         with console.status(f"{name}: analysing ..."):
             results = analyze_study(study, protocol)

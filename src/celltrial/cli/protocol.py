@@ -7,7 +7,6 @@ cannot be read, or a protocol that cannot be used (one line, no traceback).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -18,7 +17,9 @@ from rich.text import Text
 
 from celltrial.cli import app
 from celltrial.cli.arguments import study_dir_argument
+from celltrial.cli.consoles import stdout_console
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
+from celltrial.cli.wording import counted
 from celltrial.protocol import Protocol, ProtocolError, load_protocol
 from celltrial.protocol.eligibility import screen
 from celltrial.protocol.windows import unknown_visits
@@ -32,8 +33,7 @@ _STATUS_STYLE = {"met": "green", "not_met": "red", "unknown": "yellow"}
 
 
 def _console() -> Console:
-    # piped output (files, CI logs) gets wide rows instead of wrapped 80-column cells
-    return Console(width=None if sys.stdout.isatty() else 200)
+    return stdout_console()  # piped output keeps whole rows (cli/consoles.py)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -202,7 +202,7 @@ def screen_command(
         Console(stderr=True).print(
             Text(
                 f"warning: measurements.csv: visit_id {r['visit_id']!r} is not a visit of "
-                f"protocol {proto.id} ({r['n_values']} values; participants "
+                f"protocol {proto.id} ({counted(r['n_values'], 'value')}; participants "
                 f"{r['participants']}); known: {', '.join(v.id for v in proto.visits)}",
                 style="yellow",
             ),

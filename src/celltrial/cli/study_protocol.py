@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from celltrial.cli.wording import counted
 from celltrial.data import StudyData
 from celltrial.data.findings import ERROR, WARNING, Finding, empty_findings, findings_frame
 from celltrial.data.validation import unknown_values
@@ -54,5 +55,5 @@ def _load_rule(exc: ProtocolError) -> str:
     if len(issues) == 1 and issues[0].line == 0 and "no such file" in issues[0].message:
         return f"{NOT_FOUND} (shipped: {', '.join(shipped_protocols())})"
     first = str(issues[0]) if issues else str(exc)
-    more = f" (and {len(issues) - 1} more problems)" if len(issues) > 1 else ""
+    more = f" (and {counted(len(issues) - 1, 'more problem')})" if len(issues) > 1 else ""
     return f"protocol cannot be loaded: {first}{more}"

@@ -9,19 +9,22 @@ that validates can be analysed.
 from __future__ import annotations
 
 import json
-import sys
+import os
 from pathlib import Path
 
 import polars as pl
 import typer
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
 from celltrial.cli import app
 from celltrial.cli.arguments import study_dir_argument
+from celltrial.cli.consoles import PIPED_WIDTH, stdout_console
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
 from celltrial.cli.study_protocol import study_protocol
+from celltrial.cli.wording import counted, errors_and_warnings
 from celltrial.data import Findings, StudyReadError, read_study, validate
 from celltrial.data.findings import ERROR, concat_findings
 
@@ -59,7 +62,7 @@ def validate_command(
     if as_json:
         _print_json(findings)
     else:
-        _print_table(findings, None if show_all else (limit or SHOWN))
+        _print_table(findings, None if show_all else (limit or SHOWN), study_dir)
     raise typer.Exit(DONE if findings.ok else FINDINGS)
 
 
@@ -83,26 +86,79 @@ def _print_json(findings: Findings) -> None:
         typer.echo(json.dumps(row, ensure_ascii=False))
 
 
-def _print_table(findings: Findings, limit: int | None) -> None:
-    # piped output (files, CI logs) gets wide rows instead of wrapped 80-column cells
-    out = Console(width=None if sys.stdout.isatty() else 200)
-    shown = findings.frame if limit is None else findings.frame.head(limit)
+def _print_table(findings: Findings, limit: int | None, study_dir: Path) -> None:
+    out = stdout_console()
+    shown = _relative_files(findings.frame, study_dir)
+    shown = shown if limit is None else shown.head(limit)
     if shown.height:
-        table = Table("severity", "file", "row", "column", "value", "rule", show_lines=False)
-        for r in shown.iter_rows(named=True):  # at most `limit` rows unless --all
-            colour = "red" if r["severity"] == "error" else "yellow"
-            # Text(), not markup: values such as "[IU]/mL" must print as typed
-            table.add_row(
-                Text(r["severity"], style=colour),
-                Text(r["file"] or r["table"]),
-                Text("" if r["row"] is None else str(r["row"])),
-                Text(r["column"] or ""),
-                Text("" if r["value"] is None else r["value"]),
-                Text(r["rule"]),
-            )
-        out.print(table)
+        # the folder once, so each file can be named by itself (the most important cell)
+        out.print(Text(f"findings in {study_dir} (files relative to it):"), soft_wrap=True)
+        table = _findings_table(shown)
+        if _natural_width(out, table) <= out.width:
+            out.print(table)
+        else:  # a narrow terminal: a table would wrap every rule over lines, so one line each
+            out.print(_finding_lines(shown), soft_wrap=True)
     rest = findings.frame.height - shown.height
     if rest:
-        out.print(f"... and {rest} more (use --all or --json to see them)")
+        out.print(f"... and {counted(rest, 'more finding')} (use --all or --json to see them)")
     verdict = "[green]valid[/green]" if findings.ok else "[red]not valid[/red]"
-    out.print(f"{findings.errors} errors, {findings.warnings} warnings: {verdict}")
+    out.print(f"{errors_and_warnings(findings.errors, findings.warnings)}: {verdict}")
+
+
+def _natural_width(console: Console, table: Table) -> int:
+    """The width the table takes with no cell wrapped (the console's own width caps it)."""
+    unbounded = console.options.update_width(PIPED_WIDTH)
+    return Measurement.get(console, unbounded, table).maximum
+
+
+def _relative_files(frame: pl.DataFrame, study_dir: Path) -> pl.DataFrame:
+    """Files named relative to the study folder (the header names the folder); a finding
+    without a file is named by its table."""
+    prefix = f"{study_dir}{os.sep}"
+    where = pl.coalesce(pl.col("file").str.strip_prefix(prefix), pl.col("table"))
+    return frame.with_columns(where.alias("file"))
+
+
+def _findings_table(shown: pl.DataFrame) -> Table:
+    table = Table("severity", show_lines=False)
+    table.add_column("file", overflow="fold")  # fold, never elide: the file matters most
+    table.add_column("row")
+    table.add_column("column", overflow="fold")
+    table.add_column("value", overflow="fold")
+    table.add_column("rule")
+    for r in shown.iter_rows(named=True):  # at most `limit` rows unless --all
+        colour = "red" if r["severity"] == ERROR else "yellow"
+        # Text(), not markup: values such as "[IU]/mL" must print as typed
+        table.add_row(
+            Text(r["severity"], style=colour),
+            Text(r["file"]),
+            Text("" if r["row"] is None else str(r["row"])),
+            Text(r["column"] or ""),
+            Text("" if r["value"] is None else r["value"]),
+            Text(r["rule"]),
+        )
+    return table
+
+
+def _finding_lines(shown: pl.DataFrame) -> Text:
+    """One line per finding: 'error   measurements.csv row 33, unit = mg: rule'."""
+    row = pl.concat_str(pl.lit(" row "), pl.col("row").cast(pl.Utf8))
+    column = pl.concat_str(pl.lit(", "), pl.col("column"))
+    # with no column (a duplicate key) the rule itself names the key and its values
+    value = pl.when(pl.col("column").is_not_null()).then(
+        pl.concat_str(pl.lit(" = "), pl.col("value"))
+    )
+    line = pl.concat_str(
+        pl.col("severity").str.pad_end(8),
+        pl.col("file"),
+        row,
+        column,
+        value,
+        pl.lit(": "),
+        pl.col("rule"),
+        ignore_nulls=True,
+    )
+    text = Text("\n".join(shown.select(line).to_series()))
+    text.highlight_regex(r"(?m)^error", "red")
+    text.highlight_regex(r"(?m)^warning", "yellow")
+    return text

@@ -70,9 +70,11 @@ def entry_columns(measurements: pl.DataFrame) -> pl.DataFrame:
     entered = value_entered.is_not_null()
     return measurements.with_columns(
         pl.when(entered).then(value_entered).otherwise(text["value"]).alias("value_as_entered"),
+        # an empty value keeps the unit entered beside it: on the second pass (to_canonical
+        # after typing) `unit` is null and the entry unit lives only in unit_as_entered
         pl.when(entered)
         .then(pl.coalesce(text["unit_as_entered"], text["unit"]))
-        .otherwise(text["unit"])
+        .otherwise(pl.coalesce(text["unit"], text["unit_as_entered"]))
         .alias("unit_as_entered"),
     )
 

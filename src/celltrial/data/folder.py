@@ -42,6 +42,8 @@ def read_study(path: str | os.PathLike[str]) -> StudyData:
     """Read a study folder; values are converted to canonical units on load."""
     folder = Path(path)
     recover_interrupted_write(folder)
+    if not folder.exists():
+        raise StudyReadError(f"{folder}: no such folder (expected a study folder with study.yaml)")
     if not folder.is_dir():
         raise StudyReadError(f"{folder}: not a folder (expected a study folder with study.yaml)")
     meta = _read_meta(folder / STUDY_FILE)

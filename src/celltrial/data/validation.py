@@ -193,7 +193,11 @@ def _duplicate_keys(tables: dict[str, _Table], missing: set) -> list[pl.DataFram
         complete = pl.all_horizontal(pl.col(k).is_not_null() for k in key)
         repeat = complete & ~pl.struct(key).is_first_distinct()
         shown = pl.concat_str([_text(pl.col(k), t.frame.schema[k]) for k in key], separator=" / ")
-        rule = f"duplicate key ({', '.join(key)}): an earlier row has the same"
+        # the first row of each key, taken before find() filters to the repeats; file rows
+        # only grow down the file, so the smallest is the earliest
+        candidates = candidates.with_columns(pl.col(ROW).min().over(key).alias("_first"))
+        same = f"duplicate key: row {{}} has the same {', '.join(key)} ({{}})"
+        rule = pl.format(same, "_first", shown)
         column = key[0] if len(key) == 1 else None
         out.append(t.find(repeat, column, rule, value=shown, frame=candidates))
     return out
