@@ -142,6 +142,6 @@ def to_canonical(measurements: pl.DataFrame) -> pl.DataFrame:
     entered = entry["value_as_entered"].str.strip_chars().cast(pl.Float64, strict=False)
     value = entered * factors["factor"] + factors["offset"]
     value = pl.select(pl.when(value.is_finite()).then(value)).to_series()
-    return entry.with_columns(value.alias("value"), factors["canonical_unit"].alias("unit")).select(
-        measurements.columns
-    )
+    converted = entry.with_columns(value.alias("value"), factors["canonical_unit"].alias("unit"))
+    # indexing by name, not select(): select reads a header such as "*" as every column
+    return converted[measurements.columns]

@@ -157,7 +157,8 @@ def _conform(
     if schema.name == "measurements":
         typed = to_canonical(typed)
     extra = [c for c in typed.columns if c not in schema.polars_schema]
-    return typed.select([*schema.polars_schema, *extra]), concat_findings(found)
+    # indexing by name, not select(): select reads a header such as "*" as every column
+    return typed[[*schema.polars_schema, *extra]], concat_findings(found)
 
 
 def _column_findings(raw: pl.DataFrame, schema: TableSchema, file: str) -> pl.DataFrame:
