@@ -157,8 +157,10 @@ def _conform(
     if schema.name == "measurements":
         typed = to_canonical(typed)
     extra = [c for c in typed.columns if c not in schema.polars_schema]
-    # indexing by name, not select(): select reads a header such as "*" as every column
-    return typed[[*schema.polars_schema, *extra]], concat_findings(found)
+    # indexing by name, not select(): select reads a header such as "*" as every column.
+    # One chunk per column: the converted columns come out in one chunk and the others in the
+    # reader's; misaligned chunks make every later filter and join realign them (2x slower)
+    return typed[[*schema.polars_schema, *extra]].rechunk(), concat_findings(found)
 
 
 def _column_findings(raw: pl.DataFrame, schema: TableSchema, file: str) -> pl.DataFrame:
