@@ -52,12 +52,30 @@ def _presence(participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPl
     return _Presence(ids, slots, seen[:-1, :-1])
 
 
+def missing_tables(
+    participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPlan
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """missing_summary and missing_values from one presence table."""
+    p = _presence(participants, values, plan)
+    return _summary(p), _missing(p)
+
+
 def missing_values(
     participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPlan
 ) -> pl.DataFrame:
     """The scheduled (participant_id, analyte, visit_id) with no value: who misses what, when,
     sorted by participant_id, analyte, visit_id."""
-    p = _presence(participants, values, plan)
+    return _missing(_presence(participants, values, plan))
+
+
+def missing_summary(
+    participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPlan
+) -> pl.DataFrame:
+    """Per analyte and visit: expected, observed, missing and percent missing."""
+    return _summary(_presence(participants, values, plan))
+
+
+def _missing(p: _Presence) -> pl.DataFrame:
     order = p.slots.with_row_index("_s").sort("analyte", "visit_id")  # slots in output order
     who, which = np.nonzero(~p.seen[:, order["_s"].to_numpy()])  # row-major: already sorted
     return pl.DataFrame(
@@ -69,11 +87,7 @@ def missing_values(
     )
 
 
-def missing_summary(
-    participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPlan
-) -> pl.DataFrame:
-    """Per analyte and visit: expected, observed, missing and percent missing."""
-    p = _presence(participants, values, plan)
+def _summary(p: _Presence) -> pl.DataFrame:
     expected = p.ids.len()
     observed = p.seen.sum(axis=0)
     out = p.slots.with_columns(

@@ -13,7 +13,7 @@ from celltrial.analysis.descriptive import summarize_per_visit
 from celltrial.analysis.holm import holm
 from celltrial.analysis.medication import category_counts, dose_change
 from celltrial.analysis.methods import methods, versions
-from celltrial.analysis.missing import missing_summary, missing_values
+from celltrial.analysis.missing import missing_tables
 from celltrial.analysis.mixed import mixed_models
 from celltrial.analysis.paired import METHOD_T, compare_with_baseline, pair_with_baseline
 from celltrial.analysis.plan import (
@@ -83,6 +83,7 @@ def analyze_study(study: StudyData, protocol: Any = None) -> Results:
     extras = [a for a in BASELINE_EXTRAS if a in present and a not in analytes]
     changes = dose_change(study, visits, base)
     safety = adverse_event_tables(study)
+    missing_summary, missing_values = missing_tables(study.participants, values, plan)
     meta = {
         "study_id": study.meta.study_id,
         "protocol_id": plan.protocol_id,
@@ -117,7 +118,7 @@ def analyze_study(study: StudyData, protocol: Any = None) -> Results:
         ae_by_infusion=safety.by_infusion,
         ae_by_time=safety.by_time,
         ae_events=safety.events,
-        missing_summary=missing_summary(study.participants, values, plan),
-        missing_values=missing_values(study.participants, values, plan),
+        missing_summary=missing_summary,
+        missing_values=missing_values,
         values=values,
     )

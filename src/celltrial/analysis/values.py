@@ -79,7 +79,10 @@ def positions(column: pl.Series, names: list[str]) -> np.ndarray:
     """Each value of a Categorical column as its position in `names` (len(names) where it is
     not among them or null), by a lookup table on the categorical codes: no string hashed."""
     absent = len(names)
-    codes = column.to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+    physical = column.to_physical()
+    if physical.null_count():  # -1 stands for null (NumPy has no null integers)
+        physical = physical.cast(pl.Int64).fill_null(-1)
+    codes = physical.to_numpy()
     wanted = pl.Series(names, dtype=pl.Categorical).to_physical().cast(pl.Int64).to_numpy()
     largest = max(int(codes.max(initial=0)), int(wanted.max(initial=0)))
     if not _table_fits(largest, len(codes)):
