@@ -27,8 +27,8 @@ def test_the_three_mistakes_have_their_lines_and_keys() -> None:
     assert found == [
         (1, "design"),  # missing at the top level: the file itself, line 1
         (_line_of("    window_before: -3"), "visits[1].window_before"),
-        # the outcome's own validator names the outcome; its first line holds the analyte
-        (_line_of("- analyte: hbaic"), "outcomes[1]"),
+        # the analyte field's own validator: the error names the field and its line
+        (_line_of("- analyte: hbaic"), "outcomes[1].analyte"),
     ]
     messages = [i.message for i in info.value.issues]
     assert "missing required key 'design'" in messages[0]

@@ -286,14 +286,15 @@ class Outcome(_Strict):
     subgroup: str | None = None
     source: str = ""
 
-    @model_validator(mode="after")
-    def _known(self) -> Outcome:
-        # derived indices are catalogue analytes too (kind "derived"), so one id names an
-        # outcome in the protocol, the derivations, the analysis and the report
-        _known_analyte(self.analyte)
-        for a in self.derived_from:
-            _known_analyte(a)
-        return self
+    # derived indices are catalogue analytes too (kind "derived"), so one id names an outcome
+    # in the protocol, the derivations, the analysis and the report; checked per field, so an
+    # error names the field and its line
+    _analyte = field_validator("analyte")(_known_analyte)
+
+    @field_validator("derived_from")
+    @classmethod
+    def _known_inputs(cls, value: list[str]) -> list[str]:
+        return [_known_analyte(a) for a in value]
 
 
 Comparison = Literal[">", ">=", "<", "<="]
