@@ -142,3 +142,16 @@ def test_walsh_order_stats_equal_brute_force(d: np.ndarray, cap: int, monkeypatc
     for bins in (8, 1024):  # coarse bins: wide brackets; fine: narrow
         got = walsh_order_stats(d, ranks, bins=bins)
         assert got == pytest.approx([walsh[r - 1] for r in ranks], abs=1e-12)
+
+
+def test_an_infinite_difference_in_a_large_group_gives_no_estimate_not_an_error() -> None:
+    # groups above WALSH_JOIN_MAX_N go through exact selection, which needs finite values
+    from celltrial.analysis.paired import WALSH_JOIN_MAX_N, hodges_lehmann
+    from celltrial.analysis.wilcoxon import signed_rank
+
+    n = WALSH_JOIN_MAX_N + 10
+    d = np.linspace(-1.0, 3.0, n)
+    d[5] = np.inf
+    diffs = pl.DataFrame({"_g": [0] * n, "d": d})
+    out = hodges_lehmann(diffs, ["_g"], signed_rank(diffs, ["_g"]))
+    assert out["hl_ci_low"][0] is None and np.isnan(out["hl_estimate"][0])

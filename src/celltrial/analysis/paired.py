@@ -224,7 +224,10 @@ def walsh_order_stats(d: np.ndarray, ranks: list[int], bins: int | None = None) 
 
 
 def _hl_one_group(d: np.ndarray, m: int, k: int) -> tuple[float, float | None, float | None]:
-    """HL estimate and CI limits of one group: Walsh averages of ranks (m+1)/2, k, m-k+1."""
+    """HL estimate and CI limits of one group: Walsh averages of ranks (m+1)/2, k, m-k+1.
+    An infinite difference (not possible in validated data) gives no estimate, not an error."""
+    if not np.isfinite(d).all():
+        return float("nan"), None, None
     mid = [(m + 1) // 2] if m % 2 else [m // 2, m // 2 + 1]
     ok = 1 <= k <= m - k + 1
     found = walsh_order_stats(d, [*mid, *([k, m - k + 1] if ok else [])])
