@@ -121,3 +121,18 @@ def test_an_analyte_listed_twice_gets_both_models() -> None:
         for row in got.iter_rows(named=True):
             term = f"C(visit_id, Treatment(reference='v0'))[T.{row['visit_id']}]"
             assert row["estimate"] == pytest.approx(ref.params[term], rel=1e-4, abs=1e-6)
+
+
+def test_outcomes_in_small_batches_give_the_same_models(monkeypatch) -> None:
+    # the tallies are bounded in memory by fitting outcomes in batches: one outcome per batch
+    # must give exactly the models of one batch for all
+    from celltrial.analysis import mixed
+
+    first = _data(30, 41, 0.2).with_columns(pl.lit("a").alias("analyte"))
+    second = _data(30, 42, 0.3).with_columns(pl.lit("b").alias("analyte"))
+    both = pl.concat([first, second])
+    plan = [("a", VISITS), ("b", VISITS), ("a", ["v0", "v2"])]
+    together = mixed_models(both, plan, "v0")
+    monkeypatch.setattr(mixed, "_MAX_TALLY_CELLS", 1)
+    assert mixed_models(both, plan, "v0").equals(together)
+    assert together["analyte"].to_list() == ["a"] * 3 + ["b"] * 3 + ["a"]

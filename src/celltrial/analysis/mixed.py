@@ -272,14 +272,21 @@ def _tallies(
     )
 
 
+# The count tallies of one batch of outcomes hold at most this many int64 cells (256 MB): a
+# registry of a million participants with dozens of outcomes is fitted in several passes.
+_MAX_TALLY_CELLS = 2**25
+
+
 def mixed_models(
     values: pl.DataFrame, outcomes: list[tuple[str, list[str]]], baseline: str
 ) -> pl.DataFrame:
     """One model per (analyte, visits) outcome, stacked in the order of `outcomes`."""
     if not outcomes:
         return pl.DataFrame(schema=_COLUMNS)
+    cells = values["participant_id"].n_unique() * (1 + max(len(vs) for _, vs in outcomes))
+    per_batch = max(1, _MAX_TALLY_CELLS // max(cells, 1))  # counts: outcomes x cells int64
     frames: dict[int, pl.DataFrame] = {}
-    for batch in _distinct_batches([a for a, _ in outcomes]):  # one batch unless repeated
+    for batch in _distinct_batches([a for a, _ in outcomes], per_batch):
         chosen = [outcomes[i] for i in batch]
         t = _tallies(values, chosen, baseline)
         for o, (i, (a, vs)) in enumerate(zip(batch, chosen, strict=True)):
@@ -288,15 +295,15 @@ def mixed_models(
     return pl.concat(stacked, how="diagonal_relaxed").select(list(_COLUMNS))
 
 
-def _distinct_batches(analytes: list[str]) -> list[list[int]]:
-    """Outcome indices in batches where no analyte repeats (the tallies key rows by analyte):
-    the k-th listing of an analyte goes to batch k."""
-    batches: list[list[int]] = []
+def _distinct_batches(analytes: list[str], size: int) -> list[list[int]]:
+    """Outcome indices in batches of at most `size` where no analyte repeats (the tallies key
+    rows by analyte): the k-th listing of an analyte goes to the k-th round of batches."""
+    rounds: list[list[int]] = []
     seen: dict[str, int] = {}
     for i, a in enumerate(analytes):  # one step per outcome
         k = seen.get(a, 0)
         seen[a] = k + 1
-        if k == len(batches):
-            batches.append([])
-        batches[k].append(i)
-    return batches
+        if k == len(rounds):
+            rounds.append([])
+        rounds[k].append(i)
+    return [r[j : j + size] for r in rounds for j in range(0, len(r), size)]
