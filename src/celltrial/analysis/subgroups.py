@@ -135,27 +135,53 @@ def _sorted_median(x: np.ndarray) -> float | None:
     return float(x[n // 2]) if n % 2 else float((x[n // 2 - 1] + x[n // 2]) / 2)
 
 
-def _split_row(g: RankedChanges, inside_flag: np.ndarray) -> dict:
-    """Counts, medians and rank sum of members / non-members of one group; the test itself
-    only where the vectorized normal approximation does not apply."""
-    inside, outside = g.d[inside_flag], g.d[~inside_flag]
-    n1, n2 = len(inside), len(outside)
-    row = {"analyte": g.analyte, "visit_id": g.visit_id, "n_in": n1, "n_out": n2}
-    normal = not g.has_nan and n1 > 0 and n2 > 0 and g.d[-1] - g.d[0] != 0  # np.ptp as mann_whitney
-    if normal and not uses_exact(n1, n2, g.ties):
-        row["_r1"] = float(g.ranks[inside_flag].sum())  # half-integers: exact in any order
-        res = None
-    else:
-        res = mann_whitney(inside, outside)
-        row["n_in"], row["n_out"] = res.n1, res.n2  # without NaN changes
-    if g.has_nan:
-        row["median_change_in"] = float(np.median(inside)) if n1 else None
-        row["median_change_out"] = float(np.median(outside)) if n2 else None
-    else:
-        row["median_change_in"] = _sorted_median(inside)
-        row["median_change_out"] = _sorted_median(outside)
-    row["_res"] = res
-    return row
+@dataclass(frozen=True)
+class _Split:
+    """One ranked group split into members and non-members: their changes (ascending, as
+    g.d) and the members' rank sum."""
+
+    inside: np.ndarray
+    outside: np.ndarray
+    r1: float  # sum of the members' ranks: half-integers, exact in any order
+
+
+def _split(g: RankedChanges, inside_flag: np.ndarray) -> _Split:
+    r1 = float(g.ranks[inside_flag].sum())
+    return _Split(g.d[inside_flag], g.d[~inside_flag], r1)
+
+
+def _median(x: np.ndarray, has_nan: bool) -> float | None:
+    """np.median of one side; without NaN in the group, read off the sorted values."""
+    if has_nan:
+        return float(np.median(x)) if len(x) else None
+    return _sorted_median(x)
+
+
+def _tests(chosen: list[RankedChanges], splits: list[_Split]) -> list[GroupComparison]:
+    """Mann-Whitney of each split: the vectorized normal approximation from the rank sums
+    wherever SciPy's method="auto" would take it, mann_whitney (SciPy) elsewhere."""
+    n_in = np.array([len(s.inside) for s in splits], dtype=np.int64)
+    n_out = np.array([len(s.outside) for s in splits], dtype=np.int64)
+    has_nan = np.array([g.has_nan for g in chosen], dtype=bool)
+    ties = np.array([g.ties for g in chosen], dtype=bool)
+    lowest = np.array([g.d[0] for g in chosen], dtype=float)
+    highest = np.array([g.d[-1] for g in chosen], dtype=float)
+    with np.errstate(invalid="ignore"):  # np.ptp as mann_whitney: inf - inf is NaN, not 0
+        spread = highest - lowest != 0
+    normal = ~has_nan & (n_in > 0) & (n_out > 0) & spread & ~uses_exact(n_in, n_out, ties)
+    u1, p = mann_whitney_normal(
+        np.array([s.r1 for s in splits], dtype=float)[normal],
+        n_in[normal],
+        n_out[normal],
+        np.array([g.tie_term for g in chosen], dtype=float)[normal],
+    )
+    fast = zip(u1.tolist(), p.tolist(), strict=True)  # in order of the normal splits
+    return [
+        GroupComparison(METHOD_MWU, len(s.inside), len(s.outside), *next(fast))
+        if use_normal
+        else mann_whitney(s.inside, s.outside)  # n without NaN changes, as SciPy counts
+        for s, use_normal in zip(splits, normal.tolist(), strict=True)
+    ]
 
 
 def compare_members(
@@ -163,37 +189,28 @@ def compare_members(
 ) -> list[dict]:
     """Mann-Whitney of members (member[row of pairs]) against non-members in each ranked group
     of the given analytes: result rows as change_between_groups reports them."""
-    chosen = [g for g in ranked if g.analyte in set(analytes)]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # one step per group
-        rows = list(pool.map(lambda g: _split_row(g, member[g.rows]), chosen))
-    fast = [i for i, r in enumerate(rows) if r["_res"] is None]
-    if fast:
-        u1, p = mann_whitney_normal(
-            np.array([rows[i]["_r1"] for i in fast]),
-            np.array([rows[i]["n_in"] for i in fast]),
-            np.array([rows[i]["n_out"] for i in fast]),
-            np.array([chosen[i].tie_term for i in fast]),
-        )
-        for i, u, q in zip(fast, u1.tolist(), p.tolist(), strict=True):
-            rows[i]["_res"] = GroupComparison(METHOD_MWU, rows[i]["n_in"], rows[i]["n_out"], u, q)
-    return [_result_row(subgroup, r) for r in rows]
-
-
-def _result_row(subgroup: str, r: dict) -> dict:
-    res = r["_res"]
-    return {
-        "subgroup": subgroup,
-        "analyte": r["analyte"],
-        "visit_id": r["visit_id"],
-        "n_in": r["n_in"],
-        "n_out": r["n_out"],
-        "median_change_in": r["median_change_in"],
-        "median_change_out": r["median_change_out"],
-        "method": res.method,
-        "statistic": res.statistic,
-        "p_value": res.p_value,
-        "reason": res.reason,
-    }
+    wanted = set(analytes)
+    chosen = [g for g in ranked if g.analyte in wanted]
+    # the gathers of large groups release the GIL: the groups are split in parallel
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        splits = list(pool.map(lambda g: _split(g, member[g.rows]), chosen))
+    tests = _tests(chosen, splits)
+    return [
+        {
+            "subgroup": subgroup,
+            "analyte": g.analyte,
+            "visit_id": g.visit_id,
+            "n_in": res.n1,
+            "n_out": res.n2,
+            "median_change_in": _median(s.inside, g.has_nan),
+            "median_change_out": _median(s.outside, g.has_nan),
+            "method": res.method,
+            "statistic": res.statistic,
+            "p_value": res.p_value,
+            "reason": res.reason,
+        }
+        for g, s, res in zip(chosen, splits, tests, strict=True)
+    ]
 
 
 def change_between_groups(
