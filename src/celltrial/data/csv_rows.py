@@ -108,3 +108,25 @@ def ragged_rows(counts: np.ndarray, skip: np.ndarray | None = None) -> BadRows:
     if skip is not None and skip.size:
         rows = rows[~np.isin(rows, skip)]
     return BadRows(rows, counts[rows], int(counts[0]))
+
+
+def pick_records(data: np.ndarray, rows: np.ndarray) -> bytes:
+    """The text of the given 1-based data rows (ascending), each ending in a newline, in
+    order: a small CSV of just those records (quoted separators and newlines kept whole).
+    Gathered by index ranges, so memory follows the rows picked, not the file."""
+    newline = data == NEWLINE
+    quotes = data == QUOTE
+    if quotes.any():  # the parity scan only when a newline may be quoted
+        newline &= (np.cumsum(quotes, dtype=np.uint8) & 1) == 0  # uint8 wraps: parity kept
+    ends = np.flatnonzero(newline)
+    if ends.size == 0 or ends[-1] != data.size - 1:
+        ends = np.append(ends, data.size)  # the last record has no newline
+    rows = rows[rows < ends.size]
+    starts, stops = ends[rows - 1] + 1, np.minimum(ends[rows] + 1, data.size)
+    lengths = stops - starts
+    # one arange over all picked bytes, shifted per record to its start
+    shift = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    picked = data[np.arange(int(lengths.sum())) + shift]
+    if picked.size and picked[-1] != NEWLINE:
+        picked = np.append(picked, np.uint8(NEWLINE))
+    return picked.tobytes()

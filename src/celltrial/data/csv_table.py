@@ -24,6 +24,7 @@ from celltrial.data.csv_rows import (
     header_fields,
     line_fields,
     line_of,
+    pick_records,
     ragged_rows,
     record_fields,
     unterminated_quote,
@@ -43,6 +44,7 @@ from celltrial.data.text import decode_mixed
 MAX_BAD_QUOTES = 1000  # beyond this the file is not CSV text worth reading row by row
 _BOM = b"\xef\xbb\xbf"  # UTF-8 byte order mark, written by Excel's "CSV UTF-8"
 _NO_ROWS = np.zeros(0, dtype=np.int64)
+FIELD_COUNT = "row has "  # how every wrong-field-count finding begins (validation keys on it)
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,9 @@ def read_csv_table(
     text = _read_text(file, table, sep)
     empty = _empty_rows(text.frame, text.quote_rows)
     bad = _bad_field_rows(text, file, sep, empty)
+    hints = _decimal_comma_hints(bad, text, sep, numeric)
     frame, rows = _drop_rows(text.frame, empty)
-    found = [text.findings, _field_findings(bad, table, str(file))]
+    found = [text.findings, _field_findings(bad, table, str(file), hints)]
     found.append(_empty_rows_warning(empty, table, str(file)))
     if sep == ";":
         frame, decimals = _decimal_commas(frame, numeric, table, str(file))
@@ -148,12 +151,13 @@ def _read_malformed(data: bytes, file: Path, table: str, sep: str) -> _Text:
         buf = blank_line(buf, start, fields, code)
     else:
         raise StudyReadError(f"{file}: more than {MAX_BAD_QUOTES} unterminated quotes")
+    parsed = buf.tobytes()
     try:
-        frame = _parse(buf.tobytes(), sep, truncate_ragged=True)
+        frame = _parse(parsed, sep, truncate_ragged=True)
     except pl.exceptions.PolarsError as exc:
         raise StudyReadError(f"{file}: not a readable CSV file ({_first(exc)})") from None
     quote_rows = np.array([f.row for f in found], dtype=np.int64)  # at most MAX_BAD_QUOTES
-    return _Text(frame, findings_frame(found), None, record_fields(buf, code), quote_rows)
+    return _Text(frame, findings_frame(found), parsed, record_fields(buf, code), quote_rows)
 
 
 def _first(exc: BaseException) -> str:
@@ -206,9 +210,54 @@ def _bad_field_rows(text: _Text, file: Path, sep: str, empty: np.ndarray) -> Bad
     return BadRows(candidates[short], fields[short], frame.width)
 
 
-def _field_findings(bad: BadRows | None, table: str, file: str) -> pl.DataFrame:
+# a number split by an unquoted decimal comma: digits, comma, digits (cells.DECIMAL_COMMA
+# without its empty integer part; "1,540" matches too, as it does there)
+_SPLIT_NUMBER = r"^\s*[+-]?\d+,\d+\s*$"
+_HINTS = {"row": pl.Int64, "column": pl.Utf8, "value": pl.Utf8}
+
+
+def _decimal_comma_hints(
+    bad: BadRows | None, text: _Text, sep: str, numeric: Collection[str]
+) -> pl.DataFrame | None:
+    """For rows with one field too many in a comma file: the first numeric column whose
+    field joined with the next by a comma makes a number (1 and 54 -> 1,54), as (row,
+    column, value). Only the malformed path sees long rows, and it keeps the bytes it read."""
+    if bad is None or sep != "," or text.data is None:
+        return None
+    rows = bad.rows[bad.fields == bad.header + 1]
+    names = [c.strip() for c in text.frame.columns]
+    places = [j for j, name in enumerate(names[: bad.header]) if name in numeric]
+    if rows.size == 0 or not places:
+        return None
+    cells = [f"f{j}" for j in range(bad.header + 1)]
+    try:  # the picked rows all have header + 1 fields: one rectangular read
+        split = pl.read_csv(
+            pick_records(np.frombuffer(text.data, dtype=np.uint8), rows),
+            has_header=False,
+            new_columns=cells,
+            infer_schema=False,
+        )
+    except pl.exceptions.PolarsError:
+        return None  # no hint rather than no finding
+    if split.height != rows.size or split.width != len(cells):
+        return None
+    joined = {
+        j: pl.concat_str(pl.col(cells[j]), pl.col(cells[j + 1]), separator=",") for j in places
+    }
+    fits = {j: joined[j].str.contains(_SPLIT_NUMBER).fill_null(False) for j in places}
+    return split.select(
+        pl.Series("row", rows, dtype=pl.Int64),
+        pl.coalesce(pl.when(fits[j]).then(pl.lit(names[j])) for j in places).alias("column"),
+        pl.coalesce(pl.when(fits[j]).then(joined[j]) for j in places).alias("value"),
+    ).drop_nulls("column")
+
+
+def _field_findings(
+    bad: BadRows | None, table: str, file: str, hints: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """One error per row with a wrong field count (built as a frame: a file whose every row
-    is short must not cost a Python object per row)."""
+    is short must not cost a Python object per row); where a decimal comma explains the
+    extra field, the error says so and names the column and the value."""
     if bad is None or bad.rows.size == 0:
         return empty_findings()
     n = pl.col("fields")
@@ -217,13 +266,29 @@ def _field_findings(bad: BadRows | None, table: str, file: str) -> pl.DataFrame:
         .then(pl.lit("extra fields were not read"))
         .otherwise(pl.lit("missing fields were read as empty"))
     )
-    rule = pl.format("row has {} fields, header has {}; {}", n, pl.lit(bad.header), what)
-    return pl.DataFrame({"row": bad.rows, "fields": bad.fields}).select(
+    counted = pl.format(FIELD_COUNT + "{} fields, header has {}", n, pl.lit(bad.header))
+    value = pl.col("value")
+    fixed = value.str.strip_chars().str.replace(",", ".", literal=True)
+    hint = pl.format(
+        "{}: `{}` looks like a decimal comma in an unquoted value; write {} or quote it",
+        counted,
+        value.str.strip_chars(),
+        fixed,
+    )
+    rule = pl.when(value.is_null()).then(pl.format("{}; {}", counted, what)).otherwise(hint)
+    rows = pl.DataFrame({"row": bad.rows, "fields": bad.fields}).cast({"row": pl.Int64})
+    rows = rows.join(
+        pl.DataFrame(schema=_HINTS) if hints is None else hints,
+        on="row",
+        how="left",
+        maintain_order="left",
+    )
+    return rows.select(
         pl.lit(ERROR).alias("severity"),
         pl.lit(table).alias("table"),
-        pl.col("row").cast(pl.Int64),
-        pl.lit(None, pl.Utf8).alias("column"),
-        pl.lit(None, pl.Utf8).alias("value"),
+        pl.col("row"),
+        pl.col("column").cast(pl.Utf8),
+        value.cast(pl.Utf8),
         rule.alias("rule"),
         pl.lit(file).alias("file"),
     )

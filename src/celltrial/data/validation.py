@@ -16,6 +16,7 @@ import polars as pl
 from celltrial.clinical.analytes import ANALYTES
 from celltrial.data.canonical import analyte_ranges, lookup, unit_factors
 from celltrial.data.cells import number_rule, type_columns
+from celltrial.data.csv_table import FIELD_COUNT
 from celltrial.data.findings import (
     ERROR,
     WARNING,
@@ -116,7 +117,24 @@ def validate(study: StudyData) -> Findings:
         _adverse_event_rules,
     ):
         found += check(tables, missing)
-    return Findings(named_as_in_files(concat_findings(found), study.file_columns))
+    found = _without_knock_ons(concat_findings(found))
+    return Findings(named_as_in_files(found, study.file_columns))
+
+
+def _without_knock_ons(findings: pl.DataFrame) -> pl.DataFrame:
+    """A row with a wrong field count keeps only that finding: its cells are shifted, so
+    what the other rules say of them would point at the wrong column."""
+    counted = pl.col("rule").str.starts_with(FIELD_COUNT)
+    ragged = findings.filter(counted).select("table", "row").unique()
+    if ragged.height == 0:
+        return findings
+    marked = findings.join(
+        ragged.with_columns(pl.lit(True).alias("_ragged")),
+        on=["table", "row"],
+        how="left",
+        maintain_order="left",
+    )
+    return marked.filter(counted | pl.col("_ragged").is_null()).drop("_ragged")
 
 
 def unknown_values(
