@@ -144,8 +144,9 @@ def test_trajectories_of_a_large_study_show_a_labelled_sample(written, tmp_path)
     fig = _trajectories(r, ["fpg"], tmp_path)
     svg = fig.svg.read_text()
     assert f"random sample of {TRAJECTORY_SAMPLE} of {n:,} participants" in svg
-    # one line per sampled participant in the panel
-    assert svg.count('id="line2d_') >= TRAJECTORY_SAMPLE
+    # one line per sampled participant in the panel (one path each in the line collection)
+    start = svg.index('id="LineCollection_1"')
+    assert svg[start : svg.index("</g>", start)].count("<path") == TRAJECTORY_SAMPLE
 
 
 def test_display_units_replace_ucum_codes(written) -> None:

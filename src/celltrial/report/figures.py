@@ -17,6 +17,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
+from matplotlib.collections import LineCollection
 
 from celltrial.analysis.medication import CATEGORIES
 from celltrial.analysis.paired import METHOD_T
@@ -211,7 +212,13 @@ def _trajectories(r: Results, analytes: list[str], out: Path) -> FigureFile:
             pl.col("visit_id").replace_strict(order, default=None).alias("x")
         )
         wide = v.sort("x").pivot(on="participant_id", index="x", values="value").sort("x")
-        ax.plot(wide["x"].to_numpy(), wide.drop("x").to_numpy(), color="0.6", lw=0.4, alpha=0.5)
+        y = wide.drop("x").to_numpy().T  # participants x visits; NaN (missed visit) breaks a line
+        x = np.broadcast_to(wide["x"].to_numpy().astype(float), y.shape)
+        # one collection of all lines: a Line2D per participant made rendering the slow part
+        ax.add_collection(
+            LineCollection(np.stack([x, y], axis=-1), colors="0.6", lw=0.4, alpha=0.5)
+        )
+        ax.autoscale_view()
         med = r.summaries.filter((pl.col("analyte") == analyte) & (pl.col("n") > 0))
         x = [order[vis] for vis in med["visit_id"]]
         ax.plot(x, med["median"].to_numpy(), color="black", lw=2.2, marker="o", ms=4)
