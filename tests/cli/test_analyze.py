@@ -43,6 +43,8 @@ def test_unknown_protocol_exits_2(tmp_path) -> None:
     )
     assert res.exit_code == BAD_INPUT
     assert len(res.output.strip().splitlines()) == 1
+    # no line number or key to give: none shown (not "no-such-protocol:0::")
+    assert "no-such-protocol: no such file or shipped protocol" in res.output
 
 
 def test_invalid_study_exits_1_and_writes_nothing(tmp_path) -> None:
@@ -54,6 +56,10 @@ def test_invalid_study_exits_1_and_writes_nothing(tmp_path) -> None:
     res = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "o")])
     assert res.exit_code == FINDINGS
     assert not (tmp_path / "o").exists()
+    # errors as validate prints them: file, row, column = value: rule (no "column None")
+    first = res.output.splitlines()[0]
+    assert first.startswith("error") and "infusions.csv row 1, lot_id = NOPE: unknown lot" in first
+    assert "None" not in res.output
 
 
 def _small_study(tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NoReturn
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.text import Text
@@ -20,6 +21,7 @@ from celltrial.cli import app
 from celltrial.cli.consoles import stdout_console
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
 from celltrial.cli.study_protocol import protocol_spec
+from celltrial.cli.validate import finding_lines
 from celltrial.cli.wording import counted
 from celltrial.data import StudyReadError, read_study, validate
 from celltrial.protocol import ProtocolError, load_protocol
@@ -83,9 +85,8 @@ def _bad_input(err: Console, message: str) -> NoReturn:
 
 def _report_errors(err: Console, findings: object) -> None:
     frame = findings.frame.filter(findings.frame["severity"] == "error")
-    for r in frame.head(_SHOWN_ERRORS).iter_rows(named=True):  # at most 5 lines
-        where = f"{r['file'] or r['table']} row {r['row']} column {r['column']}"
-        err.print(Text(f"error: {where} value {r['value']!r}: {r['rule']}"), soft_wrap=True)
+    shown = frame.head(_SHOWN_ERRORS).with_columns(pl.coalesce("file", "table").alias("file"))
+    err.print(finding_lines(shown), soft_wrap=True)  # as validate prints them, at most 5
     err.print(
         Text(
             f"{counted(findings.errors, 'validation error')}: "

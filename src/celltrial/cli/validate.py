@@ -97,7 +97,7 @@ def _print_table(findings: Findings, limit: int | None, study_dir: Path) -> None
         if _natural_width(out, table) <= out.width:
             out.print(table)
         else:  # a narrow terminal: a table would wrap every rule over lines, so one line each
-            out.print(_finding_lines(shown), soft_wrap=True)
+            out.print(finding_lines(shown), soft_wrap=True)
     rest = findings.frame.height - shown.height
     if rest:
         out.print(f"... and {counted(rest, 'more finding')} (use --all or --json to see them)")
@@ -140,7 +140,7 @@ def _findings_table(shown: pl.DataFrame) -> Table:
     return table
 
 
-def _finding_lines(shown: pl.DataFrame) -> Text:
+def finding_lines(shown: pl.DataFrame) -> Text:
     """One line per finding: 'error   measurements.csv row 33, unit = mg: rule'."""
     row = pl.concat_str(pl.lit(" row "), pl.col("row").cast(pl.Utf8))
     column = pl.concat_str(pl.lit(", "), pl.col("column"))

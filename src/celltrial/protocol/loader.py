@@ -28,8 +28,10 @@ class ProtocolIssue:
     message: str
 
     def __str__(self) -> str:
-        where = f" key {self.key}" if self.key else ""
-        return f"{self.file}:{self.line}:{where}: {self.message}"
+        """file:line: key k: message; without a line (no such file) or a key, those parts go."""
+        head = f"{self.file}:{self.line}" if self.line else self.file
+        where = f" key {self.key}:" if self.key else ""
+        return f"{head}:{where} {self.message}"
 
 
 class ProtocolError(ValueError):
