@@ -117,11 +117,12 @@ def calibrate_command(
             ),
         )
     out.mkdir(parents=True, exist_ok=True)
-    report.write_csv(out / f"{p.id}_calibration.csv")
-    (out / f"{p.id}_fitted.yaml").write_text(yaml.safe_dump(fitted.model_dump(), sort_keys=False))
+    report_path, fitted_path = out / f"{p.id}_calibration.csv", out / f"{p.id}_fitted.yaml"
+    report.write_csv(report_path)
+    fitted_path.write_text(yaml.safe_dump(fitted.model_dump(), sort_keys=False))
     _print_report(report)
     accepted = report["acceptance"].drop_nulls()
-    typer.echo(f"report: {out / f'{p.id}_calibration.csv'}; fitted preset: {p.id}_fitted.yaml")
+    typer.echo(f"report: {report_path}; fitted preset: {fitted_path}")
     raise typer.Exit(DONE if bool(accepted.all()) else FINDINGS)
 
 
