@@ -47,8 +47,8 @@ from celltrial.analysis import analyze_study, resolve_plan
 from celltrial.analysis.descriptive import summarize_per_visit
 from celltrial.analysis.paired import (
     CHANGE_COLUMNS,
-    _group_key,
     compare_with_baseline,
+    group_key,
     hodges_lehmann,
     pair_with_baseline,
     paired_t,
@@ -138,7 +138,7 @@ def _celltrial_parts(study: StudyData, plan: AnalysisPlan) -> tuple[float, float
     pairs = pair_with_baseline(values.filter(wanted), plan.baseline_visit)
     pairs = pairs.filter(pl.col("visit_id").is_in(follow))
     # the integer group key compare_with_baseline builds (private: no public handle on it)
-    pairs = pairs.with_columns(_group_key(plan.analytes, follow))
+    pairs = pairs.with_columns(group_key(plan.analytes, follow))
     ranks = signed_rank(pairs, ["_g"])
     paired_t(pairs, ["_g"])
     t1 = time.perf_counter()

@@ -11,7 +11,10 @@ import polars as pl
 from celltrial.analysis.values import as_keys, as_text
 
 # Named in the results so a reader knows which of the nine textbook definitions was used.
-QUANTILE_DEFINITION = "SPSS HAVERAGE: weighted average at (n+1)p (Hyndman & Fan 1996 type 6)"
+QUANTILE_DEFINITION = (
+    "SPSS default quartile definition (weighted average at position (n + 1)p; "
+    "Hyndman and Fan type 6)"
+)
 
 
 def quantile_type6(sorted_list: pl.Expr, p: float) -> pl.Expr:

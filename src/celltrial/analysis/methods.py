@@ -6,6 +6,7 @@ from __future__ import annotations
 import platform
 from importlib import metadata
 
+from celltrial.analysis.descriptive import QUANTILE_DEFINITION
 from celltrial.analysis.groups import MWU_EXACT_MAX_N
 from celltrial.analysis.paired import CONF_LEVEL
 from celltrial.analysis.wilcoxon import EXACT_MAX_N
@@ -41,10 +42,7 @@ def methods() -> dict[str, str]:
             "Continuous variables are summarised as mean ± standard deviation (SD) and median "
             "(first quartile, third quartile)."
         ),
-        "quantiles": (
-            "SPSS default quartile definition (weighted average at position (n + 1)p; "
-            "Hyndman and Fan type 6)"
-        ),
+        "quantiles": QUANTILE_DEFINITION,
         "wilcoxon": (
             "Each follow-up visit was compared with baseline by the Wilcoxon signed-rank test "
             "with zero differences excluded, using the exact null distribution when there were "

@@ -432,8 +432,8 @@ def compare_with_baseline(
     pairs = pairs.filter(wanted & pl.col("visit_id").is_in(follow))
     # every per-group step works on one integer group key: hashing two strings per row in
     # each of the group_bys below costs more than all the statistics
-    pairs = pairs.with_columns(_group_key(analytes, follow))
-    grid = grid.with_columns(_group_key(analytes, follow))
+    pairs = pairs.with_columns(group_key(analytes, follow))
+    grid = grid.with_columns(group_key(analytes, follow))
     g = ["_g"]
     order = order_by_magnitude(pairs, g)  # one sort per group serves ranks and Walsh averages
     ranks = signed_rank(pairs, g, order=order)
@@ -451,7 +451,7 @@ def compare_with_baseline(
     return _to_records(wide, baseline_visit, subgroup, analytes, follow)
 
 
-def _group_key(analytes: list[str], visits: list[str]) -> pl.Expr:
+def group_key(analytes: list[str], visits: list[str]) -> pl.Expr:
     """One integer per (analyte, visit_id), from their positions in the two lists (Enum
     codes: the same in every frame, unlike categorical codes)."""
     a = pl.col("analyte").cast(pl.Enum(list(dict.fromkeys(analytes)))).to_physical()
