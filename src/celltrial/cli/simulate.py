@@ -20,6 +20,8 @@ from celltrial.cli.consoles import stdout_console
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
 from celltrial.cli.wording import counted, errors_and_warnings
 from celltrial.data import validate, write_study
+from celltrial.data.folder import STUDY_FILE
+from celltrial.data.schema import TABLES
 from celltrial.protocol import load_protocol
 from celltrial.simulate.calibrate import calibrate, evaluate
 from celltrial.simulate.preset import Preset, PresetError, load_preset
@@ -49,6 +51,9 @@ def simulate_command(
     seed: int = typer.Option(0, "--seed", help="Random seed: the same seed, the same study."),
     out: Path | None = typer.Option(None, "--out", help="Study folder to write."),
     fmt: str = typer.Option("csv", "--format", help="csv or parquet."),
+    force: bool = typer.Option(
+        False, "--force", help="Replace the study already in --out (refused without it)."
+    ),
 ) -> None:
     """Simulate one study from a preset and write it as a study folder."""
     if ctx.invoked_subcommand is not None:
@@ -59,6 +64,15 @@ def simulate_command(
         raise typer.Exit(BAD_INPUT)
     if fmt not in ("csv", "parquet"):
         err.print(f"[red]--format must be csv or parquet, not {fmt!r}[/red]")
+        raise typer.Exit(BAD_INPUT)
+    held = _study_files(out)
+    if held and not force:
+        # a simulated study must never silently replace entered or earlier data (issue 10)
+        err.print(
+            f"[red]{out} already holds a study[/red] ({', '.join(held)}); "
+            "choose another --out or add --force to replace it",
+            soft_wrap=True,
+        )
         raise typer.Exit(BAD_INPUT)
     p = _preset_or_exit(preset)
     n_patients = n or p.n_patients
@@ -90,6 +104,12 @@ def simulate_command(
         f"({errors_and_warnings(findings.errors, findings.warnings)})"
     )
     raise typer.Exit(DONE if findings.ok else FINDINGS)
+
+
+def _study_files(folder: Path) -> list[str]:
+    """Files of a study folder (study.yaml or a table file) already in `folder`."""
+    names = [STUDY_FILE] + [f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")]
+    return [n for n in names if (folder / n).is_file()][:3]
 
 
 @simulate_app.command("calibrate")
