@@ -46,3 +46,21 @@ def test_leukocyte_bump_cites_the_leukocyte_result():
     source = re.search(r"Lian 2022 (L[\d-]+) leukocytes", text)
     assert source is not None
     assert "leukocytes transiently increased" in _lines(source.group(1))
+
+
+CHIN_SEED = ROOT.parent / "shared" / "seeds" / "chin-2025-registry-summary.txt"
+# Keys that size the UC-MSC or trial effect: the Chin 2025 summary states directions, never
+# sizes (C5-C12); oral-drug emax values cite Sherifali 2010 in their block comment
+EFFECT_KEYS = re.compile(r"\b(emax_[bs]|msc_effect|s_link|size|assumed_change|responder_fraction):")
+
+
+@pytest.mark.skipif(not CHIN_SEED.is_file(), reason="Chin 2025 summary not present")
+@pytest.mark.parametrize("name", ["chin2025.yaml", "chin2025_targets.yaml"])
+def test_chin2025_effect_sizes_are_marked_as_assumptions(name):
+    summary = CHIN_SEED.read_text(encoding="utf-8").splitlines()
+    for line in (PRESETS / name).read_text().splitlines():
+        if EFFECT_KEYS.search(line.split("#")[0]):
+            comment = line.split("#", 1)[-1]
+            assert "[A]" in comment or "assumed" in comment, line
+        for n in re.findall(r"\bC(\d+)\b", line.split("#", 1)[-1] if "#" in line else ""):
+            assert 1 <= int(n) <= len(summary), line  # C<n> names a line of the summary
