@@ -51,27 +51,27 @@ def test_protocol_that_admits_nobody_exits_2_with_the_shortfall(tmp_path):
     assert "16 short of 16 places" in res.output and "Traceback" not in res.output
 
 
-def test_check_report_shows_the_accepted_range_and_why_ok_is_blank(capsys):
-    from scipy.stats import binomtest
+def test_check_prints_the_simulated_range_and_the_share_of_a_test_outcome(capsys):
+    from celltrial.cli.simulate import _print_check
+    from celltrial.simulate.predictive import CHECK_SCHEMA
 
-    from celltrial.cli.simulate import _print_report
-    from celltrial.simulate.calibrate import REPORT_SCHEMA
-
-    # lian2022: 1 of 16 discontinued; a simulated 0.279 lies inside the exact 95 % interval
-    ci = binomtest(1, 16).proportion_ci(confidence_level=0.95, method="exact")
     rows = [
-        ("proportion", "discontinued", "d84", 1 / 16, ci.low, ci.high, 0.279, True, 0.1, "L199"),
-        ("count per trial", "fever_events", "", 5.0, None, None, 4.82, None, 2.0, "L202"),
+        ("SD", "fpg", "d0", 2.65, 1.2, 1.6, 2.1, None, False, "L227"),
+        ("no significant change", "alt", "d28", 0.0, None, None, None, 0.004, False, "L209"),
+        ("count per trial", "male", "", 12.0, 8.0, 12.0, 15.0, None, True, "L217"),
     ]
-    _print_report(pl.DataFrame(rows, schema=REPORT_SCHEMA, orient="row"))
+    _print_check(pl.DataFrame(rows, schema=CHECK_SCHEMA, orient="row"), 500)
     out = capsys.readouterr().out
-    assert f"{ci.low:.3g} to {ci.high:.3g}" in out  # 0.00158 to 0.302
-    assert "accepted range" in out and "discontinued" in out and "\u2026" not in out
-    fever = next(line for line in out.splitlines() if "fever_events" in line)
-    assert fever.split("│")[7].strip() == "-"  # the ok cell of a count: not checked
-    assert "'-' = not checked" in out
+    sd = next(line for line in out.splitlines() if "fpg" in line)
+    assert "1.2 to 2.1" in sd and sd.split("│")[7].strip() == "NO"
+    alt = next(line for line in out.splitlines() if "alt" in line)
+    assert "p >= 0.05" in alt and "0.4% of trials" in alt
+    male = next(line for line in out.splitlines() if "male" in line)
+    assert "8 to 15" in male and male.split("│")[7].strip() == "yes"
+    assert "500 simulated trials; 1 of 3 ok" in " ".join(out.split())
 
 
 def test_check_help_says_what_ok_means():
     res = runner.invoke(app, ["simulate", "check", "--help"])
-    assert "accepted range" in res.output and "Clopper-Pearson" in res.output
+    text = " ".join(res.output.replace("│", " ").split())
+    assert "central 95% of the simulated trials" in text and "at least 2.5%" in text

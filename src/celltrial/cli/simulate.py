@@ -1,7 +1,9 @@
-"""`celltrial simulate`: write a simulated study folder; `celltrial simulate calibrate`: fit a
-preset's free parameters and write the calibration report.
+"""`celltrial simulate`: write a simulated study folder; `celltrial simulate check`: the
+predictive check of a preset against its published trial; `celltrial simulate calibrate`: fit
+a preset's free parameters to it.
 
-Exit 0 done, 1 calibration acceptance not met, 2 bad usage (unknown preset, bad sizes).
+Exit 0 done, 1 a published statistic outside the simulated range, 2 bad usage (unknown preset,
+bad sizes, an --out folder already holding a study).
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from celltrial.data import validate, write_study
 from celltrial.data.folder import STUDY_FILE
 from celltrial.data.schema import TABLES
 from celltrial.protocol import load_protocol
-from celltrial.simulate.calibrate import calibrate, evaluate
+from celltrial.simulate.fit import calibrate
+from celltrial.simulate.predictive import (
+    MIN_SHARE,
+    NOT_SIGNIFICANT,
+    RANGE,
+    SIGNIFICANT,
+    predictive_check,
+)
 from celltrial.simulate.preset import Preset, PresetError, load_preset
 from celltrial.simulate.study import build_study
 from celltrial.simulate.trial import Design
@@ -115,13 +124,15 @@ def _study_files(folder: Path) -> list[str]:
 @simulate_app.command("calibrate")
 def calibrate_command(
     preset: str = typer.Option(..., "--preset", help="lian2022, chin2025 or a YAML path."),
-    trials: int = typer.Option(200, "--trials", min=1, help="Virtual trials per evaluation."),
+    trials: int = typer.Option(500, "--trials", min=1, help="Virtual trials per evaluation."),
     seed: int = typer.Option(20220, "--seed", help="Common random numbers seed."),
     evaluations: int = typer.Option(60, "--evaluations", min=0, help="Nelder-Mead budget."),
     out: Path = typer.Option(Path("calibration"), "--out", help="Folder for the report."),
 ) -> None:
-    """Fit the preset's free parameters to its targets (simulated method of moments, common
-    random numbers) and write the report (target beside simulated value) and fitted preset."""
+    """Fit the preset's free parameters to its published trial: Nelder-Mead on the predictive
+    check's loss (each published number's distance from the median simulated trial in units of
+    its 95 % range, and a penalty for published test outcomes too rare in the simulated trials),
+    common random numbers; writes the check of the fitted preset and the fitted preset."""
     err = Console(stderr=True)
     p = _preset_or_exit(preset)
     with _progress(err) as bar:
@@ -129,7 +140,6 @@ def calibrate_command(
         fitted, report = calibrate(
             p,
             trials,
-            p.n_patients,
             seed,
             evaluations,
             on_evaluation=lambda i, loss: bar.update(
@@ -140,69 +150,72 @@ def calibrate_command(
     report_path, fitted_path = out / f"{p.id}_calibration.csv", out / f"{p.id}_fitted.yaml"
     report.write_csv(report_path)
     fitted_path.write_text(yaml.safe_dump(fitted.model_dump(), sort_keys=False))
-    _print_report(report)
-    accepted = report["acceptance"].drop_nulls()
+    _print_check(report, trials)
     typer.echo(f"report: {report_path}; fitted preset: {fitted_path}")
-    raise typer.Exit(DONE if bool(accepted.all()) else FINDINGS)
+    raise typer.Exit(DONE if bool(report["ok"].all()) else FINDINGS)
 
 
 OK_HELP = (
-    "ok is yes when the simulated value lies in the accepted range: a baseline mean within "
-    "target +/- 0.5 SD, a median within the reported Q1-Q3, a proportion within the exact "
-    "(Clopper-Pearson) 95 % interval of the reported count, a direction of the reported "
-    "sign; '-' = not checked (counts per trial)."
-)
-# calibrate.report gives counts no acceptance: they are fitted, not tested (see caption)
-NOT_CHECKED = (
-    "ok '-' = not checked: counts per trial (a few events in one published trial) enter "
-    "the fit but have no accepted range."
+    f"Simulates --trials independent trials of the published size and computes every "
+    f"published statistic in each. ok is yes when the published number lies within the "
+    f"central {RANGE[1] - RANGE[0]:.0%} of the simulated trials' values (the range shown), "
+    f"and, for a published test result (change from baseline significant or not, Wilcoxon "
+    f"signed-rank p < 0.05), when at least {MIN_SHARE:.1%} of the simulated trials show it. "
+    "Exit 1 when any row is not ok."
 )
 
 
 @simulate_app.command(
-    "check", help=f"Print the calibration report of the preset as shipped (no fitting). {OK_HELP}"
+    "check", help=f"Check the preset as shipped against its published trial. {OK_HELP}"
 )
 def check_command(
-    preset: str = typer.Option(..., "--preset", help="lian2022, chin2025 or a YAML path."),
-    trials: int = typer.Option(200, "--trials", min=1),
-    seed: int = typer.Option(20220, "--seed"),
+    preset: str = typer.Option("lian2022", "--preset", help="lian2022, chin2025 or a YAML path."),
+    trials: int = typer.Option(1000, "--trials", min=1, help="Simulated trials."),
+    seed: int = typer.Option(20220, "--seed", help="Random seed."),
 ) -> None:
     p = _preset_or_exit(preset)
-    report = evaluate(p, trials, p.n_patients, seed)
-    _print_report(report)
-    raise typer.Exit(DONE if bool(report["acceptance"].drop_nulls().all()) else FINDINGS)
+    report = predictive_check(p, trials, seed)
+    _print_check(report, trials)
+    raise typer.Exit(DONE if bool(report["ok"].all()) else FINDINGS)
 
 
-def _print_report(report: pl.DataFrame) -> None:
+def _print_check(report: pl.DataFrame, trials: int) -> None:
     table = Table("kind", show_lines=False)
     table.add_column("quantity", no_wrap=True, overflow="fold")  # never "dose_reduc…"
-    for name in ("visit", "target", "accepted range", "simulated", "ok"):
+    for name in ("visit", "published", "simulated 95 % range", "median trial", "ok"):
         table.add_column(name, no_wrap=True)
     table.add_column("source", overflow="fold")
-    for r in report.iter_rows(named=True):  # one row per calibration target (a few dozen)
-        ok = "-" if r["acceptance"] is None else ("yes" if r["acceptance"] else "NO")
+    for r in report.iter_rows(named=True):  # one row per published statistic (a few dozen)
         table.add_row(
             r["kind"],
             r["quantity"],
             r["visit"],
-            f"{r['target']:.3g}",
-            _accepted_range(r),
-            f"{r['simulated']:.3g}",
-            ok,
+            *_published_and_simulated(r),
+            "yes" if r["ok"] else "NO",
             r["source"],
         )
-    if report["acceptance"].is_null().any():
-        table.caption = NOT_CHECKED
+    failed = report.height - int(report["ok"].sum())
+    table.caption = (
+        f"{trials} simulated trials; {report.height - failed} of {report.height} ok. "
+        f"ok: the published number inside the central {RANGE[1] - RANGE[0]:.0%} of the "
+        f"simulated trials; a published test result shown by at least {MIN_SHARE:.1%} of them."
+    )
     stdout_console().print(table)
 
 
-def _accepted_range(r: dict) -> str:
-    """The interval ok tests (calibrate.report), so a reader sees why a value passes."""
-    if r["target_low"] is not None and r["target_high"] is not None:
-        return f"{r['target_low']:.3g} to {r['target_high']:.3g}"
-    if r["kind"] == "direction":  # assumed_change carries the reported direction's sign
-        return "below 0" if r["target"] < 0 else "above 0"
-    return "-"
+def _published_and_simulated(r: dict) -> tuple[str, str, str]:
+    """Published value, simulated range (or share of trials) and median trial, as printed."""
+    if r["kind"] in (SIGNIFICANT, NOT_SIGNIFICANT):
+        published = "p < 0.05" if r["kind"] == SIGNIFICANT else "p >= 0.05"
+        return published, f"shown by {r['share']:.1%} of trials", "-"
+    if r["share"] is not None:  # an assumed direction: the share with the reported sign
+        rng = f"{r['low']:.3g} to {r['high']:.3g}"
+        return (
+            f"{r['published']:.3g} (assumed)",
+            f"{rng}; sign in {r['share']:.1%}",
+            f"{r['median']:.3g}",
+        )
+    return f"{r['published']:.4g}", f"{r['low']:.4g} to {r['high']:.4g}", f"{r['median']:.4g}"
 
 
 def _progress(console: Console) -> Progress:
