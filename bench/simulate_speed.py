@@ -94,7 +94,7 @@ def _one_patient(sim: SimulatedTrials, i: int) -> None:
         b = logistic_fraction(c.lb[0, i] + c.rb[0, i] * t / 365.25) * fac["b"][0]
         g = trial_effect_shape(np.array(t), preset.trial_effect)
         s = logistic_fraction(c.ls[0, i]) * fac["s"][0]
-        b = b * (1 + c.emax_b[0, i] * h)
+        b = b * (1 + c.emax_b[0, i] * h + c.trial_size_b[0, i] * g)
         s = s * (1 + c.emax_s[0, i] * h + c.trial_size[0, i] * g)
         return float(fpg_qss(b, s, reg.kappa * ins, KFPG * fac["kfpg"][0]))
 

@@ -40,7 +40,7 @@ def test_protocol_that_admits_nobody_exits_2_with_the_shortfall(tmp_path):
     _, text = resolve("lian2022")
     proto = tmp_path / "narrow.yaml"
     proto.write_text(
-        text.replace("    min: 7.0  #", "    min: 14.0  #").replace("max: 9.5", "max: 14.1")
+        text.replace("    min: 7.0  #", "    min: 30.0  #").replace("max: 9.5", "max: 30.1")
     )
     preset = tmp_path / "p.yaml"
     data = load_preset("lian2022").model_dump()

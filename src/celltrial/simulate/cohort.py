@@ -39,7 +39,8 @@ class Cohort:
     oral_x0: Array  # (n_oral, T, N) baseline dose in DDD units (0: not taking it)
     emax_b: Array  # MSC effect on beta-cell function (0 in non-responders)
     emax_s: Array
-    trial_size: Array
+    trial_size: Array  # trial effect on S at its peak (research note §5.2 Pl_S)
+    trial_size_b: Array  # ... on B (Pl_B), the same patient's multiplier
     lab_z0: Array  # (n_lab, T, N) standard normals of the baseline lab values (see lab_log0)
     lab_z: Array  # (n_lab, T, N, n_visit_max) standard normals for within-subject noise
     screen_u: Array  # uniform draws for the screening HbA1c noise
@@ -144,7 +145,7 @@ def sample_cohort(
     emax_b = np.where(responder, msc.emax_b * _lognormal_mult(rng, msc.emax_log_sd, shape), 0.0)
     emax_s = np.where(responder, msc.emax_s * _lognormal_mult(rng, msc.emax_log_sd, shape), 0.0)
     te = preset.trial_effect
-    trial_size = te.size * _lognormal_mult(rng, te.size_log_sd, shape)
+    trial_mult = _lognormal_mult(rng, te.size_log_sd, shape)
     n_lab = len(preset.labs)
     lab_z0 = rng.standard_normal((n_lab, *shape))
     lab_z = rng.standard_normal((n_lab, *shape, n_visits))
@@ -166,7 +167,8 @@ def sample_cohort(
         oral_x0=oral_x0,
         emax_b=emax_b,
         emax_s=emax_s,
-        trial_size=trial_size,
+        trial_size=te.size * trial_mult,
+        trial_size_b=te.size_b * trial_mult,
         lab_z0=lab_z0,
         lab_z=lab_z,
         screen_u=screen_u,

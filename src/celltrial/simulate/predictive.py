@@ -32,6 +32,9 @@ RANGE = (0.025, 0.975)
 MIN_SHARE = 0.025
 # Lian 2022 L174: "P < 0.05 was considered statistically significant".
 ALPHA = 0.05
+# Calibration loss: a number past EDGE of its half-range costs EDGE_WEIGHT times more (a
+# margin inside the 95 % range, our choice [A]).
+EDGE, EDGE_WEIGHT = 0.8, 10.0
 
 CHECK_SCHEMA = {
     "kind": pl.Utf8,
@@ -151,15 +154,14 @@ def _row(kind, t, visit, published, spread, share, ok) -> dict:
 
 def _significance_share(tests: pl.DataFrame, t: dict, n_trials: int) -> float:
     """Share of simulated trials whose test has the published outcome: p < ALPHA with the
-    change in the published direction, or p >= ALPHA for a change found not significant."""
+    change in the published direction; for a change found not significant, p >= ALPHA, or,
+    when the paper names a direction ("no significant decrease"), not p < ALPHA that way."""
     key = _key(t["quantity"], t["visit"])
     p = _by_trial(tests, "p_value", key, n_trials)
     up = _by_trial(tests, "r_plus", key, n_trials) > _by_trial(tests, "r_minus", key, n_trials)
-    if t["significant"]:
-        shown = (p < ALPHA) & (up if t["direction"] == "up" else ~up)
-    else:
-        shown = ~(p < ALPHA)  # NaN (no non-zero change) is not significant
-    return float(np.mean(shown))
+    way = {"up": up, "down": ~up}.get(t.get("direction", ""), np.ones(n_trials, dtype=bool))
+    significant = (p < ALPHA) & way  # NaN p (no non-zero change) is not significant
+    return float(np.mean(significant if t["significant"] else ~significant))
 
 
 def _direction_share(summary: CohortSummary, t: dict) -> tuple[float, Array]:
@@ -226,13 +228,15 @@ def predictive_check(
 
 
 def check_loss(frame: pl.DataFrame) -> float:
-    """Calibration loss of a check: for each number, its distance from the median simulated
-    trial in units of the half-width of the 95 % range (so 1 = at the edge), squared; for
-    each test outcome, a penalty growing as its share falls below 4 x MIN_SHARE (a margin
-    over the acceptance threshold); for an assumed direction size, its distance likewise."""
+    """Calibration loss of a check: for each number, its distance z from the median simulated
+    trial in units of the half-width of the 95 % range (so |z| = 1 at the edge), squared, plus
+    EDGE_WEIGHT x (|z| - EDGE)^2 beyond EDGE so that numbers near or past the edge weigh most;
+    for each test outcome, a penalty growing as its share falls below 4 x MIN_SHARE (a margin
+    over the acceptance threshold); an assumed direction size counts as a number."""
     num = frame.filter(pl.col("median").is_not_null())
     half = ((num["high"] - num["low"]) / 2.0).clip(lower_bound=1e-9)
-    z = (num["published"] - num["median"]) / half
+    z = ((num["published"] - num["median"]) / half).fill_nan(10.0).fill_null(10.0).to_numpy()
+    edge = EDGE_WEIGHT * np.maximum(0.0, np.abs(z) - EDGE) ** 2
     shares = frame.filter(pl.col("median").is_null())["share"].to_numpy()
     short = np.maximum(0.0, 4 * MIN_SHARE - shares) / MIN_SHARE
-    return float((z.fill_nan(10.0).fill_null(10.0) ** 2).sum() + (short**2).sum())
+    return float((z**2).sum() + edge.sum() + (short**2).sum())

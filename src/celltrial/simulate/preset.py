@@ -183,7 +183,11 @@ class Msc(_Strict):
 
 
 class TrialEffect(_Strict):
+    """Trial-participation effect Pl(t) on insulin sensitivity (`size`) and beta-cell
+    function (`size_b`), research note §5.2 (Pl_S, Pl_B), one per-patient multiplier."""
+
     size: float = Field(ge=0)
+    size_b: float = Field(default=0.0, ge=0)
     size_log_sd: float = Field(ge=0)
     onset_days: float = Field(gt=0)
     offset_days: float = Field(gt=0)

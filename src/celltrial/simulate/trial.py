@@ -145,7 +145,10 @@ def run_days(
     w = _Workspace(shape)
     w.fpg[...] = fpg0
     w.b[...] = mod.bb
-    eb, es, ts = (np.asarray(a, DAY_DTYPE) for a in (c.emax_b, c.emax_s, c.trial_size))
+    eb, es, ts, tb = (
+        np.asarray(a, DAY_DTYPE) for a in (c.emax_b, c.emax_s, c.trial_size, c.trial_size_b)
+    )
+    trial = (ts, tb if preset.trial_effect.size_b > 0 else None)  # skip a zero Pl_B each day
     step = 0
     for i, day in enumerate(range(design.first_day, design.last_day + 1)):
         if day > 0 and day % 7 == 0:
@@ -167,7 +170,7 @@ def run_days(
             if day == inf_day:
                 msc.give(dose_per_kg[j])
                 msc_on = True
-        w.effective(mod, msc if msc_on else None, eb, es, ts, float(g_trial[i]))
+        w.effective(mod, msc if msc_on else None, (eb, es), trial, float(g_trial[i]))
         fpg_qss(w.b, w.s, mod.x, mod.kf, out=w.fpg, work=(w.tmp, w.tmp2))
         hba1c_step(chain, w.fpg, mod.pp, work=w.tmp)
         for v in held[day]:
@@ -205,21 +208,31 @@ class _Workspace:
         )
 
     def effective(
-        self, mod: _Modifiers, msc: MscSignal | None, eb: Array, es: Array, ts: Array, g: float
+        self,
+        mod: _Modifiers,
+        msc: MscSignal | None,
+        emax: tuple[Array, Array],
+        trial: tuple[Array, Array | None],
+        g: float,
     ) -> None:
-        """B = bb.(1 + Emax_B.h), S = ss.(1 + Emax_S.h + trial.g(t)) (research note §5.2)."""
+        """B = bb.(1 + Emax_B.h + Pl_B.g(t)), S = ss.(1 + Emax_S.h + Pl_S.g(t)) (research
+        note §5.2); emax = (Emax_B, Emax_S), trial = (Pl_S, Pl_B or None when it is zero)."""
+        (eb, es), (ts, tb) = emax, trial
         if msc is None:
-            np.copyto(self.b, mod.bb)
-            np.multiply(ts, g, out=self.s)
+            self.b.fill(0.0)
+            self.s.fill(0.0)
         else:
             msc.response(out=self.h, work=self.tmp)
             np.multiply(eb, self.h, out=self.b)
-            self.b += 1.0
-            self.b *= mod.bb
             np.multiply(es, self.h, out=self.s)
-            if g != 0.0:
-                np.multiply(ts, g, out=self.tmp)
-                self.s += self.tmp
+        if g != 0.0:
+            np.multiply(ts, g, out=self.tmp)
+            self.s += self.tmp
+            if tb is not None:
+                np.multiply(tb, g, out=self.tmp)
+                self.b += self.tmp
+        self.b += 1.0
+        self.b *= mod.bb
         self.s += 1.0
         self.s *= mod.ss
 
