@@ -27,6 +27,7 @@ from celltrial.data.schema import TABLES
 from celltrial.protocol import load_protocol
 from celltrial.simulate.fit import calibrate
 from celltrial.simulate.predictive import (
+    DIRECTION,
     MIN_SHARE,
     NOT_SIGNIFICANT,
     RANGE,
@@ -161,7 +162,8 @@ OK_HELP = (
     f"central {RANGE[1] - RANGE[0]:.0%} of the simulated trials' values (the range shown), "
     f"and, for a published test result (change from baseline significant or not, Wilcoxon "
     f"signed-rank p < 0.05), when at least {MIN_SHARE:.1%} of the simulated trials show it. "
-    "Exit 1 when any row is not ok."
+    "A direction (Chin 2025 gives no numbers): ok when that share of trials has a median "
+    "paired change of the reported sign. Exit 1 when any row is not ok."
 )
 
 
@@ -200,6 +202,11 @@ def _print_check(report: pl.DataFrame, trials: int) -> None:
         f"ok: the published number inside the central {RANGE[1] - RANGE[0]:.0%} of the "
         f"simulated trials; a published test result shown by at least {MIN_SHARE:.1%} of them."
     )
+    if (report["kind"] == DIRECTION).any():
+        table.caption += (
+            f" A direction (a summary that gives no number): ok when at least {MIN_SHARE:.1%} "
+            "of the trials' median paired changes have the reported sign; its size is assumed."
+        )
     stdout_console().print(table)
 
 
