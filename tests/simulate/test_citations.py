@@ -64,3 +64,39 @@ def test_chin2025_effect_sizes_are_marked_as_assumptions(name):
             assert "[A]" in comment or "assumed" in comment, line
         for n in re.findall(r"\bC(\d+)\b", line.split("#", 1)[-1] if "#" in line else ""):
             assert 1 <= int(n) <= len(summary), line  # C<n> names a line of the summary
+
+
+# How the paper names each analyte whose change it tests (Lian 2022 L181-210, L250-251, L289).
+PAPER_NAMES = {
+    "fpg": "FPG",
+    "hba1c": "HbA1c",
+    "homa_b": "function",  # "islet beta-cell function" (L190)
+    "homa_ir": "HOMA-IR",
+    "fcp": "FCP",
+    "cp2h": "P2CP",
+    "leukocytes": "leukocyte",
+    "alt": "alanine aminotransferase",
+    "creatinine": "creatinine",
+    "cea": "carcinoembryonic antigen",
+}
+
+
+def test_significance_targets_cite_the_lines_naming_the_analyte_and_the_test_result():
+    targets = yaml.safe_load((PRESETS / "lian2022_targets.yaml").read_text())
+    for t in targets["significance"]:
+        text = _lines(t["source"])
+        assert PAPER_NAMES[t["quantity"]].lower() in text.lower(), t
+        said = text.lower()
+        if t["significant"]:
+            assert "significantly" in said, t
+        else:
+            assert any(w in said for w in ("not", "no significant", "stable")), t
+
+
+def test_count_targets_cite_the_lines_holding_their_count():
+    targets = yaml.safe_load((PRESETS / "lian2022_targets.yaml").read_text())
+    words = {1: "one", 4: "four", 16: "all patients"}  # as the paper writes them
+    for t in targets["counts"]:
+        text = _lines(t["source"])
+        value = int(t["value"])
+        assert value in _numbers(text) or words.get(value, "@") in text.lower(), t
