@@ -51,6 +51,9 @@ def test_batched_signed_rank_equals_scipy_trial_by_trial(few):
             got = tests.filter((pl.col("key") == f"{q}@{v}") & (pl.col("trial") == trial))
             assert got["p_value"][0] == pytest.approx(want.pvalue, rel=1e-9), (q, v, trial)
             assert got["statistic"][0] == pytest.approx(want.statistic)
+            # the paper's SPSS 25: normal approximation, tie-corrected, no continuity correction
+            spss = stats.wilcoxon(x, zero_method="wilcox", method="approx", correction=False)
+            assert got["p_spss"][0] == pytest.approx(spss.pvalue, rel=1e-9), (q, v, trial)
 
 
 def test_per_trial_mean_sd_and_spss_quartiles_equal_numpy(few):
@@ -90,7 +93,7 @@ def test_significance_share_reads_the_published_outcome():
         {
             "key": ["fcp@d28"] * 4,
             "trial": [0, 1, 2, 3],
-            "p_value": [0.01, 0.01, 0.30, None],
+            "p_spss": [0.01, 0.01, 0.30, None],
             "r_plus": [10.0, 120.0, 60.0, 0.0],
             "r_minus": [126.0, 16.0, 76.0, 0.0],
         }

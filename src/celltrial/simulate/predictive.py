@@ -4,7 +4,8 @@ K independent trials of the published size are simulated at once; every publishe
 (Table 1 mean and SD, median and quartiles, whether a change from baseline was significant,
 counts of dose reductions, of men and of adverse events) is computed in every simulated trial by
 the code the analysis uses (celltrial.analysis.descriptive for means, SDs and SPSS quartiles,
-celltrial.analysis.wilcoxon for the signed-rank test), vectorized across trials. A published
+celltrial.analysis.wilcoxon for the signed-rank test, read as SPSS 25's asymptotic p as in
+the paper), vectorized across trials. A published
 number passes when it lies in the central 95 % of the simulated trials' values; a published test
 outcome passes when at least 2.5 % of the simulated trials show it (the same one-sided 2.5 % as
 the range). Under a true model each row still fails by chance about 5 % of the time, so a check
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from scipy import stats
 
 from celltrial.analysis.descriptive import summary_of_sorted
 from celltrial.analysis.wilcoxon import signed_rank
@@ -96,7 +98,8 @@ def descriptives(summary: CohortSummary, pairs: list[tuple[str, str]]) -> pl.Dat
 
 def change_tests(summary: CohortSummary, pairs: list[tuple[str, str]]) -> pl.DataFrame:
     """Wilcoxon signed-rank test of each visit against baseline, per (key, trial): the
-    paper's test (L173 "Wilcoxon test", paired on the same 16 patients), two-sided."""
+    paper's test (L173 "Wilcoxon test", paired on the same 16 patients), two-sided; p_spss is
+    the asymptotic p the paper's SPSS 25 reports (NaN when there is no non-zero change)."""
     if not pairs:
         return pl.DataFrame(schema={"key": pl.Utf8, "trial": pl.Int64})
     base = summary.sim.design.baseline
@@ -107,7 +110,11 @@ def change_tests(summary: CohortSummary, pairs: list[tuple[str, str]]) -> pl.Dat
         t = np.broadcast_to(np.arange(d.shape[0])[:, None], d.shape)
         keep = np.isfinite(d)
         frames.append(pl.DataFrame({"key": _key(q, v), "trial": t[keep], "d": d[keep]}))
-    return signed_rank(pl.concat(frames), ["key", "trial"])
+    tests = signed_rank(pl.concat(frames), ["key", "trial"])
+    # SPSS 25 (L172) reports the asymptotic two-sided p of the signed-rank z (tie-corrected,
+    # no continuity correction), which signed_rank computes beside its exact p
+    z = tests["z"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    return tests.with_columns(pl.Series("p_spss", 2.0 * stats.norm.sf(np.abs(z))))
 
 
 def _dose_counts(summary: CohortSummary, quantity: str, visit: str) -> Array:
@@ -157,7 +164,7 @@ def _significance_share(tests: pl.DataFrame, t: dict, n_trials: int) -> float:
     change in the published direction; for a change found not significant, p >= ALPHA, or,
     when the paper names a direction ("no significant decrease"), not p < ALPHA that way."""
     key = _key(t["quantity"], t["visit"])
-    p = _by_trial(tests, "p_value", key, n_trials)
+    p = _by_trial(tests, "p_spss", key, n_trials)
     up = _by_trial(tests, "r_plus", key, n_trials) > _by_trial(tests, "r_minus", key, n_trials)
     way = {"up": up, "down": ~up}.get(t.get("direction", ""), np.ones(n_trials, dtype=bool))
     significant = (p < ALPHA) & way  # NaN p (no non-zero change) is not significant
