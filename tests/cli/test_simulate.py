@@ -75,3 +75,19 @@ def test_check_help_says_what_ok_means():
     res = runner.invoke(app, ["simulate", "check", "--help"])
     text = " ".join(res.output.replace("│", " ").split())
     assert "central 95% of the simulated trials" in text and "at least 2.5%" in text
+
+
+def test_check_exit_status_follows_the_rows(tmp_path):
+    ok = runner.invoke(app, ["simulate", "check", "--preset", "chin2025", "--trials", "5"])
+    assert ok.exit_code == 0, ok.output
+    assert "11 of 11 ok" in " ".join(ok.output.split())
+    # lian2022 with half the baseline FPG spread: the Table 1 FPG SD (L227) is out of range
+    data = load_preset("lian2022").model_dump()
+    for k in ("lb_sd", "ls_sd", "ppg_log_sd"):
+        data["latent"][k] /= 2
+    narrow = tmp_path / "lian2022.yaml"
+    narrow.write_text(yaml.safe_dump(data))
+    bad = runner.invoke(app, ["simulate", "check", "--preset", str(narrow), "--trials", "300"])
+    assert bad.exit_code == 1
+    sd = next(line for line in bad.output.splitlines() if "│ SD" in line and "fpg" in line)
+    assert sd.split("│")[7].strip() == "NO"
