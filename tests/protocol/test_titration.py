@@ -139,10 +139,9 @@ def test_insulin_deescalation_at_its_thresholds(
 @pytest.mark.parametrize(
     ("fpg", "pg2h", "ref"),
     [
-        (12.0, 15.0, 14.0),  # the reviewer's case: fell 14 % but both readings above target
-        (9.0, 12.0, 10.0),  # fell exactly 10 %, still above target
-        (7.01, 7.0, 20.0),  # FPG just above 7.0 after a large fall
-        (5.0, 10.01, 10.0),  # FPG low in target and fallen, but 2-h PG above 10.0
+        (12.0, 15.0, 14.0),  # the reviewer's case: fell 14 % but FPG above the 10.0 ceiling
+        (10.01, 12.0, 20.0),  # fell 50 %, FPG just above the ceiling
+        (9.0, 12.0, 9.9),  # FPG under the ceiling but fell 9 %, less than 10 %
         (5.0, 12.0, np.nan),  # FPG below the de-escalation threshold, 2-h PG above target
     ],
 )
@@ -225,3 +224,37 @@ def test_missing_weight_without_a_withdrawal_rule_is_not_flagged() -> None:
     assert chin is not None and chin.insulin_withdraw_u_per_kg is None
     advice = advise_insulin(6.0, 8.0, 10.0, np.nan, chin)
     assert (int(advice.action), int(advice.reason)) == (Action.KEEP, Reason.IN_TARGET)
+
+
+@pytest.mark.parametrize(
+    ("fpg", "pg2h", "ref"),
+    [
+        (9.0, 12.0, 10.0),  # fell exactly 10 % (9.0 = 0.9 x 10.0), FPG above 7.0, under 10.0
+        (7.01, 7.0, 20.0),  # FPG just above 7.0 after a large fall
+        (5.0, 10.01, 10.0),  # FPG low in target and fallen, 2-h PG above 10.0
+        (10.0, 15.0, 11.2),  # at the ceiling exactly, fell 10.7 %
+    ],
+)
+def test_a_fall_cuts_above_target_up_to_the_lian2022_ceiling(
+    fpg: float, pg2h: float, ref: float
+) -> None:
+    # lian2022 fall_cut_fpg_max 10.0: insulin eased 20 % (40 -> 32 U), oral 0.33 (1500 -> 1005)
+    insulin = advise_insulin(fpg, pg2h, 40.0, 80.0, RULES, fpg_reference=ref)
+    assert (int(insulin.action), int(insulin.reason)) == (
+        Action.DECREASE,
+        Reason.IMPROVED_DEESCALATE,
+    )
+    assert float(insulin.new_dose) == pytest.approx(32.0)
+    oral = advise_oral(fpg, pg2h, 2, False, RULES, daily_dose=1500.0, fpg_reference=ref)
+    assert float(oral.new_dose) == pytest.approx(1005.0)
+    # without the ceiling (the default), the same readings are answered with an increase
+    strict = RULES.model_copy(
+        update={
+            "deescalate_when_stable": RULES.deescalate_when_stable.model_copy(
+                update={"fall_cut_fpg_max": None}
+            )
+        }
+    )
+    if fpg > 7.0 or pg2h > 10.0:
+        advice = advise_insulin(fpg, pg2h, 40.0, 80.0, strict, fpg_reference=ref)
+        assert int(advice.action) == Action.INCREASE

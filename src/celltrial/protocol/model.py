@@ -233,6 +233,9 @@ class Deescalation(_Strict):
     fpg_below: float = Field(gt=0)
     pg2h_below: float = Field(gt=0)
     fpg_fall_fraction: float | None = Field(default=None, gt=0, lt=1)
+    # With a fall of `fpg_fall_fraction`, a step is also taken while FPG is above target up
+    # to this ceiling (mmol/L), whatever the 2-h PG; None: never above target.
+    fall_cut_fpg_max: float | None = Field(default=None, gt=0)
     insulin_step_fraction: float = Field(gt=0, le=1)
     oral_step_fraction: float = Field(gt=0, le=1)
     source: str = ""

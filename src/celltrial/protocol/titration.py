@@ -17,7 +17,9 @@ the protocol file. It applies only when every available reading is inside the ta
 thresholds (the lower part of the target, where a fixed dose risks hypoglycaemia), or FPG is
 at most (1 - fpg_fall_fraction) x `fpg_reference`, the reading the current dose was set on
 (one step per fall, not one per week). It comes after every safety rule and before the
-above-target rule, so a reading above target is never answered with a cut.
+above-target rule, so a reading above target is never answered with a cut, unless the
+protocol sets `fall_cut_fpg_max`: then a fall by the fraction is answered with a cut while
+FPG is at most that ceiling, even above target (never on low glucose).
 """
 
 from __future__ import annotations
@@ -146,6 +148,10 @@ def _stable(
     if d.fpg_fall_fraction is None or ref is None:
         return _Stable(low, np.zeros((), bool))
     r = np.asarray(ref, dtype=float)
+    if d.fall_cut_fpg_max is not None:
+        # the protocol allows a cut after a fall while FPG is still above target, up to a
+        # ceiling; never on low glucose
+        ok = ok | (g.have & ~g.hypo & ~g.below & (f <= d.fall_cut_fpg_max))
     # NaN FPG or NaN reference compare False: no improvement claimed without both
     improved = ok & (f <= (1.0 - d.fpg_fall_fraction) * r)
     return _Stable(low, improved)
