@@ -133,10 +133,16 @@ def _study_id(study: StudyData) -> pl.Expr:
     return pl.lit(study.meta.study_id).alias("STUDYID")
 
 
+def _subject_rows(study: StudyData, table: pl.DataFrame, refs: pl.DataFrame) -> pl.DataFrame:
+    """A table's rows of participants in DM, with STUDYID, USUBJID and the reference date."""
+    return table.join(_refs_of(refs), on="participant_id", how="inner").with_columns(
+        _study_id(study)
+    )
+
+
 def ex(study: StudyData, refs: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
     per_kg = pl.col("dose_cells_per_kg").is_not_null()
-    frame = study.infusions.join(_refs_of(refs), on="participant_id", how="inner").with_columns(
-        _study_id(study),
+    frame = _subject_rows(study, study.infusions, refs).with_columns(
         pl.col("infusion_id").alias("EXSPID"),
         pl.lit(TREATMENT).alias("EXTRT"),
         # 10^6 cells/kg as the protocols dose (Lian 2022: 1 x 10^6 cells/kg); total cells when
@@ -179,8 +185,7 @@ def _findings(
     )
     entered_unit = pl.coalesce("unit_as_entered", "unit")
     p = domain
-    frame = m.join(_refs_of(refs), on="participant_id", how="inner").with_columns(
-        _study_id(study),
+    frame = _subject_rows(study, m, refs).with_columns(
         testcd.alias(f"{p}TESTCD"),
         testcd.replace_strict(ct.tests[domain]).alias(f"{p}TEST"),
         pl.col("analyte")
@@ -223,9 +228,7 @@ def vs(study: StudyData, refs: pl.DataFrame, protocol: Protocol) -> pl.DataFrame
 
 
 def ae(study: StudyData, refs: pl.DataFrame) -> pl.DataFrame:
-    frame = study.adverse_events.join(_refs_of(refs), on="participant_id", how="inner")
-    frame = frame.with_columns(
-        _study_id(study),
+    frame = _subject_rows(study, study.adverse_events, refs).with_columns(
         pl.col("ae_id").alias("AESPID"),
         pl.col("term").alias("AETERM"),
         # not coded to MedDRA: the reported term stands in the dictionary term's place
@@ -249,9 +252,7 @@ def ae(study: StudyData, refs: pl.DataFrame) -> pl.DataFrame:
 
 
 def cm(study: StudyData, refs: pl.DataFrame) -> pl.DataFrame:
-    frame = study.medications.join(_refs_of(refs), on="participant_id", how="inner")
-    frame = frame.with_columns(
-        _study_id(study),
+    frame = _subject_rows(study, study.medications, refs).with_columns(
         pl.col("drug").alias("CMTRT"),
         pl.col("atc_code").alias("CMCLASCD"),
         pl.col("dose_unit").alias("CMDOSU"),
@@ -270,8 +271,7 @@ def sv(study: StudyData, refs: pl.DataFrame, protocol: Protocol) -> pl.DataFrame
     labels = {v.id: v.label or v.id for v in protocol.visits}
     planned = {v.id: float(planned_day(v.target_day)) for v in protocol.visits}
     done = study.visits.filter(pl.col("actual_date").is_not_null())
-    frame = done.join(_refs_of(refs), on="participant_id", how="inner").with_columns(
-        _study_id(study),
+    frame = _subject_rows(study, done, refs).with_columns(
         pl.col("visit_id")
         .replace_strict(order, default=None, return_dtype=pl.Float64)
         .alias("VISITNUM"),
