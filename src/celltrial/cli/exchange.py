@@ -18,3 +18,11 @@ export_app = typer.Typer(
 )
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
+
+
+def _register() -> None:
+    # each format's module adds its commands to the groups above on import
+    from celltrial.cli import export_formats  # noqa: F401
+
+
+_register()
