@@ -13,6 +13,7 @@ from celltrial.analysis.medication import (
     doses_at_visits,
     visit_dates,
 )
+from celltrial.clinical.dose_change import REDUCED, UNCHANGED
 from celltrial.data.schema import empty_frame
 
 
@@ -26,20 +27,20 @@ def test_dose_change_by_hand(study) -> None:
     assert p0["baseline_ddd"] == pytest.approx(1.75)
     assert p0["total_ddd"] == pytest.approx(1.25)
     assert p0["pct_change"] == pytest.approx(100 * (1.25 - 1.75) / 1.75)
-    assert p0["category"] == "reduced 10-50 %"
+    assert p0["category"] == REDUCED
     assert p0["baseline_insulin_u_kg_day"] == pytest.approx(30 / 70)  # infusion weight 70 kg
     assert p0["insulin_u_kg_day"] == pytest.approx(10 / 70)
     p0_d14 = ch.filter((pl.col("participant_id") == "P00") & (pl.col("visit_id") == "d14"))
-    assert p0_d14["category"].to_list() == ["unchanged (within 10 %)"]
+    assert p0_d14["category"].to_list() == [UNCHANGED]
     p9 = ch.filter((pl.col("participant_id") == "P09") & (pl.col("visit_id") == "d28"))
-    assert p9["category"].to_list() == ["unchanged (within 10 %)"]
+    assert p9["category"].to_list() == [UNCHANGED]
 
 
 def test_category_counts_with_wilson_ci(study) -> None:
     ch = dose_change(study, ["d0", "d28"], "d0")
     counts = category_counts(ch, ["d28"])
     assert counts.height == len(CATEGORIES)
-    red = counts.filter(pl.col("category") == "reduced 10-50 %").row(0, named=True)
+    red = counts.filter(pl.col("category") == REDUCED).row(0, named=True)
     assert (red["count"], red["n"]) == (6, 12)
     lo, hi = proportion_confint(6, 12, alpha=0.05, method="wilson")
     assert (red["ci_low"], red["ci_high"]) == pytest.approx((lo, hi))
@@ -165,24 +166,29 @@ def test_visit_dates_match_the_direct_rule(study, vrows, mrows) -> None:
     assert sorted(got.rows(), key=repr) == sorted(want.rows(), key=repr)
 
 
-def test_weight_is_earliest_measured_else_infusion(study) -> None:
-    # P00 weighed 80 kg on d14 then (stored later) 72 kg on d0 -> 72; P01's weight without a
-    # time sorts first -> 90; P02 never weighed -> infusion record 70 kg (fixture).
+def test_weight_on_the_visit_else_earlier_else_later_else_infusion(study) -> None:
+    # P00 weighed 72 kg on d0 and 80 kg on d14 (stored in reverse): d0 -> 72, d14 -> 80,
+    # d28 -> 80 (latest earlier). P01 weighed only on d14 (85 kg; 90 kg without a time is not
+    # placed): d0 -> 85 (the earliest later one), d28 -> 85. P02 never weighed -> 70 kg from
+    # the infusion record (fixture).
     weights = pl.DataFrame(
         {
             "participant_id": ["P00", "P00", "P01", "P01"],
-            "time": [_at(14), _at(0), _at(0), None],
+            "time": [_at(14), _at(0), _at(14), None],
             "analyte": ["weight"] * 4,
             "value": [80.0, 72.0, 85.0, 90.0],
         }
     )
     meas = pl.concat([study.measurements, weights], how="diagonal_relaxed")
-    doses = doses_at_visits(study.with_table("measurements", meas), ["d0"])
-    got = dict(doses.select("participant_id", "weight_kg").iter_rows())
-    assert (got["P00"], got["P01"], got["P02"]) == (72.0, 90.0, 70.0)
+    doses = doses_at_visits(study.with_table("measurements", meas), ["d0", "d14", "d28"])
+    got = {(p, v): w for p, v, w in doses.select("participant_id", "visit_id", "weight_kg").rows()}
+    assert [got["P00", v] for v in ("d0", "d14", "d28")] == [72.0, 80.0, 80.0]
+    assert [got["P01", v] for v in ("d0", "d14", "d28")] == [85.0, 85.0, 85.0]
+    assert [got["P02", v] for v in ("d0", "d14", "d28")] == [70.0, 70.0, 70.0]
     assert doses.columns[-2:] == ["weight_kg", "insulin_u_kg_day"]
-    p00 = doses.filter(pl.col("participant_id") == "P00").row(0, named=True)
-    assert p00["insulin_u_kg_day"] == pytest.approx(30 / 72)  # 30 U/day glargine at d0
+    p00 = doses.filter(pl.col("participant_id") == "P00").sort("visit_id")
+    # 30 U/day glargine until d27, 10 U/day from d28 (fixture)
+    assert p00["insulin_u_kg_day"].to_list() == pytest.approx([30 / 72, 30 / 80, 10 / 80])
 
 
 def test_weight_when_everyone_is_weighed_ignores_infusions(study) -> None:

@@ -233,7 +233,7 @@ def test_dose_per_kg_from_infusion_weight_or_last_weight_before():
     assert out.table.schema == inf.schema
 
 
-def test_insulin_u_per_kg_uses_nearest_weight():
+def test_insulin_u_per_kg_uses_the_weight_on_its_start_date():
     meds = _frame(
         "medications",
         [
@@ -252,12 +252,12 @@ def test_insulin_u_per_kg_uses_nearest_weight():
         [_m("P1", "d0", T0, "weight", 80.0, "kg"), _m("P1", "d84", T2, "weight", 70.0, "kg")],
     )
     out = derive_insulin_u_per_kg(meds, m)
-    # nearest weight to 25 Feb is 1 Mar (80 kg): 16 / 80 = 0.2 U/kg/day
+    # no weight on or before 25 Feb; the earliest after it is 1 Mar (80 kg): 16 / 80 = 0.2
     assert out.table["insulin_u_per_kg"].to_list() == [pytest.approx(0.2)]
     reasons = dict(zip(out.skipped["participant_id"], out.skipped["reason"], strict=True))
     assert reasons == {
         "P1": "dose_unit mg is not an insulin unit",
-        "P9": "no weight measurement for the participant",
+        "P9": "no weight measurement (nor infusion record weight) for the participant",
     }
 
 

@@ -26,7 +26,7 @@ import polars as pl
 from celltrial.clinical.analytes import get_analyte
 from celltrial.clinical.bmi import bmi
 from celltrial.clinical.dosing import dose_cells_per_kg, insulin_u_per_kg
-from celltrial.clinical.drugs import INSULIN_DOSE_UNITS
+from celltrial.clinical.drugs import INSULIN_DOSE_UNITS, insulin_expr
 from celltrial.clinical.egfr import CKD_STAGE_BREAKS, CKD_STAGES, MIN_AGE_YEARS, egfr_ckd_epi_2021
 from celltrial.clinical.hba1c import eag_mmol_l, hba1c_ifcc
 from celltrial.clinical.homa import homa1_b, homa1_ir, homa_cp_b, homa_cp_ir
@@ -403,23 +403,65 @@ def derive_dose_per_kg(infusions: pl.DataFrame, measurements: pl.DataFrame) -> D
     )
 
 
-def derive_insulin_u_per_kg(medications: pl.DataFrame, measurements: pl.DataFrame) -> Derived:
-    """The insulin prescriptions (ATC A10A or a drug name containing "insulin") with weight_kg
-    (the weight measurement nearest the start_date) and insulin_u_per_kg = daily_dose /
-    weight_kg. Prescriptions not in insulin units or without a weight go to skipped."""
+def weight_on(
+    frame: pl.DataFrame,
+    on: str,
+    measurements: pl.DataFrame,
+    infusions: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """`frame` with weight_kg: the one weight behind every dose per kg (insulin U/kg/day).
+
+    The participant's weight on the date in column `on`: the latest weight measured on or
+    before that day, else the earliest one after it (the baseline weight of a prescription
+    started before the study), else the weight on the participant's earliest infusion record
+    with one; null when there is none. Weights without a time cannot be placed and are not
+    used. Rows keep their order; a null date gets no measured weight.
+    """
+    weights = (
+        _single_input(measurements, "weight")
+        .filter(pl.col("time").is_not_null() & pl.col("value").is_not_null())
+        .sort("time")
+        .select("participant_id", pl.col("time").dt.date().alias("_wday"), pl.col("value"))
+    )
+    indexed = frame.with_row_index("_row")
+    dated = indexed.filter(pl.col(on).is_not_null()).sort(on)
+    untimed = indexed.filter(pl.col(on).is_null())
+    asof = {"left_on": on, "right_on": "_wday", "by": "participant_id", "check_sortedness": False}
+    before = dated.join_asof(weights.rename({"value": "_before"}), strategy="backward", **asof)
+    after = before.drop("_wday").join_asof(
+        weights.rename({"value": "_after"}), strategy="forward", **asof
+    )
+    out = pl.concat([after.drop("_wday"), untimed], how="diagonal_relaxed").sort("_row")
+    if infusions is not None and infusions.height:
+        recorded = infusions.filter(pl.col("weight_kg").is_not_null()).sort("start_time")
+        first = recorded.group_by("participant_id", maintain_order=True).agg(
+            pl.col("weight_kg").first().alias("_infused")
+        )
+        out = out.join(first, on="participant_id", how="left", maintain_order="left")
+    else:
+        out = out.with_columns(pl.lit(None, pl.Float64).alias("_infused"))
+    weight = pl.coalesce("_before", "_after", "_infused").cast(pl.Float64).alias("weight_kg")
+    return out.with_columns(weight).drop("_row", "_before", "_after", "_infused")
+
+
+def derive_insulin_u_per_kg(
+    medications: pl.DataFrame,
+    measurements: pl.DataFrame,
+    infusions: pl.DataFrame | None = None,
+) -> Derived:
+    """The insulin prescriptions (celltrial.clinical.drugs.insulin_expr: ATC A10A, from the
+    row's code or the catalogue's code for its drug name) with weight_kg (weight_on the
+    start_date) and insulin_u_per_kg = daily_dose / weight_kg. Prescriptions not in insulin
+    units or without a weight go to skipped."""
     _require(
         medications,
         "medications",
         ("participant_id", "drug", "atc_code", "daily_dose", "dose_unit", "start_date"),
     )
-    is_insulin = pl.col("atc_code").str.to_uppercase().str.starts_with("A10A").fill_null(
-        False
-    ) | pl.col("drug").str.to_lowercase().str.contains("insulin").fill_null(False)
-    rows = _with_weight(medications.filter(is_insulin), measurements, "start_date", "nearest")
+    rows = weight_on(medications.filter(insulin_expr()), "start_date", measurements, infusions)
     in_units = pl.col("dose_unit").is_in(list(INSULIN_DOSE_UNITS)).fill_null(False)
-    per_kg = np.asarray(insulin_u_per_kg(_column(rows, "daily_dose"), _column(rows, "_weight")))
+    per_kg = np.asarray(insulin_u_per_kg(_column(rows, "daily_dose"), _column(rows, "weight_kg")))
     rows = rows.with_columns(
-        pl.col("_weight").alias("weight_kg"),
         pl.when(in_units).then(pl.Series(per_kg)).fill_nan(None).alias("insulin_u_per_kg"),
         pl.when(~in_units)
         .then(
@@ -427,8 +469,8 @@ def derive_insulin_u_per_kg(medications: pl.DataFrame, measurements: pl.DataFram
                 "dose_unit {} is not an insulin unit", pl.col("dose_unit").fill_null("(empty)")
             )
         )
-        .when(pl.col("_weight").is_null())
-        .then(pl.lit("no weight measurement for the participant"))
+        .when(pl.col("weight_kg").is_null())
+        .then(pl.lit("no weight measurement (nor infusion record weight) for the participant"))
         .when(pl.col("daily_dose").is_null())
         .then(pl.lit("daily_dose empty"))
         .alias("_why"),

@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 
 from celltrial.clinical.units import FloatOrArray, as_float_or_array
 
@@ -136,9 +137,44 @@ def get_drug(name_or_atc: str) -> Drug:
         raise UnknownDrugError(name_or_atc) from None
 
 
+# WHO ATC/DDD Index: A10A "insulins and analogues" (every other A10 drug is A10B, "blood
+# glucose lowering drugs, excl. insulins"). The one definition of insulin in CellTrial.
+INSULIN_ATC = "A10A"
+
+
 def is_insulin(atc_code: str) -> bool:
     """WHO ATC A10A: insulins and analogues."""
-    return atc_code.upper().startswith("A10A")
+    return atc_code.strip().upper().startswith(INSULIN_ATC)
+
+
+def atc_code_expr(atc: str = "atc_code", drug: str = "drug") -> pl.Expr:
+    """A medication row's ATC code: as recorded, else the catalogue's code for its drug name
+    (INN or alias, case-insensitive), else null."""
+    names = {key: d.atc for key, d in _LOOKUP.items()}
+    by_name = pl.col(drug).str.strip_chars().str.to_lowercase().replace_strict(names, default=None)
+    recorded = pl.col(atc).str.strip_chars().str.to_uppercase()
+    return pl.coalesce(pl.when(recorded != "").then(recorded), by_name)
+
+
+def insulin_expr(atc: str = "atc_code", drug: str = "drug") -> pl.Expr:
+    """True for an insulin prescription: its ATC code (atc_code_expr) is in A10A; False when
+    neither the code nor the catalogue knows the drug."""
+    return atc_code_expr(atc, drug).str.starts_with(INSULIN_ATC).fill_null(False)
+
+
+def taken_between(first: pl.Expr, last: pl.Expr) -> pl.Expr:
+    """A medication row was taken on some day from `first` to `last` (both inclusive).
+
+    The medications table's convention (README "A study on disk"; CDISC SDTM CMENDTC): the drug is
+    taken on day d iff start_date <= d <= end_date; end_date is the LAST day taken, and an
+    empty end_date means ongoing. Null when start_date is missing (the data cannot tell)."""
+    ended_before = pl.col("end_date").is_not_null() & (pl.col("end_date") < first)
+    return (pl.col("start_date") <= last) & ~ended_before
+
+
+def taken_on(day: pl.Expr) -> pl.Expr:
+    """A medication row was taken on `day` (taken_between(day, day))."""
+    return taken_between(day, day)
 
 
 def _units_for(drug: Drug) -> dict[str, float]:
