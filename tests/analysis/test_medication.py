@@ -212,3 +212,61 @@ def test_weight_when_everyone_is_weighed_ignores_infusions(study) -> None:
     assert doses.columns[-2:] == ["weight_kg", "insulin_u_kg_day"]
     p00 = doses.filter(pl.col("participant_id") == "P00").sort("visit_id")
     assert p00["insulin_u_kg_day"].to_list() == pytest.approx([0.5, 10 / 60])
+
+
+def test_insulin_named_without_atc_code_is_insulin_in_analysis_and_derivation(study) -> None:
+    # The example that disagreed: "insulin glargine" with no ATC code, 20 U/day from before
+    # d0, participant weighed 40 kg on d0. derive_insulin_u_per_kg gave 0.5 U/kg/day and the
+    # analysis 0.0 (it read insulin from the ATC column only). One definition now: ATC A10A,
+    # from the row's code else the catalogue's code for the name; the weight on the date.
+    from celltrial.clinical.derivations import derive_insulin_u_per_kg
+
+    meds = _table(
+        "medications",
+        {
+            "participant_id": ["P00"],
+            "drug": ["insulin glargine"],
+            "atc_code": [None],
+            "daily_dose": [20.0],
+            "dose_unit": ["U"],
+            "start_date": [dt.date(2024, 1, 8)],  # d0 (fixture START)
+        },
+    )
+    weight = pl.DataFrame(
+        {"participant_id": ["P00"], "time": [_at(0)], "analyte": ["weight"], "value": [40.0]}
+    )
+    meas = pl.concat([study.measurements, weight], how="diagonal_relaxed")
+    s = study.with_table("medications", meds).with_table("measurements", meas)
+    derived = derive_insulin_u_per_kg(meds, meas, study.infusions)
+    assert derived.table["insulin_u_per_kg"].to_list() == [pytest.approx(20 / 40)]
+    doses = doses_at_visits(s, ["d0"]).filter(pl.col("participant_id") == "P00").row(0, named=True)
+    assert doses["insulin_u_kg_day"] == pytest.approx(20 / 40)
+    assert doses["insulin_ddd"] == pytest.approx(20 / 40)  # WHO DDD of insulin: 40 U
+    assert doses["non_insulin_ddd"] == 0.0
+
+
+def test_dose_summary_reports_insulin_and_non_insulin_apart(study) -> None:
+    # Fixture: metformin 2000 mg (1.0 DDD) for all 12; P00-P05 also glargine 30 U/day (0.75
+    # DDD) until d27, 10 U/day from d28; weight 70 kg from the infusion records.
+    import numpy as np
+
+    from celltrial.analysis.medication import dose_summary
+
+    visits = ["d0", "d28"]
+    got = dose_summary(doses_at_visits(study, visits), visits, "d0")
+    row = {(r["visit_id"], r["component"]): r for r in got.iter_rows(named=True)}
+
+    def quartiles(values: list[float]) -> list[float]:
+        return list(np.quantile(values, [0.25, 0.5, 0.75], method="weibull"))
+
+    total_d28 = [1.25] * 6 + [1.0] * 6
+    t = row["d28", "total_ddd"]
+    assert t["n"] == 12
+    assert [t["q1"], t["median"], t["q3"]] == pytest.approx(quartiles(total_d28))
+    ins = row["d28", "insulin_u_kg_day"]  # only the 6 on insulin at baseline
+    assert (ins["n"], ins["median"]) == (6, pytest.approx(10 / 70))
+    assert row["d0", "insulin_u_kg_day"]["mean"] == pytest.approx(30 / 70)
+    oral = row["d28", "non_insulin_ddd"]
+    assert (oral["n"], oral["median"], oral["sd"]) == (12, 1.0, 0.0)
+    assert got.height == 6  # every visit x component, in visit order
+    assert got["visit_id"].to_list() == ["d0"] * 3 + ["d28"] * 3

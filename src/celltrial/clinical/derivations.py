@@ -403,6 +403,13 @@ def derive_dose_per_kg(infusions: pl.DataFrame, measurements: pl.DataFrame) -> D
     )
 
 
+# The weight behind every dose per kg, as the methods text states it (weight_on computes it).
+WEIGHT_ON_DATE = (
+    "the weight measured on that date, else the latest earlier weight, else the earliest later "
+    "one, else the weight recorded at infusion"
+)
+
+
 def weight_on(
     frame: pl.DataFrame,
     on: str,

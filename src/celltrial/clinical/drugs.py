@@ -49,7 +49,7 @@ def _d(atc, inn, cls, ddd, route, lo, hi, src, unit="mg", aliases=()) -> Drug:
 
 
 # WHOCC DDD for every insulin is 40 U (ATC/DDD Index A10A); insulins have no label maximum.
-_INSULIN_DDD_U = 40.0
+INSULIN_DDD_U = 40.0
 
 _DRUG_LIST: tuple[Drug, ...] = (
     _d("A10BA02", "metformin", "metformin", 2000, "O", 500, 2550, "Glucophage USPI 2018"),
@@ -92,7 +92,7 @@ _DRUG_LIST: tuple[Drug, ...] = (
     _d("A10BX02", "repaglinide", "glinide", 4, "O", 1.5, 16, "Prandin USPI"),
     _d("A10BX03", "nateglinide", "glinide", 360, "O", 180, 360, "Starlix USPI"),
     *(
-        _d(atc, inn, "insulin", _INSULIN_DDD_U, "P", None, None, "WHOCC A10A", "U", al)
+        _d(atc, inn, "insulin", INSULIN_DDD_U, "P", None, None, "WHOCC A10A", "U", al)
         for atc, inn, al in (
             ("A10AB01", "insulin (human)", ("regular insulin", "insulin regular")),
             ("A10AB04", "insulin lispro", ()),
