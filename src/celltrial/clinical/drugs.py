@@ -214,3 +214,47 @@ def fraction_of_max_dose(drug: str, daily_dose: FloatOrArray, unit: str) -> Floa
         return as_float_or_array(np.full(np.shape(daily_dose), np.nan))
     dose = np.asarray(daily_dose, dtype=float) * _to_ddd_unit(d, unit)
     return as_float_or_array(dose / d.max_daily)
+
+
+# ATC codes outside a group that also deliver a drug of the group, so a rule on the group (an
+# exclusion by ATC prefix) catches them too: fixed combinations, and for the thiazides the
+# thiazide-like diuretics, whose effect on glucose is the same. Codes: WHO ATC/DDD Index
+# (https://www.whocc.no/atc_ddd_index/), groups A10BD, C03, C07, C09, H02B, N06C. A key is
+# reached by a prefix naming it or a group above it (atc_with_extensions).
+ATC_EXTENSIONS: dict[str, tuple[str, ...]] = {
+    # thiazides, plain
+    "C03AA": (
+        "C03AB",  # thiazides and potassium in combination
+        "C03AH",  # thiazides, combinations with psycholeptics and/or analgesics
+        "C03AX",  # thiazides, combinations with other drugs
+        "C03BA",  # sulfonamides, plain: thiazide-like (chlortalidone, indapamide)
+        "C03EA",  # low-ceiling diuretics and potassium-sparing agents
+        "C07B",  # beta blocking agents and thiazides
+        "C07D",  # beta blocking agents, thiazides and other diuretics
+        "C09BA",  # ACE inhibitors and diuretics
+        "C09DA",  # angiotensin II receptor blockers (ARBs) and diuretics
+        "C09DX01",  # valsartan, amlodipine and hydrochlorothiazide
+        "C09DX03",  # olmesartan medoxomil, amlodipine and hydrochlorothiazide
+    ),
+    "A10BG02": ("A10BD03", "A10BD04"),  # rosiglitazone with metformin; with glimepiride
+    # pioglitazone with metformin; glimepiride; alogliptin; sitagliptin
+    "A10BG03": ("A10BD05", "A10BD06", "A10BD09", "A10BD12"),
+    "H02AB": ("H02BX",),  # glucocorticoids: corticosteroids for systemic use, combinations
+    # non-selective monoamine reuptake inhibitors (tricyclics): amitriptyline and psycholeptics,
+    # melitracen and psycholeptics
+    "N06AA": ("N06CA01", "N06CA02"),
+}
+
+
+def atc_with_extensions(prefixes: list[str] | tuple[str, ...]) -> list[str]:
+    """The ATC prefixes plus the codes of ATC_EXTENSIONS for every group they name or contain
+    (A10BG reaches both glitazones' combinations, A10BG03 only pioglitazone's); in order,
+    without repeats."""
+    wanted = [p.strip().upper() for p in prefixes]
+    extra = [
+        code
+        for key, codes in ATC_EXTENSIONS.items()
+        if any(key.startswith(p) for p in wanted)
+        for code in codes
+    ]
+    return list(dict.fromkeys([*wanted, *extra]))

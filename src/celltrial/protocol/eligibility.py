@@ -20,6 +20,7 @@ from typing import TypeVar
 import numpy as np
 import polars as pl
 
+from celltrial.clinical.drugs import atc_code_expr, atc_with_extensions, taken_between
 from celltrial.data.study import StudyData
 from celltrial.protocol.model import (
     AgeCriterion,
@@ -228,16 +229,19 @@ def _medication(
 ) -> pl.DataFrame:
     enrol = pl.col("enrollment_date")
     meds = medications.join(people.select("participant_id", "enrollment_date"), on="participant_id")
+    # the row's ATC code, else the catalogue's for its drug name; combination products and
+    # thiazide-like diuretics count with their group (celltrial.clinical.drugs, WHO ATC)
+    codes = atc_code_expr().fill_null("")
     matches = pl.any_horizontal(
-        [pl.col("atc_code").fill_null("").str.starts_with(p) for p in c.atc_prefixes]
+        [codes.str.starts_with(p) for p in atc_with_extensions(c.atc_prefixes)]
     )
-    # A prescription counts when it was running at some time in [enrolment - N days, enrolment].
-    not_ended = pl.col("end_date").is_null() | (
-        pl.col("end_date") >= enrol - pl.duration(days=c.within_days)
-    )
-    overlaps = (pl.col("start_date") <= enrol) & not_ended
+    # A prescription counts when it was taken on some day in [enrolment - N days, enrolment]
+    # (end_date is the last day taken: celltrial.clinical.drugs.taken_between).
+    first = enrol - pl.duration(days=c.within_days)
+    taken = taken_between(first, enrol)
+    overlaps = taken.fill_null(False)
     # without a start date it may have been running: the data cannot decide
-    undated = pl.col("start_date").is_null() & not_ended
+    undated = pl.col("start_date").is_null() & taken.is_null()
     named = pl.format("{} ({})", "drug", "atc_code").unique().sort().str.join(", ")
     hits = meds.filter(matches & overlaps).group_by("participant_id").agg(named.alias("hit"))
     unsure = meds.filter(matches & undated).group_by("participant_id").agg(named.alias("undated"))
