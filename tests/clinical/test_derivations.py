@@ -166,7 +166,8 @@ def test_egfr_from_birth_date_or_age_and_skips_with_reasons():
         ],
     )
     out = derive_egfr(m, PARTICIPANTS)
-    # P1: 18263 days / 365.25 = 50.001 y -> 68.63 (see test_egfr) ; P2: 40 y man -> 114.735
+    # P1: born 1974-03-01, sampled 2024-03-01: 50 completed years -> 68.63 (see test_egfr);
+    # P2: 40 y man -> 114.735
     assert _values(out.table, "egfr") == pytest.approx({"P1/d0": 68.633, "P2/d0": 114.735}, 1e-4)
     reasons = dict(zip(out.skipped["participant_id"], out.skipped["reason"], strict=True))
     assert reasons["P3"] == "sex U is not M or F"

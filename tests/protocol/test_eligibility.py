@@ -320,7 +320,7 @@ def test_chin_adult_is_judged_at_the_first_infusion(
     ],
 )
 def test_completed_years_in_every_month(birth: dt.date, on: dt.date, years: int) -> None:
-    from celltrial.protocol.eligibility import completed_years
+    from celltrial.clinical.derivations import completed_years
 
     got = pl.DataFrame({"b": [birth], "o": [on]}).select(completed_years(pl.col("b"), pl.col("o")))
     assert got.item() == years

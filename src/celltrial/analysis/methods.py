@@ -10,7 +10,7 @@ from celltrial.analysis.descriptive import QUANTILE_DEFINITION
 from celltrial.analysis.groups import MWU_EXACT_MAX_N
 from celltrial.analysis.paired import CONF_LEVEL
 from celltrial.analysis.wilcoxon import EXACT_MAX_N
-from celltrial.clinical.derivations import WEIGHT_ON_DATE
+from celltrial.clinical.derivations import AGE_DEFINITION, WEIGHT_ON_DATE
 from celltrial.clinical.dose_change import HALF, TENTH
 from celltrial.clinical.drugs import INSULIN_DDD_U
 
@@ -76,6 +76,10 @@ def methods() -> dict[str, str]:
             "fixed effect and a random intercept per participant, fitted by restricted maximum "
             "likelihood (REML) to all observed values, not only those of completers; its CIs "
             "and P-values are Wald intervals and tests."
+        ),
+        "age": (
+            f"Age is in {AGE_DEFINITION}: at enrolment in the baseline table and subgroups, "
+            "at the sample for eGFR."
         ),
         "medication": _medication_sentence(),
         "significance": "All tests were two-sided; P < 0.05 was considered significant.",

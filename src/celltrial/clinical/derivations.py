@@ -244,18 +244,39 @@ def derive_eag(measurements: pl.DataFrame) -> Derived:
     return _finish(measurements, rows, {"eag": (values, _NOT_A_NUMBER)})
 
 
-def _age_at(time: pl.Expr) -> pl.Expr:
-    """Age in years at `time`: from birth_date, else enrolment age plus time since enrolment
-    (365.25-day years)."""
-    day = time.dt.date()
-    from_birth = (day - pl.col("birth_date")).dt.total_days() / 365.25
-    from_enrol = pl.col("age") + (day - pl.col("enrollment_date")).dt.total_days() / 365.25
-    return pl.coalesce(from_birth, from_enrol, pl.col("age"))
+# Days per year when only the age at enrolment is known: the Julian year (365.25 days), the
+# mean calendar year over a 4-year leap cycle.
+DAYS_PER_YEAR = 365.25
+# The age of CellTrial, as the methods text states it (age_on computes it).
+AGE_DEFINITION = (
+    "completed years on the date (from the birth date, a birthday counting as reached on the "
+    "day; else the age recorded at enrolment plus the years since, rounded down)"
+)
+
+
+def completed_years(birth: pl.Expr, on: pl.Expr) -> pl.Expr:
+    """Age in completed years (the birthday itself counts as reached)."""
+
+    # month and day are Int8 in Polars: widen before x 100 (July x 100 overflows Int8)
+    def month_day(d: pl.Expr) -> pl.Expr:
+        return d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)
+
+    before_birthday = month_day(on) < month_day(birth)
+    return (on.dt.year() - birth.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Float64)
+
+
+def age_on(on: pl.Expr) -> pl.Expr:
+    """The one age of CellTrial: completed years on the date `on` (eligibility on its rule's
+    date, Table 1 and subgroups at enrolment, eGFR at the sample). From birth_date; else the
+    recorded `age` (completed years at enrolment) plus the years since enrolment, rounded down
+    (the schema's participants columns birth_date, age, enrollment_date)."""
+    later = (on - pl.col("enrollment_date")).dt.total_days().fill_null(0) / DAYS_PER_YEAR
+    return pl.coalesce(completed_years(pl.col("birth_date"), on), (pl.col("age") + later).floor())
 
 
 def derive_egfr(measurements: pl.DataFrame, participants: pl.DataFrame) -> Derived:
     """egfr (CKD-EPI 2021, Inker 2021) for every creatinine row, with sex and age at the sample
-    from participants (birth_date, or age at enrolment plus the time since enrolment)."""
+    from participants (age_on the sample's date: completed years)."""
     person = ("participant_id", "sex", "birth_date", "age", "enrollment_date")
     _require(participants, "participants", person)
     rows = (
@@ -263,7 +284,7 @@ def derive_egfr(measurements: pl.DataFrame, participants: pl.DataFrame) -> Deriv
         .join(participants.select(person), on="participant_id", how="left")
         .with_columns(
             pl.col("sex").str.strip_chars().str.to_uppercase().alias("_sex"),
-            _age_at(pl.col("time")).alias("_age"),
+            age_on(pl.col("time").dt.date()).alias("_age"),
         )
     )
     reason = (

@@ -20,6 +20,7 @@ from typing import TypeVar
 import numpy as np
 import polars as pl
 
+from celltrial.clinical.derivations import age_on
 from celltrial.clinical.drugs import atc_code_expr, atc_with_extensions, taken_between
 from celltrial.data.study import StudyData
 from celltrial.protocol.model import (
@@ -114,17 +115,6 @@ def _status(ok: pl.Expr, known: pl.Expr) -> pl.Expr:
     return pl.when(~known).then(pl.lit(UNKNOWN)).otherwise(met)
 
 
-def completed_years(birth: pl.Expr, on: pl.Expr) -> pl.Expr:
-    """Age in completed years (the birthday itself counts as reached)."""
-
-    # month and day are Int8 in Polars: widen before x 100 (July x 100 overflows Int8)
-    def month_day(d: pl.Expr) -> pl.Expr:
-        return d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)
-
-    before_birthday = month_day(on) < month_day(birth)
-    return (on.dt.year() - birth.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Float64)
-
-
 def age_within(c: AgeCriterion, years: Vec) -> Vec:
     """The age rule on completed years: inclusive bounds. `years` is a Polars expression
     (screen) or a NumPy array (the simulator): one implementation for both."""
@@ -148,15 +138,8 @@ def value_within(c: MeasurementCriterion, value: Vec) -> Vec:
 
 def _age(c: AgeCriterion, people: pl.DataFrame) -> pl.DataFrame:
     on = pl.col("enrollment_date") if c.at == "enrollment" else pl.col("first_infusion")
-    # `age` is recorded at enrolment: add the time from enrolment to the day of the rule
-    later = (on - pl.col("enrollment_date")).dt.total_days().fill_null(0) / 365.25
-    age = (
-        pl.when(on.is_null())
-        .then(None)
-        .otherwise(
-            pl.coalesce(completed_years(pl.col("birth_date"), on), (pl.col("age") + later).floor())
-        )
-    )
+    # completed years on the day of the rule (celltrial.clinical.derivations.age_on)
+    age = pl.when(on.is_null()).then(None).otherwise(age_on(on))
     ok = age_within(c, age)
     lo = "" if c.min_years is None else f"{c.min_years:g}"
     hi = "" if c.max_years is None else f"{c.max_years:g}"
