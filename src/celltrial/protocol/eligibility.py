@@ -256,7 +256,12 @@ def _medication(
             )
             .when(pl.col("any_med").is_null())
             .then(pl.lit("no medication history recorded"))
-            .otherwise(pl.lit(f"no {prefixes} prescription within {c.within_days} days"))
+            .otherwise(
+                pl.lit(
+                    f"no {prefixes} prescription (nor a combination product containing one) "
+                    f"within {c.within_days} days"
+                )
+            )
             .alias("reason"),
             pl.coalesce("hit", "undated").alias("value"),
         )
