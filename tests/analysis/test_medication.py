@@ -268,5 +268,6 @@ def test_dose_summary_reports_insulin_and_non_insulin_apart(study) -> None:
     assert row["d0", "insulin_u_kg_day"]["mean"] == pytest.approx(30 / 70)
     oral = row["d28", "non_insulin_ddd"]
     assert (oral["n"], oral["median"], oral["sd"]) == (12, 1.0, 0.0)
-    assert got.height == 6  # every visit x component, in visit order
-    assert got["visit_id"].to_list() == ["d0"] * 3 + ["d28"] * 3
+    assert got.height == 6  # every component x visit, each component in visit order
+    assert got["visit_id"].to_list() == ["d0", "d28"] * 3
+    assert got["component"].to_list()[::2] == ["total_ddd", "insulin_u_kg_day", "non_insulin_ddd"]

@@ -35,9 +35,9 @@ NOT_CLASSIFIABLE = "not classifiable (drug outside the ATC/DDD catalogue)"
 CATEGORIES = (*DOSE_CATEGORIES, NOT_CLASSIFIABLE)
 # The dose components of dose_summary, each among the participants taking it at baseline.
 COMPONENTS = {
-    "total_ddd": "all agents, sum of DDD fractions",
-    "insulin_u_kg_day": "insulin (ATC A10A), U/kg/day",
-    "non_insulin_ddd": "non-insulin agents (ATC A10B), sum of DDD fractions",
+    "total_ddd": "All agents, sum of DDD fractions",
+    "insulin_u_kg_day": "Insulin (ATC A10A), U/kg/day",
+    "non_insulin_ddd": "Non-insulin agents (ATC A10B), sum of DDD fractions",
 }
 
 
@@ -153,7 +153,7 @@ def change_from_baseline(doses: pl.DataFrame, baseline: str) -> pl.DataFrame:
 
 
 def dose_summary(doses: pl.DataFrame, visits: list[str], baseline: str) -> pl.DataFrame:
-    """visit_id x component (COMPONENTS): n, mean, SD, median, Q1, Q3 (as
+    """component (COMPONENTS) x visit_id: n, mean, SD, median, Q1, Q3 (as
     analysis.descriptive) of the dose at each visit, each component among the participants
     taking it at baseline and with every agent in the ATC/DDD catalogue at that visit."""
     base = doses.filter(pl.col("visit_id") == baseline).select(
@@ -172,8 +172,9 @@ def dose_summary(doses: pl.DataFrame, visits: list[str], baseline: str) -> pl.Da
             for c in COMPONENTS
         ]
     )
-    grid = pl.DataFrame({"visit_id": visits}).join(
-        pl.DataFrame({"component": list(COMPONENTS)}), how="cross"
+    # component by component, each in visit order (as a paper's dose table reads)
+    grid = pl.DataFrame({"component": list(COMPONENTS)}).join(
+        pl.DataFrame({"visit_id": visits}), how="cross"
     )
     stats = summarize(long, ["visit_id", "component"])
     return (
@@ -182,7 +183,7 @@ def dose_summary(doses: pl.DataFrame, visits: list[str], baseline: str) -> pl.Da
             pl.col("component").replace_strict(COMPONENTS).alias("label"),
             pl.col("n").fill_null(0).cast(pl.Int64),
         )
-        .select("visit_id", "component", "label", pl.exclude("visit_id", "component", "label"))
+        .select("component", "label", "visit_id", pl.exclude("visit_id", "component", "label"))
     )
 
 
