@@ -135,6 +135,7 @@ def _adverse_events() -> pl.DataFrame:
 
 def _medications(ids: list[str]) -> pl.DataFrame:
     # Everyone on metformin 2000 mg; first half also on insulin 30 U/day reduced at d28.
+    # end_date is the last day taken (inclusive): the 30 U period ends the day before d28.
     half = ids[: len(ids) // 2]
     d28 = START + dt.timedelta(days=28)
     return _frame(
@@ -147,7 +148,9 @@ def _medications(ids: list[str]) -> pl.DataFrame:
             "dose_unit": ["mg"] * len(ids) + ["U"] * 2 * len(half),
             "start_date": [START - dt.timedelta(days=60)] * (len(ids) + len(half))
             + [d28] * len(half),
-            "end_date": [None] * len(ids) + [d28] * len(half) + [None] * len(half),
+            "end_date": [None] * len(ids)
+            + [d28 - dt.timedelta(days=1)] * len(half)
+            + [None] * len(half),
         },
     )
 

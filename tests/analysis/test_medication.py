@@ -13,6 +13,7 @@ from celltrial.analysis.medication import (
     doses_at_visits,
     visit_dates,
 )
+from celltrial.clinical.dose_change import REDUCED, UNCHANGED
 from celltrial.data.schema import empty_frame
 
 
@@ -26,20 +27,20 @@ def test_dose_change_by_hand(study) -> None:
     assert p0["baseline_ddd"] == pytest.approx(1.75)
     assert p0["total_ddd"] == pytest.approx(1.25)
     assert p0["pct_change"] == pytest.approx(100 * (1.25 - 1.75) / 1.75)
-    assert p0["category"] == "reduced 10-50 %"
+    assert p0["category"] == REDUCED
     assert p0["baseline_insulin_u_kg_day"] == pytest.approx(30 / 70)  # infusion weight 70 kg
     assert p0["insulin_u_kg_day"] == pytest.approx(10 / 70)
     p0_d14 = ch.filter((pl.col("participant_id") == "P00") & (pl.col("visit_id") == "d14"))
-    assert p0_d14["category"].to_list() == ["unchanged (within 10 %)"]
+    assert p0_d14["category"].to_list() == [UNCHANGED]
     p9 = ch.filter((pl.col("participant_id") == "P09") & (pl.col("visit_id") == "d28"))
-    assert p9["category"].to_list() == ["unchanged (within 10 %)"]
+    assert p9["category"].to_list() == [UNCHANGED]
 
 
 def test_category_counts_with_wilson_ci(study) -> None:
     ch = dose_change(study, ["d0", "d28"], "d0")
     counts = category_counts(ch, ["d28"])
     assert counts.height == len(CATEGORIES)
-    red = counts.filter(pl.col("category") == "reduced 10-50 %").row(0, named=True)
+    red = counts.filter(pl.col("category") == REDUCED).row(0, named=True)
     assert (red["count"], red["n"]) == (6, 12)
     lo, hi = proportion_confint(6, 12, alpha=0.05, method="wilson")
     assert (red["ci_low"], red["ci_high"]) == pytest.approx((lo, hi))
@@ -165,24 +166,29 @@ def test_visit_dates_match_the_direct_rule(study, vrows, mrows) -> None:
     assert sorted(got.rows(), key=repr) == sorted(want.rows(), key=repr)
 
 
-def test_weight_is_earliest_measured_else_infusion(study) -> None:
-    # P00 weighed 80 kg on d14 then (stored later) 72 kg on d0 -> 72; P01's weight without a
-    # time sorts first -> 90; P02 never weighed -> infusion record 70 kg (fixture).
+def test_weight_on_the_visit_else_earlier_else_later_else_infusion(study) -> None:
+    # P00 weighed 72 kg on d0 and 80 kg on d14 (stored in reverse): d0 -> 72, d14 -> 80,
+    # d28 -> 80 (latest earlier). P01 weighed only on d14 (85 kg; 90 kg without a time is not
+    # placed): d0 -> 85 (the earliest later one), d28 -> 85. P02 never weighed -> 70 kg from
+    # the infusion record (fixture).
     weights = pl.DataFrame(
         {
             "participant_id": ["P00", "P00", "P01", "P01"],
-            "time": [_at(14), _at(0), _at(0), None],
+            "time": [_at(14), _at(0), _at(14), None],
             "analyte": ["weight"] * 4,
             "value": [80.0, 72.0, 85.0, 90.0],
         }
     )
     meas = pl.concat([study.measurements, weights], how="diagonal_relaxed")
-    doses = doses_at_visits(study.with_table("measurements", meas), ["d0"])
-    got = dict(doses.select("participant_id", "weight_kg").iter_rows())
-    assert (got["P00"], got["P01"], got["P02"]) == (72.0, 90.0, 70.0)
+    doses = doses_at_visits(study.with_table("measurements", meas), ["d0", "d14", "d28"])
+    got = {(p, v): w for p, v, w in doses.select("participant_id", "visit_id", "weight_kg").rows()}
+    assert [got["P00", v] for v in ("d0", "d14", "d28")] == [72.0, 80.0, 80.0]
+    assert [got["P01", v] for v in ("d0", "d14", "d28")] == [85.0, 85.0, 85.0]
+    assert [got["P02", v] for v in ("d0", "d14", "d28")] == [70.0, 70.0, 70.0]
     assert doses.columns[-2:] == ["weight_kg", "insulin_u_kg_day"]
-    p00 = doses.filter(pl.col("participant_id") == "P00").row(0, named=True)
-    assert p00["insulin_u_kg_day"] == pytest.approx(30 / 72)  # 30 U/day glargine at d0
+    p00 = doses.filter(pl.col("participant_id") == "P00").sort("visit_id")
+    # 30 U/day glargine until d27, 10 U/day from d28 (fixture)
+    assert p00["insulin_u_kg_day"].to_list() == pytest.approx([30 / 72, 30 / 80, 10 / 80])
 
 
 def test_weight_when_everyone_is_weighed_ignores_infusions(study) -> None:
@@ -206,3 +212,62 @@ def test_weight_when_everyone_is_weighed_ignores_infusions(study) -> None:
     assert doses.columns[-2:] == ["weight_kg", "insulin_u_kg_day"]
     p00 = doses.filter(pl.col("participant_id") == "P00").sort("visit_id")
     assert p00["insulin_u_kg_day"].to_list() == pytest.approx([0.5, 10 / 60])
+
+
+def test_insulin_named_without_atc_code_is_insulin_in_analysis_and_derivation(study) -> None:
+    # The example that disagreed: "insulin glargine" with no ATC code, 20 U/day from before
+    # d0, participant weighed 40 kg on d0. derive_insulin_u_per_kg gave 0.5 U/kg/day and the
+    # analysis 0.0 (it read insulin from the ATC column only). One definition now: ATC A10A,
+    # from the row's code else the catalogue's code for the name; the weight on the date.
+    from celltrial.clinical.derivations import derive_insulin_u_per_kg
+
+    meds = _table(
+        "medications",
+        {
+            "participant_id": ["P00"],
+            "drug": ["insulin glargine"],
+            "atc_code": [None],
+            "daily_dose": [20.0],
+            "dose_unit": ["U"],
+            "start_date": [dt.date(2024, 1, 8)],  # d0 (fixture START)
+        },
+    )
+    weight = pl.DataFrame(
+        {"participant_id": ["P00"], "time": [_at(0)], "analyte": ["weight"], "value": [40.0]}
+    )
+    meas = pl.concat([study.measurements, weight], how="diagonal_relaxed")
+    s = study.with_table("medications", meds).with_table("measurements", meas)
+    derived = derive_insulin_u_per_kg(meds, meas, study.infusions)
+    assert derived.table["insulin_u_per_kg"].to_list() == [pytest.approx(20 / 40)]
+    doses = doses_at_visits(s, ["d0"]).filter(pl.col("participant_id") == "P00").row(0, named=True)
+    assert doses["insulin_u_kg_day"] == pytest.approx(20 / 40)
+    assert doses["insulin_ddd"] == pytest.approx(20 / 40)  # WHO DDD of insulin: 40 U
+    assert doses["non_insulin_ddd"] == 0.0
+
+
+def test_dose_summary_reports_insulin_and_non_insulin_apart(study) -> None:
+    # Fixture: metformin 2000 mg (1.0 DDD) for all 12; P00-P05 also glargine 30 U/day (0.75
+    # DDD) until d27, 10 U/day from d28; weight 70 kg from the infusion records.
+    import numpy as np
+
+    from celltrial.analysis.medication import dose_summary
+
+    visits = ["d0", "d28"]
+    got = dose_summary(doses_at_visits(study, visits), visits, "d0")
+    row = {(r["visit_id"], r["component"]): r for r in got.iter_rows(named=True)}
+
+    def quartiles(values: list[float]) -> list[float]:
+        return list(np.quantile(values, [0.25, 0.5, 0.75], method="weibull"))
+
+    total_d28 = [1.25] * 6 + [1.0] * 6
+    t = row["d28", "total_ddd"]
+    assert t["n"] == 12
+    assert [t["q1"], t["median"], t["q3"]] == pytest.approx(quartiles(total_d28))
+    ins = row["d28", "insulin_u_kg_day"]  # only the 6 on insulin at baseline
+    assert (ins["n"], ins["median"]) == (6, pytest.approx(10 / 70))
+    assert row["d0", "insulin_u_kg_day"]["mean"] == pytest.approx(30 / 70)
+    oral = row["d28", "non_insulin_ddd"]
+    assert (oral["n"], oral["median"], oral["sd"]) == (12, 1.0, 0.0)
+    assert got.height == 6  # every component x visit, each component in visit order
+    assert got["visit_id"].to_list() == ["d0", "d28"] * 3
+    assert got["component"].to_list()[::2] == ["total_ddd", "insulin_u_kg_day", "non_insulin_ddd"]

@@ -166,7 +166,8 @@ def test_egfr_from_birth_date_or_age_and_skips_with_reasons():
         ],
     )
     out = derive_egfr(m, PARTICIPANTS)
-    # P1: 18263 days / 365.25 = 50.001 y -> 68.63 (see test_egfr) ; P2: 40 y man -> 114.735
+    # P1: born 1974-03-01, sampled 2024-03-01: 50 completed years -> 68.63 (see test_egfr);
+    # P2: 40 y man -> 114.735
     assert _values(out.table, "egfr") == pytest.approx({"P1/d0": 68.633, "P2/d0": 114.735}, 1e-4)
     reasons = dict(zip(out.skipped["participant_id"], out.skipped["reason"], strict=True))
     assert reasons["P3"] == "sex U is not M or F"
@@ -233,7 +234,7 @@ def test_dose_per_kg_from_infusion_weight_or_last_weight_before():
     assert out.table.schema == inf.schema
 
 
-def test_insulin_u_per_kg_uses_nearest_weight():
+def test_insulin_u_per_kg_uses_the_weight_on_its_start_date():
     meds = _frame(
         "medications",
         [
@@ -252,12 +253,12 @@ def test_insulin_u_per_kg_uses_nearest_weight():
         [_m("P1", "d0", T0, "weight", 80.0, "kg"), _m("P1", "d84", T2, "weight", 70.0, "kg")],
     )
     out = derive_insulin_u_per_kg(meds, m)
-    # nearest weight to 25 Feb is 1 Mar (80 kg): 16 / 80 = 0.2 U/kg/day
+    # no weight on or before 25 Feb; the earliest after it is 1 Mar (80 kg): 16 / 80 = 0.2
     assert out.table["insulin_u_per_kg"].to_list() == [pytest.approx(0.2)]
     reasons = dict(zip(out.skipped["participant_id"], out.skipped["reason"], strict=True))
     assert reasons == {
         "P1": "dose_unit mg is not an insulin unit",
-        "P9": "no weight measurement for the participant",
+        "P9": "no weight measurement (nor infusion record weight) for the participant",
     }
 
 

@@ -55,3 +55,23 @@ def test_catalogue_is_consistent():
         assert d.atc.startswith("A10A" if d.drug_class == "insulin" else "A10B"), d
         if d.min_daily is not None:
             assert 0 < d.min_daily <= d.max_daily, d
+
+
+def test_one_insulin_definition_across_catalogue_code_and_name() -> None:
+    # ATC A10A is insulin (WHO ATC/DDD Index); the catalogue's class agrees for every entry,
+    # and a row without a code is judged by the catalogue's code for its name.
+    import polars as pl
+
+    from celltrial.clinical.drugs import DRUGS, insulin_expr, is_insulin
+
+    for d in DRUGS.values():
+        assert is_insulin(d.atc) == (d.drug_class == "insulin"), d.inn
+    rows = pl.DataFrame(
+        {
+            "drug": ["Insulin Glargine", "NPH insulin", "metformin", "insulin zinc", "x"],
+            "atc_code": [None, None, None, None, " a10ab01 "],
+        }
+    )
+    got = rows.select(insulin_expr().alias("i"))["i"].to_list()
+    # an unknown name without a code is not counted as insulin (nor in the DDD total)
+    assert got == [True, True, False, False, True]

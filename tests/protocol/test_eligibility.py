@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from celltrial.clinical.drugs import atc_with_extensions
 from celltrial.data.schema import empty_frame
 from celltrial.data.study import StudyData, StudyMeta
 from celltrial.protocol import load_protocol
@@ -319,7 +320,56 @@ def test_chin_adult_is_judged_at_the_first_infusion(
     ],
 )
 def test_completed_years_in_every_month(birth: dt.date, on: dt.date, years: int) -> None:
-    from celltrial.protocol.eligibility import completed_years
+    from celltrial.clinical.derivations import completed_years
 
     got = pl.DataFrame({"b": [birth], "o": [on]}).select(completed_years(pl.col("b"), pl.col("o")))
     assert got.item() == years
+
+
+# Exclusions by ATC code catch combination products (WHO ATC/DDD Index codes).
+RECENT = ENROL - dt.timedelta(days=10)  # started 10 days before enrolment, ongoing
+
+
+@pytest.mark.parametrize(
+    ("drug", "atc", "status"),
+    [
+        ("losartan and hydrochlorothiazide", "C09DA01", "not_met"),  # ARB + diuretic
+        ("enalapril and hydrochlorothiazide", "C09BA02", "not_met"),  # ACE-I + diuretic
+        ("bisoprolol and hydrochlorothiazide", "C07BB07", "not_met"),  # beta blocker + thiazide
+        ("amiloride and hydrochlorothiazide", "C03EA01", "not_met"),  # + K-sparing agent
+        ("indapamide", "C03BA11", "not_met"),  # thiazide-like
+        ("valsartan, amlodipine and hydrochlorothiazide", "C09DX01", "not_met"),
+        ("amitriptyline and psycholeptics", "N06CA01", "not_met"),  # tricyclic combination
+        ("valsartan and amlodipine", "C09DB01", "met"),  # no diuretic
+        ("valsartan and sacubitril", "C09DX04", "met"),  # C09DX, but no thiazide
+        ("furosemide", "C03CA01", "met"),  # high-ceiling diuretic: not a thiazide
+    ],
+)
+def test_glucose_affecting_combinations(drug: str, atc: str, status: str) -> None:
+    meds = [("metformin", "A10BA02", dt.date(2019, 1, 1), None), (drug, atc, RECENT, None)]
+    assert _status(_study(meds=meds), "exc_glucose_drugs") == status
+
+
+@pytest.mark.parametrize(
+    ("drug", "atc", "status"),
+    [
+        ("metformin and pioglitazone", "A10BD05", "not_met"),
+        ("pioglitazone and alogliptin", "A10BD09", "not_met"),
+        ("metformin and rosiglitazone", "a10bd03 ", "not_met"),  # case and spaces ignored
+        ("metformin and sitagliptin", "A10BD07", "met"),  # no glitazone
+        ("pioglitazone", None, "not_met"),  # no code: the catalogue's code for the name
+    ],
+)
+def test_thiazolidinedione_combinations(drug: str, atc: str | None, status: str) -> None:
+    meds = [(drug, atc, RECENT, None)]
+    assert _status(_study(meds=meds), "exc_tzd") == status
+
+
+def test_extensions_follow_the_named_group() -> None:
+    # A10BG names both glitazones; A10BG03 pioglitazone only; an unrelated group adds nothing
+    both = atc_with_extensions(["A10BG"])
+    assert {"A10BD03", "A10BD04", "A10BD05", "A10BD06", "A10BD09", "A10BD12"} <= set(both)
+    pio = atc_with_extensions(["a10bg03"])
+    assert "A10BD05" in pio and "A10BD03" not in pio
+    assert atc_with_extensions(["C10AA"]) == ["C10AA"]
+    assert atc_with_extensions(["C03", "C03AA"])[:2] == ["C03", "C03AA"]  # given order first

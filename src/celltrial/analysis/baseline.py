@@ -7,21 +7,18 @@ import polars as pl
 
 from celltrial.analysis.descriptive import summarize
 from celltrial.analysis.proportions import with_wilson
+from celltrial.clinical.derivations import age_on
 from celltrial.data.study import StudyData
-
-_DAYS_PER_YEAR = 365.2425  # mean Gregorian year
 
 
 def participant_covariates(study: StudyData) -> pl.DataFrame:
-    """participant_id, sex, age (years; from birth_date when given), diabetes duration, height."""
+    """participant_id, sex, age (completed years at enrolment, clinical.derivations.age_on),
+    diabetes duration, height."""
     p = study.participants
-    age_from_birth = (
-        pl.col("enrollment_date") - pl.col("birth_date")
-    ).dt.total_days() / _DAYS_PER_YEAR
     return p.select(
         "participant_id",
         "sex",
-        pl.coalesce(age_from_birth, pl.col("age")).alias("age"),
+        age_on(pl.col("enrollment_date")).alias("age"),  # completed years at enrolment
         pl.col("diabetes_duration_years").cast(pl.Float64),
         pl.col("height_cm").cast(pl.Float64),
     )

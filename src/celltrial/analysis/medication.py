@@ -1,9 +1,14 @@
 """Hypoglycaemic-agent dose change per participant (Lian 2022 endpoint).
 
-Insulin is expressed in U/kg/day; every agent (insulin included) as a fraction of its WHO
-defined daily dose (ATC/DDD), from the catalogue in celltrial.clinical.drugs. The total
-DDD-normalised dose at each follow-up visit is compared with baseline and put into the paper's
-categories: reduced 10 to 50 %, reduced more than 50 %, discontinued (Lian 2022, L191-195).
+The combined endpoint is the total dose: the sum over every agent taken (insulin included) of
+daily dose / WHO defined daily dose (ATC/DDD Index, celltrial.clinical.drugs). Its change from
+baseline at each follow-up visit falls in the paper's categories by the one rule of
+celltrial.clinical.dose_change (Lian 2022 L196-199). Insulin (ATC A10A, in U/kg/day with the
+weight of celltrial.clinical.derivations.weight_on) and the non-insulin agents (ATC A10B, as a
+sum of DDD fractions) are also reported on their own (dose_summary).
+
+A prescription counts on a visit date d when start_date <= d <= end_date (end_date is the last
+day taken; empty while ongoing: celltrial.clinical.drugs.taken_on).
 """
 
 from __future__ import annotations
@@ -11,24 +16,29 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from celltrial.analysis.descriptive import summarize
 from celltrial.analysis.proportions import with_wilson
+from celltrial.clinical.derivations import weight_on
+from celltrial.clinical.dose_change import DOSE_CATEGORIES, classify_dose_change
 from celltrial.clinical.dosing import insulin_u_per_kg
-from celltrial.clinical.drugs import DoseUnitError, UnknownDrugError, fraction_of_ddd
+from celltrial.clinical.drugs import (
+    INSULIN_DOSE_UNITS,
+    DoseUnitError,
+    UnknownDrugError,
+    fraction_of_ddd,
+    insulin_expr,
+    taken_on,
+)
 from celltrial.data.study import StudyData
 
-INSULIN_ATC_PREFIX = "A10A"  # WHO ATC: A10A insulins and analogues
-# Category limits, percent reduction of the total DDD-normalised dose (Lian 2022 L191-195);
-# changes within +-10 % count as unchanged (the paper's smallest reported category is 10 %).
-REDUCED_MIN, REDUCED_HALF = 10.0, 50.0
-CATEGORIES = (
-    "discontinued",
-    "reduced > 50 %",
-    "reduced 10-50 %",
-    "unchanged (within 10 %)",
-    "increased > 10 %",
-    "no agent at baseline",
-    "not classifiable (drug outside the ATC/DDD catalogue)",
-)
+NOT_CLASSIFIABLE = "not classifiable (drug outside the ATC/DDD catalogue)"
+CATEGORIES = (*DOSE_CATEGORIES, NOT_CLASSIFIABLE)
+# The dose components of dose_summary, each among the participants taking it at baseline.
+COMPONENTS = {
+    "total_ddd": "All agents, sum of DDD fractions",
+    "insulin_u_kg_day": "Insulin (ATC A10A), U/kg/day",
+    "non_insulin_ddd": "Non-insulin agents (ATC A10B), sum of DDD fractions",
+}
 
 
 def visit_dates(study: StudyData, visits: list[str] | None = None) -> pl.DataFrame:
@@ -54,64 +64,30 @@ def visit_dates(study: StudyData, visits: list[str] | None = None) -> pl.DataFra
     return pl.concat([dated, from_meas])
 
 
-def _with_weights(frame: pl.DataFrame, study: StudyData) -> pl.DataFrame:
-    """Add weight_kg: the participant's earliest measured weight, else the infusion record."""
-    keyed = {"on": "participant_id", "how": "left", "maintain_order": "left"}
-    out = frame.join(_measured_weights(study.measurements), **keyed)
-    if out["w_meas"].null_count() == 0:  # infusion records only fill gaps: none here
-        return out.rename({"w_meas": "weight_kg"})
-    infused = study.infusions.group_by("participant_id").agg(
-        pl.col("weight_kg").drop_nulls().first().alias("w_inf")
-    )
-    return (
-        out.join(infused, **keyed)
-        .with_columns(pl.coalesce("w_meas", "w_inf").alias("weight_kg"))
-        .drop("w_meas", "w_inf")
-    )
-
-
-def _measured_weights(meas: pl.DataFrame) -> pl.DataFrame:
-    """participant_id, w_meas: the value of each participant's earliest weight measurement.
-
-    A weight with a null time counts as earliest (nulls sort first); ties keep stored order.
-    """
-    weighed = meas.select("participant_id", "time", "value").filter(meas["analyte"] == "weight")
-    null_first = np.iinfo(np.int64).min  # a null time sorts before every real one
-    order = pl.col("time").to_physical().fill_null(null_first)
-    return weighed.group_by("participant_id").agg(
-        pl.col("value").get(order.arg_min()).alias("w_meas")
-    )
-
-
 def doses_at_visits(study: StudyData, visits: list[str]) -> pl.DataFrame:
-    """Per participant and visit: insulin U/day and U/kg/day, total DDD fraction, agent count.
-
-    A prescription is active on day t when start_date <= t and (no end_date or end_date > t):
-    end_date is read as the first day without the drug, so a dose change on a visit day counts
-    the new dose only.
-    """
+    """Per participant and visit: insulin U/day, weight_kg and insulin U/kg/day, the total,
+    insulin and non-insulin DDD fractions, the number of agents and of rows outside the
+    ATC/DDD catalogue, from the prescriptions taken on the visit date."""
     dates = visit_dates(study, visits)
-    meds = with_ddd_fraction(study.medications)
-    active = dates.join(meds, on="participant_id", how="inner").filter(
-        (pl.col("start_date") <= pl.col("date"))
-        & (pl.col("end_date").is_null() | (pl.col("end_date") > pl.col("date")))
-    )
-    insulin = pl.col("atc_code").fill_null("").str.starts_with(INSULIN_ATC_PREFIX)
+    meds = with_ddd_fraction(study.medications).with_columns(insulin_expr().alias("_insulin"))
+    active = dates.join(meds, on="participant_id", how="inner").filter(taken_on(pl.col("date")))
+    insulin = pl.col("_insulin")
+    in_units = pl.col("dose_unit").is_in(list(INSULIN_DOSE_UNITS)).fill_null(False)
     dosed = active.group_by("participant_id", "visit_id").agg(
-        pl.col("daily_dose").filter(insulin).sum().alias("insulin_u_day"),
+        pl.col("daily_dose").filter(insulin & in_units).sum().alias("insulin_u_day"),
         pl.col("ddd_fraction").sum().alias("total_ddd"),
+        pl.col("ddd_fraction").filter(insulin).sum().alias("insulin_ddd"),
+        pl.col("ddd_fraction").filter(~insulin).sum().alias("non_insulin_ddd"),
         (pl.col("daily_dose") > 0).sum().alias("n_agents"),
         pl.col("ddd_fraction").is_null().sum().alias("n_unknown_ddd"),
     )
     # rows in visit_dates order (maintain_order: polars promises no order otherwise)
     keys = ["participant_id", "visit_id"]
     out = dates.join(dosed, on=keys, how="left", maintain_order="left").with_columns(
-        pl.col("insulin_u_day").fill_null(0.0),
-        pl.col("total_ddd").fill_null(0.0),
-        pl.col("n_agents").fill_null(0).cast(pl.Int64),
-        pl.col("n_unknown_ddd").fill_null(0).cast(pl.Int64),
+        pl.col("insulin_u_day", "total_ddd", "insulin_ddd", "non_insulin_ddd").fill_null(0.0),
+        pl.col("n_agents", "n_unknown_ddd").fill_null(0).cast(pl.Int64),
     )
-    out = _with_weights(out, study)
+    out = weight_on(out, "date", study.measurements, study.infusions)
     per_kg = insulin_u_per_kg(out["insulin_u_day"].to_numpy(), out["weight_kg"].to_numpy())
     return out.with_columns(pl.Series("insulin_u_kg_day", np.atleast_1d(per_kg), pl.Float64))
 
@@ -144,35 +120,71 @@ def with_ddd_fraction(meds: pl.DataFrame) -> pl.DataFrame:
 
 def dose_change(study: StudyData, visits: list[str], baseline: str) -> pl.DataFrame:
     """Per participant and follow-up visit: baseline and visit doses, percent change, category."""
-    doses = doses_at_visits(study, visits)
+    return change_from_baseline(doses_at_visits(study, visits), baseline)
+
+
+def change_from_baseline(doses: pl.DataFrame, baseline: str) -> pl.DataFrame:
+    """The follow-up rows of doses_at_visits with the baseline doses beside them, the percent
+    change of the total DDD-normalised dose and its category (clinical.dose_change); a row
+    with a drug outside the ATC/DDD catalogue, at baseline or at the visit, is not
+    classifiable."""
     base = doses.filter(pl.col("visit_id") == baseline).select(
         "participant_id",
         pl.col("total_ddd").alias("baseline_ddd"),
         pl.col("insulin_u_kg_day").alias("baseline_insulin_u_kg_day"),
+        pl.col("non_insulin_ddd").alias("baseline_non_insulin_ddd"),
         pl.col("n_unknown_ddd").alias("_base_unknown"),
     )
     follow = doses.filter(pl.col("visit_id") != baseline).join(
         base, on="participant_id", maintain_order="left"
     )
     pct = 100.0 * (pl.col("total_ddd") - pl.col("baseline_ddd")) / pl.col("baseline_ddd")
-    follow = follow.with_columns(pct.alias("pct_change"))
-    c = pl.col("pct_change")
-    category = (
-        pl.when((pl.col("n_unknown_ddd") + pl.col("_base_unknown")) > 0)
-        .then(pl.lit(CATEGORIES[6]))
-        .when(pl.col("baseline_ddd").is_null() | (pl.col("baseline_ddd") <= 0))
-        .then(pl.lit(CATEGORIES[5]))
-        .when(pl.col("total_ddd") <= 0)
-        .then(pl.lit(CATEGORIES[0]))
-        .when(c < -REDUCED_HALF)
-        .then(pl.lit(CATEGORIES[1]))
-        .when(c <= -REDUCED_MIN)
-        .then(pl.lit(CATEGORIES[2]))
-        .when(c < REDUCED_MIN)
-        .then(pl.lit(CATEGORIES[3]))
-        .otherwise(pl.lit(CATEGORIES[4]))
+    category = classify_dose_change(
+        follow["baseline_ddd"].to_numpy(), follow["total_ddd"].to_numpy()
     )
-    return follow.with_columns(category.alias("category")).drop("_base_unknown")
+    unknown = (pl.col("n_unknown_ddd") + pl.col("_base_unknown")) > 0
+    return follow.with_columns(
+        pl.when(pl.col("baseline_ddd") > 0).then(pct).alias("pct_change"),
+        pl.when(unknown)
+        .then(pl.lit(NOT_CLASSIFIABLE))
+        .otherwise(pl.Series(category, dtype=pl.Utf8))
+        .alias("category"),
+    ).drop("_base_unknown")
+
+
+def dose_summary(doses: pl.DataFrame, visits: list[str], baseline: str) -> pl.DataFrame:
+    """component (COMPONENTS) x visit_id: n, mean, SD, median, Q1, Q3 (as
+    analysis.descriptive) of the dose at each visit, each component among the participants
+    taking it at baseline and with every agent in the ATC/DDD catalogue at that visit."""
+    base = doses.filter(pl.col("visit_id") == baseline).select(
+        "participant_id",
+        *(pl.col(c).alias(f"_b_{c}") for c in COMPONENTS),
+        pl.col("n_unknown_ddd").alias("_b_unknown"),
+    )
+    known = doses.join(base, on="participant_id").filter(
+        (pl.col("n_unknown_ddd") + pl.col("_b_unknown")) == 0
+    )
+    long = pl.concat(
+        [
+            known.filter(pl.col(f"_b_{c}") > 0).select(
+                "visit_id", pl.lit(c).alias("component"), pl.col(c).alias("value")
+            )
+            for c in COMPONENTS
+        ]
+    )
+    # component by component, each in visit order (as a paper's dose table reads)
+    grid = pl.DataFrame({"component": list(COMPONENTS)}).join(
+        pl.DataFrame({"visit_id": visits}), how="cross"
+    )
+    stats = summarize(long, ["visit_id", "component"])
+    return (
+        grid.join(stats, on=["visit_id", "component"], how="left", maintain_order="left")
+        .with_columns(
+            pl.col("component").replace_strict(COMPONENTS).alias("label"),
+            pl.col("n").fill_null(0).cast(pl.Int64),
+        )
+        .select("component", "label", "visit_id", pl.exclude("visit_id", "component", "label"))
+    )
 
 
 def category_counts(changes: pl.DataFrame, visits: list[str]) -> pl.DataFrame:

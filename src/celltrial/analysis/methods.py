@@ -10,6 +10,9 @@ from celltrial.analysis.descriptive import QUANTILE_DEFINITION
 from celltrial.analysis.groups import MWU_EXACT_MAX_N
 from celltrial.analysis.paired import CONF_LEVEL
 from celltrial.analysis.wilcoxon import EXACT_MAX_N
+from celltrial.clinical.derivations import AGE_DEFINITION, WEIGHT_ON_DATE
+from celltrial.clinical.dose_change import HALF, TENTH
+from celltrial.clinical.drugs import INSULIN_DDD_U
 
 # Names as the projects spell them, in the order the software sentence lists them.
 SOFTWARE = {
@@ -74,9 +77,26 @@ def methods() -> dict[str, str]:
             "likelihood (REML) to all observed values, not only those of completers; its CIs "
             "and P-values are Wald intervals and tests."
         ),
-        "medication": (
-            "Hypoglycaemic-agent doses were expressed as fractions of the WHO ATC/DDD defined "
-            "daily dose, and insulin also in U/kg/day."
+        "age": (
+            f"Age is in {AGE_DEFINITION}: at enrolment in the baseline table and subgroups, "
+            "at the sample for eGFR."
         ),
+        "medication": _medication_sentence(),
         "significance": "All tests were two-sided; P < 0.05 was considered significant.",
     }
+
+
+def _medication_sentence() -> str:
+    """The combined dose endpoint, its categories and the separate insulin and non-insulin
+    doses, from the constants of celltrial.clinical.dose_change and .drugs."""
+    half, tenth = f"{100 * HALF:g} %", f"{100 * TENTH:g} %"
+    return (
+        "The total hypoglycaemic-agent dose was the sum over all agents taken of the daily "
+        "dose divided by the agent's WHO defined daily dose (ATC/DDD Index; insulin "
+        f"{INSULIN_DDD_U:g} U); a prescription counted from its start date to its end date "
+        "inclusive. Its change from baseline was classed as discontinued, reduced by at least "
+        f"{half} (exactly {half} included), reduced by {tenth} to less than {half}, unchanged "
+        f"(less than {tenth} either way) or increased by at least {tenth}. Insulin (ATC A10A) "
+        f"is also reported in U/kg/day with, as body weight on a visit date, {WEIGHT_ON_DATE}; "
+        "the non-insulin agents (ATC A10B) as the sum of their DDD fractions."
+    )

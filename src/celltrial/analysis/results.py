@@ -21,6 +21,7 @@ JSON_TABLES = (
     "completers",
     "mixed",
     "medication_categories",
+    "medication_doses",
     "ae_overall",
     "ae_by_term",
     "ae_by_infusion",
@@ -47,6 +48,7 @@ class Results:
     mixed: pl.DataFrame
     medication_changes: pl.DataFrame
     medication_categories: pl.DataFrame
+    medication_doses: pl.DataFrame  # insulin, non-insulin and total dose per visit
     ae_overall: pl.DataFrame
     ae_by_term: pl.DataFrame
     ae_by_infusion: pl.DataFrame

@@ -11,7 +11,12 @@ from celltrial.analysis.baseline import baseline_table
 from celltrial.analysis.derived import BASELINE_EXTRAS
 from celltrial.analysis.descriptive import summarize_per_visit
 from celltrial.analysis.holm import holm
-from celltrial.analysis.medication import category_counts, dose_change
+from celltrial.analysis.medication import (
+    category_counts,
+    change_from_baseline,
+    dose_summary,
+    doses_at_visits,
+)
 from celltrial.analysis.methods import methods, versions
 from celltrial.analysis.missing import missing_tables
 from celltrial.analysis.mixed import mixed_models
@@ -81,7 +86,8 @@ def analyze_study(study: StudyData, protocol: Any = None) -> Results:
     outcome_visits = [(o.analyte, list(o.visits)) for o in plan.outcomes]
     present = set(values["analyte"].unique().to_list())
     extras = [a for a in BASELINE_EXTRAS if a in present and a not in analytes]
-    changes = dose_change(study, visits, base)
+    doses = doses_at_visits(study, visits)
+    changes = change_from_baseline(doses, base)
     safety = adverse_event_tables(study)
     missing_summary, missing_values = missing_tables(study.participants, values, plan)
     meta = {
@@ -113,6 +119,7 @@ def analyze_study(study: StudyData, protocol: Any = None) -> Results:
         mixed=mixed_models(values, outcome_visits, base),
         medication_changes=changes,
         medication_categories=category_counts(changes, [v for v in visits if v != base]),
+        medication_doses=dose_summary(doses, visits, base),
         ae_overall=safety.overall,
         ae_by_term=safety.by_term,
         ae_by_infusion=safety.by_infusion,

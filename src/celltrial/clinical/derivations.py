@@ -26,7 +26,7 @@ import polars as pl
 from celltrial.clinical.analytes import get_analyte
 from celltrial.clinical.bmi import bmi
 from celltrial.clinical.dosing import dose_cells_per_kg, insulin_u_per_kg
-from celltrial.clinical.drugs import INSULIN_DOSE_UNITS
+from celltrial.clinical.drugs import INSULIN_DOSE_UNITS, insulin_expr
 from celltrial.clinical.egfr import CKD_STAGE_BREAKS, CKD_STAGES, MIN_AGE_YEARS, egfr_ckd_epi_2021
 from celltrial.clinical.hba1c import eag_mmol_l, hba1c_ifcc
 from celltrial.clinical.homa import homa1_b, homa1_ir, homa_cp_b, homa_cp_ir
@@ -244,18 +244,39 @@ def derive_eag(measurements: pl.DataFrame) -> Derived:
     return _finish(measurements, rows, {"eag": (values, _NOT_A_NUMBER)})
 
 
-def _age_at(time: pl.Expr) -> pl.Expr:
-    """Age in years at `time`: from birth_date, else enrolment age plus time since enrolment
-    (365.25-day years)."""
-    day = time.dt.date()
-    from_birth = (day - pl.col("birth_date")).dt.total_days() / 365.25
-    from_enrol = pl.col("age") + (day - pl.col("enrollment_date")).dt.total_days() / 365.25
-    return pl.coalesce(from_birth, from_enrol, pl.col("age"))
+# Days per year when only the age at enrolment is known: the Julian year (365.25 days), the
+# mean calendar year over a 4-year leap cycle.
+DAYS_PER_YEAR = 365.25
+# The age of CellTrial, as the methods text states it (age_on computes it).
+AGE_DEFINITION = (
+    "completed years on the date (from the birth date, a birthday counting as reached on the "
+    "day; else the age recorded at enrolment plus the years since, rounded down)"
+)
+
+
+def completed_years(birth: pl.Expr, on: pl.Expr) -> pl.Expr:
+    """Age in completed years (the birthday itself counts as reached)."""
+
+    # month and day are Int8 in Polars: widen before x 100 (July x 100 overflows Int8)
+    def month_day(d: pl.Expr) -> pl.Expr:
+        return d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)
+
+    before_birthday = month_day(on) < month_day(birth)
+    return (on.dt.year() - birth.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Float64)
+
+
+def age_on(on: pl.Expr) -> pl.Expr:
+    """The one age of CellTrial: completed years on the date `on` (eligibility on its rule's
+    date, Table 1 and subgroups at enrolment, eGFR at the sample). From birth_date; else the
+    recorded `age` (completed years at enrolment) plus the years since enrolment, rounded down
+    (the schema's participants columns birth_date, age, enrollment_date)."""
+    later = (on - pl.col("enrollment_date")).dt.total_days().fill_null(0) / DAYS_PER_YEAR
+    return pl.coalesce(completed_years(pl.col("birth_date"), on), (pl.col("age") + later).floor())
 
 
 def derive_egfr(measurements: pl.DataFrame, participants: pl.DataFrame) -> Derived:
     """egfr (CKD-EPI 2021, Inker 2021) for every creatinine row, with sex and age at the sample
-    from participants (birth_date, or age at enrolment plus the time since enrolment)."""
+    from participants (age_on the sample's date: completed years)."""
     person = ("participant_id", "sex", "birth_date", "age", "enrollment_date")
     _require(participants, "participants", person)
     rows = (
@@ -263,7 +284,7 @@ def derive_egfr(measurements: pl.DataFrame, participants: pl.DataFrame) -> Deriv
         .join(participants.select(person), on="participant_id", how="left")
         .with_columns(
             pl.col("sex").str.strip_chars().str.to_uppercase().alias("_sex"),
-            _age_at(pl.col("time")).alias("_age"),
+            age_on(pl.col("time").dt.date()).alias("_age"),
         )
     )
     reason = (
@@ -403,23 +424,72 @@ def derive_dose_per_kg(infusions: pl.DataFrame, measurements: pl.DataFrame) -> D
     )
 
 
-def derive_insulin_u_per_kg(medications: pl.DataFrame, measurements: pl.DataFrame) -> Derived:
-    """The insulin prescriptions (ATC A10A or a drug name containing "insulin") with weight_kg
-    (the weight measurement nearest the start_date) and insulin_u_per_kg = daily_dose /
-    weight_kg. Prescriptions not in insulin units or without a weight go to skipped."""
+# The weight behind every dose per kg, as the methods text states it (weight_on computes it).
+WEIGHT_ON_DATE = (
+    "the weight measured on that date, else the latest earlier weight, else the earliest later "
+    "one, else the weight recorded at infusion"
+)
+
+
+def weight_on(
+    frame: pl.DataFrame,
+    on: str,
+    measurements: pl.DataFrame,
+    infusions: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """`frame` with weight_kg: the one weight behind every dose per kg (insulin U/kg/day).
+
+    The participant's weight on the date in column `on`: the latest weight measured on or
+    before that day, else the earliest one after it (the baseline weight of a prescription
+    started before the study), else the weight on the participant's earliest infusion record
+    with one; null when there is none. Weights without a time cannot be placed and are not
+    used. Rows keep their order; a null date gets no measured weight.
+    """
+    weights = (
+        _single_input(measurements, "weight")
+        .filter(pl.col("time").is_not_null() & pl.col("value").is_not_null())
+        .sort("time")
+        .select("participant_id", pl.col("time").dt.date().alias("_wday"), pl.col("value"))
+    )
+    indexed = frame.with_row_index("_row")
+    dated = indexed.filter(pl.col(on).is_not_null()).sort(on)
+    untimed = indexed.filter(pl.col(on).is_null())
+    asof = {"left_on": on, "right_on": "_wday", "by": "participant_id", "check_sortedness": False}
+    before = dated.join_asof(weights.rename({"value": "_before"}), strategy="backward", **asof)
+    after = before.drop("_wday").join_asof(
+        weights.rename({"value": "_after"}), strategy="forward", **asof
+    )
+    out = pl.concat([after.drop("_wday"), untimed], how="diagonal_relaxed").sort("_row")
+    if infusions is not None and infusions.height:
+        recorded = infusions.filter(pl.col("weight_kg").is_not_null()).sort("start_time")
+        first = recorded.group_by("participant_id", maintain_order=True).agg(
+            pl.col("weight_kg").first().alias("_infused")
+        )
+        out = out.join(first, on="participant_id", how="left", maintain_order="left")
+    else:
+        out = out.with_columns(pl.lit(None, pl.Float64).alias("_infused"))
+    weight = pl.coalesce("_before", "_after", "_infused").cast(pl.Float64).alias("weight_kg")
+    return out.with_columns(weight).drop("_row", "_before", "_after", "_infused")
+
+
+def derive_insulin_u_per_kg(
+    medications: pl.DataFrame,
+    measurements: pl.DataFrame,
+    infusions: pl.DataFrame | None = None,
+) -> Derived:
+    """The insulin prescriptions (celltrial.clinical.drugs.insulin_expr: ATC A10A, from the
+    row's code or the catalogue's code for its drug name) with weight_kg (weight_on the
+    start_date) and insulin_u_per_kg = daily_dose / weight_kg. Prescriptions not in insulin
+    units or without a weight go to skipped."""
     _require(
         medications,
         "medications",
         ("participant_id", "drug", "atc_code", "daily_dose", "dose_unit", "start_date"),
     )
-    is_insulin = pl.col("atc_code").str.to_uppercase().str.starts_with("A10A").fill_null(
-        False
-    ) | pl.col("drug").str.to_lowercase().str.contains("insulin").fill_null(False)
-    rows = _with_weight(medications.filter(is_insulin), measurements, "start_date", "nearest")
+    rows = weight_on(medications.filter(insulin_expr()), "start_date", measurements, infusions)
     in_units = pl.col("dose_unit").is_in(list(INSULIN_DOSE_UNITS)).fill_null(False)
-    per_kg = np.asarray(insulin_u_per_kg(_column(rows, "daily_dose"), _column(rows, "_weight")))
+    per_kg = np.asarray(insulin_u_per_kg(_column(rows, "daily_dose"), _column(rows, "weight_kg")))
     rows = rows.with_columns(
-        pl.col("_weight").alias("weight_kg"),
         pl.when(in_units).then(pl.Series(per_kg)).fill_nan(None).alias("insulin_u_per_kg"),
         pl.when(~in_units)
         .then(
@@ -427,8 +497,8 @@ def derive_insulin_u_per_kg(medications: pl.DataFrame, measurements: pl.DataFram
                 "dose_unit {} is not an insulin unit", pl.col("dose_unit").fill_null("(empty)")
             )
         )
-        .when(pl.col("_weight").is_null())
-        .then(pl.lit("no weight measurement for the participant"))
+        .when(pl.col("weight_kg").is_null())
+        .then(pl.lit("no weight measurement (nor infusion record weight) for the participant"))
         .when(pl.col("daily_dose").is_null())
         .then(pl.lit("daily_dose empty"))
         .alias("_why"),

@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 
 from celltrial.clinical.units import FloatOrArray, as_float_or_array
 
@@ -48,7 +49,7 @@ def _d(atc, inn, cls, ddd, route, lo, hi, src, unit="mg", aliases=()) -> Drug:
 
 
 # WHOCC DDD for every insulin is 40 U (ATC/DDD Index A10A); insulins have no label maximum.
-_INSULIN_DDD_U = 40.0
+INSULIN_DDD_U = 40.0
 
 _DRUG_LIST: tuple[Drug, ...] = (
     _d("A10BA02", "metformin", "metformin", 2000, "O", 500, 2550, "Glucophage USPI 2018"),
@@ -91,7 +92,7 @@ _DRUG_LIST: tuple[Drug, ...] = (
     _d("A10BX02", "repaglinide", "glinide", 4, "O", 1.5, 16, "Prandin USPI"),
     _d("A10BX03", "nateglinide", "glinide", 360, "O", 180, 360, "Starlix USPI"),
     *(
-        _d(atc, inn, "insulin", _INSULIN_DDD_U, "P", None, None, "WHOCC A10A", "U", al)
+        _d(atc, inn, "insulin", INSULIN_DDD_U, "P", None, None, "WHOCC A10A", "U", al)
         for atc, inn, al in (
             ("A10AB01", "insulin (human)", ("regular insulin", "insulin regular")),
             ("A10AB04", "insulin lispro", ()),
@@ -136,9 +137,44 @@ def get_drug(name_or_atc: str) -> Drug:
         raise UnknownDrugError(name_or_atc) from None
 
 
+# WHO ATC/DDD Index: A10A "insulins and analogues" (every other A10 drug is A10B, "blood
+# glucose lowering drugs, excl. insulins"). The one definition of insulin in CellTrial.
+INSULIN_ATC = "A10A"
+
+
 def is_insulin(atc_code: str) -> bool:
     """WHO ATC A10A: insulins and analogues."""
-    return atc_code.upper().startswith("A10A")
+    return atc_code.strip().upper().startswith(INSULIN_ATC)
+
+
+def atc_code_expr(atc: str = "atc_code", drug: str = "drug") -> pl.Expr:
+    """A medication row's ATC code: as recorded, else the catalogue's code for its drug name
+    (INN or alias, case-insensitive), else null."""
+    names = {key: d.atc for key, d in _LOOKUP.items()}
+    by_name = pl.col(drug).str.strip_chars().str.to_lowercase().replace_strict(names, default=None)
+    recorded = pl.col(atc).str.strip_chars().str.to_uppercase()
+    return pl.coalesce(pl.when(recorded != "").then(recorded), by_name)
+
+
+def insulin_expr(atc: str = "atc_code", drug: str = "drug") -> pl.Expr:
+    """True for an insulin prescription: its ATC code (atc_code_expr) is in A10A; False when
+    neither the code nor the catalogue knows the drug."""
+    return atc_code_expr(atc, drug).str.starts_with(INSULIN_ATC).fill_null(False)
+
+
+def taken_between(first: pl.Expr, last: pl.Expr) -> pl.Expr:
+    """A medication row was taken on some day from `first` to `last` (both inclusive).
+
+    The medications table's convention (README "A study on disk"; CDISC SDTM CMENDTC): the drug is
+    taken on day d iff start_date <= d <= end_date; end_date is the LAST day taken, and an
+    empty end_date means ongoing. Null when start_date is missing (the data cannot tell)."""
+    ended_before = pl.col("end_date").is_not_null() & (pl.col("end_date") < first)
+    return (pl.col("start_date") <= last) & ~ended_before
+
+
+def taken_on(day: pl.Expr) -> pl.Expr:
+    """A medication row was taken on `day` (taken_between(day, day))."""
+    return taken_between(day, day)
 
 
 def _units_for(drug: Drug) -> dict[str, float]:
@@ -178,3 +214,47 @@ def fraction_of_max_dose(drug: str, daily_dose: FloatOrArray, unit: str) -> Floa
         return as_float_or_array(np.full(np.shape(daily_dose), np.nan))
     dose = np.asarray(daily_dose, dtype=float) * _to_ddd_unit(d, unit)
     return as_float_or_array(dose / d.max_daily)
+
+
+# ATC codes outside a group that also deliver a drug of the group, so a rule on the group (an
+# exclusion by ATC prefix) catches them too: fixed combinations, and for the thiazides the
+# thiazide-like diuretics, whose effect on glucose is the same. Codes: WHO ATC/DDD Index
+# (https://www.whocc.no/atc_ddd_index/), groups A10BD, C03, C07, C09, H02B, N06C. A key is
+# reached by a prefix naming it or a group above it (atc_with_extensions).
+ATC_EXTENSIONS: dict[str, tuple[str, ...]] = {
+    # thiazides, plain
+    "C03AA": (
+        "C03AB",  # thiazides and potassium in combination
+        "C03AH",  # thiazides, combinations with psycholeptics and/or analgesics
+        "C03AX",  # thiazides, combinations with other drugs
+        "C03BA",  # sulfonamides, plain: thiazide-like (chlortalidone, indapamide)
+        "C03EA",  # low-ceiling diuretics and potassium-sparing agents
+        "C07B",  # beta blocking agents and thiazides
+        "C07D",  # beta blocking agents, thiazides and other diuretics
+        "C09BA",  # ACE inhibitors and diuretics
+        "C09DA",  # angiotensin II receptor blockers (ARBs) and diuretics
+        "C09DX01",  # valsartan, amlodipine and hydrochlorothiazide
+        "C09DX03",  # olmesartan medoxomil, amlodipine and hydrochlorothiazide
+    ),
+    "A10BG02": ("A10BD03", "A10BD04"),  # rosiglitazone with metformin; with glimepiride
+    # pioglitazone with metformin; glimepiride; alogliptin; sitagliptin
+    "A10BG03": ("A10BD05", "A10BD06", "A10BD09", "A10BD12"),
+    "H02AB": ("H02BX",),  # glucocorticoids: corticosteroids for systemic use, combinations
+    # non-selective monoamine reuptake inhibitors (tricyclics): amitriptyline and psycholeptics,
+    # melitracen and psycholeptics
+    "N06AA": ("N06CA01", "N06CA02"),
+}
+
+
+def atc_with_extensions(prefixes: list[str] | tuple[str, ...]) -> list[str]:
+    """The ATC prefixes plus the codes of ATC_EXTENSIONS for every group they name or contain
+    (A10BG reaches both glitazones' combinations, A10BG03 only pioglitazone's); in order,
+    without repeats."""
+    wanted = [p.strip().upper() for p in prefixes]
+    extra = [
+        code
+        for key, codes in ATC_EXTENSIONS.items()
+        if any(key.startswith(p) for p in wanted)
+        for code in codes
+    ]
+    return list(dict.fromkeys([*wanted, *extra]))

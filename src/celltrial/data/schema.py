@@ -154,7 +154,11 @@ MEDICATIONS = TableSchema(
         Column("daily_dose", F),
         Column("dose_unit", S, description="mg, U (insulin) ..."),
         Column("start_date", D, True),
-        Column("end_date", D, description="empty while ongoing"),
+        Column(
+            "end_date",
+            D,
+            description="last day taken (inclusive: CDISC CMENDTC); empty while ongoing",
+        ),
     ),
     key=("participant_id", "drug", "start_date"),
 )

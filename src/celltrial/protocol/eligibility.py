@@ -20,6 +20,8 @@ from typing import TypeVar
 import numpy as np
 import polars as pl
 
+from celltrial.clinical.derivations import age_on
+from celltrial.clinical.drugs import atc_code_expr, atc_with_extensions, taken_between
 from celltrial.data.study import StudyData
 from celltrial.protocol.model import (
     AgeCriterion,
@@ -113,17 +115,6 @@ def _status(ok: pl.Expr, known: pl.Expr) -> pl.Expr:
     return pl.when(~known).then(pl.lit(UNKNOWN)).otherwise(met)
 
 
-def completed_years(birth: pl.Expr, on: pl.Expr) -> pl.Expr:
-    """Age in completed years (the birthday itself counts as reached)."""
-
-    # month and day are Int8 in Polars: widen before x 100 (July x 100 overflows Int8)
-    def month_day(d: pl.Expr) -> pl.Expr:
-        return d.dt.month().cast(pl.Int32) * 100 + d.dt.day().cast(pl.Int32)
-
-    before_birthday = month_day(on) < month_day(birth)
-    return (on.dt.year() - birth.dt.year() - before_birthday.cast(pl.Int32)).cast(pl.Float64)
-
-
 def age_within(c: AgeCriterion, years: Vec) -> Vec:
     """The age rule on completed years: inclusive bounds. `years` is a Polars expression
     (screen) or a NumPy array (the simulator): one implementation for both."""
@@ -147,15 +138,8 @@ def value_within(c: MeasurementCriterion, value: Vec) -> Vec:
 
 def _age(c: AgeCriterion, people: pl.DataFrame) -> pl.DataFrame:
     on = pl.col("enrollment_date") if c.at == "enrollment" else pl.col("first_infusion")
-    # `age` is recorded at enrolment: add the time from enrolment to the day of the rule
-    later = (on - pl.col("enrollment_date")).dt.total_days().fill_null(0) / 365.25
-    age = (
-        pl.when(on.is_null())
-        .then(None)
-        .otherwise(
-            pl.coalesce(completed_years(pl.col("birth_date"), on), (pl.col("age") + later).floor())
-        )
-    )
+    # completed years on the day of the rule (celltrial.clinical.derivations.age_on)
+    age = pl.when(on.is_null()).then(None).otherwise(age_on(on))
     ok = age_within(c, age)
     lo = "" if c.min_years is None else f"{c.min_years:g}"
     hi = "" if c.max_years is None else f"{c.max_years:g}"
@@ -228,16 +212,19 @@ def _medication(
 ) -> pl.DataFrame:
     enrol = pl.col("enrollment_date")
     meds = medications.join(people.select("participant_id", "enrollment_date"), on="participant_id")
+    # the row's ATC code, else the catalogue's for its drug name; combination products and
+    # thiazide-like diuretics count with their group (celltrial.clinical.drugs, WHO ATC)
+    codes = atc_code_expr().fill_null("")
     matches = pl.any_horizontal(
-        [pl.col("atc_code").fill_null("").str.starts_with(p) for p in c.atc_prefixes]
+        [codes.str.starts_with(p) for p in atc_with_extensions(c.atc_prefixes)]
     )
-    # A prescription counts when it was running at some time in [enrolment - N days, enrolment].
-    not_ended = pl.col("end_date").is_null() | (
-        pl.col("end_date") >= enrol - pl.duration(days=c.within_days)
-    )
-    overlaps = (pl.col("start_date") <= enrol) & not_ended
+    # A prescription counts when it was taken on some day in [enrolment - N days, enrolment]
+    # (end_date is the last day taken: celltrial.clinical.drugs.taken_between).
+    first = enrol - pl.duration(days=c.within_days)
+    taken = taken_between(first, enrol)
+    overlaps = taken.fill_null(False)
     # without a start date it may have been running: the data cannot decide
-    undated = pl.col("start_date").is_null() & not_ended
+    undated = pl.col("start_date").is_null() & taken.is_null()
     named = pl.format("{} ({})", "drug", "atc_code").unique().sort().str.join(", ")
     hits = meds.filter(matches & overlaps).group_by("participant_id").agg(named.alias("hit"))
     unsure = meds.filter(matches & undated).group_by("participant_id").agg(named.alias("undated"))
@@ -269,7 +256,12 @@ def _medication(
             )
             .when(pl.col("any_med").is_null())
             .then(pl.lit("no medication history recorded"))
-            .otherwise(pl.lit(f"no {prefixes} prescription within {c.within_days} days"))
+            .otherwise(
+                pl.lit(
+                    f"no {prefixes} prescription (nor a combination product containing one) "
+                    f"within {c.within_days} days"
+                )
+            )
             .alias("reason"),
             pl.coalesce("hit", "undated").alias("value"),
         )

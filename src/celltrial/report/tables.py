@@ -408,6 +408,37 @@ def medication_table(r: Results) -> ReportTable:
     return ReportTable(key, title, frame, note, sheet, formats)
 
 
+# Doses per visit: 2 decimals (U/kg/day and DDD fractions of about 0.1 to 3).
+_DOSE_DECIMALS = 2
+
+
+def medication_dose_table(r: Results) -> ReportTable:
+    """Insulin (U/kg/day), non-insulin agents and all agents (sums of DDD fractions) per
+    visit, each among the participants taking it at baseline."""
+    m = r.medication_doses.filter(pl.col("n") > 0).with_columns(
+        pl.lit(_DOSE_DECIMALS).alias(ROW_DECIMALS)
+    )
+    key, title = "medication_doses", "Hypoglycaemic-agent doses per visit"
+    if m.height == 0:
+        return _omitted(key, title, "No participant took a catalogued agent at baseline.")
+    common = [pl.col("label").alias("Dose"), _visit(r).alias("Visit")]
+    frame = m.select(
+        *common,
+        pl.col("n").cast(pl.Utf8).alias("n"),
+        _mean_sd().alias("Mean ± SD"),
+        _median_iqr().alias("Median (Q1, Q3)"),
+    )
+    sheet = m.select(
+        *common,
+        "n",
+        *[pl.col(c).alias(n) for c, n in zip(_SUMMARY, _SUMMARY_NAMES, strict=True)],
+        ROW_DECIMALS,
+    )
+    formats = {**_ints("n"), **_dp_columns(_SUMMARY_NAMES)}
+    note = r.meta["methods"]["medication"] + " " + _quartile_note(r)
+    return ReportTable(key, title, frame, note, sheet, formats)
+
+
 def ae_tables(r: Results) -> list[ReportTable]:
     o = r.ae_overall
     overall = ReportTable(
@@ -532,6 +563,7 @@ def report_tables(r: Results) -> list[ReportTable]:
         completers_table(r),
         mixed_table(r),
         medication_table(r),
+        medication_dose_table(r),
         *ae_tables(r),
         missing_table(r),
     ]

@@ -12,10 +12,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from celltrial.clinical.dose_change import (
+    DISCONTINUED,
+    REDUCED_BY_10_OR_MORE,
+    REDUCED_BY_HALF_OR_MORE,
+    classify_ratio,
+)
 from celltrial.clinical.homa import homa1_ir, homa_cp_b, homa_cp_ir
 from celltrial.simulate.measurement import observe
 from celltrial.simulate.physiology import Array
-from celltrial.simulate.treatment import oral_mg
+from celltrial.simulate.prescriptions import total_ddd
 from celltrial.simulate.virtual_trials import SimulatedTrials
 
 
@@ -51,26 +57,21 @@ def summarise(sim: SimulatedTrials, seed: int) -> CohortSummary:
 
 
 def _total_ddd(sim: SimulatedTrials) -> Array:
-    """Total hypoglycaemic agent dose in DDD units (research note §4.5 metric 1)."""
-    snap, c, reg = sim.traj.snap, sim.cohort, sim.preset.regimen
-    total = snap["insulin"] * c.weight[None] / reg.insulin.ddd
-    # the real doses given (celltrial.simulate.treatment.oral_mg), per visit
-    mg = oral_mg(reg, c.oral_x0[:, None], snap["oral_frac"])  # (n_oral, V, T, N)
-    ddd = np.array([d.ddd_mg for d in reg.oral]).reshape(-1, 1, 1, 1)
-    return total + (mg / ddd).sum(axis=0)
+    """Total hypoglycaemic agent dose in DDD units (research note §4.5 metric 1), of the doses
+    written to a simulated study's medications table (celltrial.simulate.prescriptions)."""
+    return total_ddd(sim)
 
 
 def dose_category(change: Array, quantity: str) -> Array:
     """Patients in a dose-reduction category of Lian 2022 (L196-199): reduced by at least
-    10 % (its smallest category is 10-50 %), by at least half ("decrement of 50 %", "more
-    than 50 %": tablet steps halve, so exactly half counts), or every agent stopped."""
-    eps = 1e-9  # float tolerance: a halved dose is exactly -0.5
-    rule = {
-        "dose_reduced": change <= -0.10 + eps,
-        "dose_reduced_over_50": change <= -0.5 + eps,
-        "discontinued": change <= -1.0 + eps,
+    10 %, by at least half, or every agent stopped, by the one rule of
+    celltrial.clinical.dose_change (which the analysis of a study uses too)."""
+    wanted = {
+        "dose_reduced": REDUCED_BY_10_OR_MORE,
+        "dose_reduced_over_50": REDUCED_BY_HALF_OR_MORE,
+        "discontinued": (DISCONTINUED,),
     }[quantity]
-    return rule
+    return np.isin(classify_ratio(1.0 + change), wanted)
 
 
 def subgroup_mask(summary: CohortSummary, name: str | None, b: int) -> Array:

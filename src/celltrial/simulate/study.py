@@ -18,7 +18,7 @@ from celltrial.protocol.eligibility import value_within
 from celltrial.protocol.model import AgeCriterion, MeasurementCriterion
 from celltrial.simulate.measurement import observe
 from celltrial.simulate.physiology import Array
-from celltrial.simulate.treatment import oral_mg
+from celltrial.simulate.prescriptions import prescribed_doses
 from celltrial.simulate.virtual_trials import SimulatedTrials, enrolment_lead_days
 
 # A released lot covers this many infusions [A] (one bag per infusion, lots of ~10 bags).
@@ -290,19 +290,13 @@ class _Context:
 
     def medications(self) -> pl.DataFrame:
         """Prescription periods: constant between visits, changed at the visit that sees a
-        new dose (titration decisions are recorded at visits)."""
-        sim, t = self.sim, self.t
-        snap = sim.traj.snap
-        reg = sim.preset.regimen
-        weight = sim.cohort.weight[t]
+        new dose (titration decisions are recorded at visits), with the doses of
+        celltrial.simulate.prescriptions (those the calibration summary counts)."""
         obs_days = np.where(self.observed, self.vday, 10**6)
-        insulin = np.round(snap["insulin"][:, t] * weight)
-        drugs = [(reg.insulin.inn, reg.insulin.atc, "U", insulin)]
-        # real doses (multiples of the lowest labelled dose, clinical.drugs): (n_oral, V, N)
-        mg = oral_mg(reg, sim.cohort.oral_x0[:, t][:, None], snap["oral_frac"][:, t])
-        for i, d in enumerate(reg.oral):
-            drugs.append((d.drug, d.atc_code, "mg", mg[i]))
-        parts = [self._periods(name, atc, unit, dose, obs_days) for name, atc, unit, dose in drugs]
+        parts = [
+            self._periods(p.drug, p.atc_code, p.unit, p.dose, obs_days)
+            for p in prescribed_doses(self.sim, self.t)
+        ]
         return pl.concat([p for p in parts if p.height]) if parts else _frame("medications", {})
 
     def _periods(
@@ -326,6 +320,8 @@ class _Context:
             }
         ).filter(pl.col("seen"))
         changed = pl.col("dose") != pl.col("dose").shift(1).over("participant_id", order_by="v")
+        # end_date is the last day the drug was taken (inclusive, CDISC CMENDTC; schema docs):
+        # the day before the next period starts, else the last study day before dropout.
         periods = (
             long.sort("participant_id", "v")
             .with_columns(changed.fill_null(True).alias("new"))
