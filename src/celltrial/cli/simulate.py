@@ -16,11 +16,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from celltrial.cli import app
+from celltrial.cli.arms_check import print_arms_check
 from celltrial.cli.consoles import stdout_console
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
 from celltrial.cli.wording import counted, errors_and_warnings
 from celltrial.data import validate, write_study
 from celltrial.protocol import load_protocol
+from celltrial.simulate.arms_check import has_arm_targets
 from celltrial.simulate.calibrate import calibrate, evaluate
 from celltrial.simulate.preset import Preset, PresetError, load_preset
 from celltrial.simulate.study import build_study
@@ -143,11 +145,15 @@ NOT_CHECKED = (
     "check", help=f"Print the calibration report of the preset as shipped (no fitting). {OK_HELP}"
 )
 def check_command(
-    preset: str = typer.Option(..., "--preset", help="lian2022, chin2025 or a YAML path."),
+    preset: str = typer.Option(
+        ..., "--preset", help="lian2022, chin2025, zang2022 or a YAML path."
+    ),
     trials: int = typer.Option(200, "--trials", min=1),
     seed: int = typer.Option(20220, "--seed"),
 ) -> None:
     p = _preset_or_exit(preset)
+    if has_arm_targets(p):  # a randomized preset (zang2022): arm by arm
+        raise typer.Exit(print_arms_check(p, trials, seed))
     report = evaluate(p, trials, p.n_patients, seed)
     _print_report(report)
     raise typer.Exit(DONE if bool(report["acceptance"].drop_nulls().all()) else FINDINGS)
