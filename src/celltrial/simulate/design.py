@@ -15,7 +15,14 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from celltrial.simulate.preset import Preset, get_parameter, load_preset, with_parameters
+from celltrial.protocol import Protocol, ProtocolError, load_protocol
+from celltrial.simulate.preset import (
+    Preset,
+    PresetError,
+    get_parameter,
+    load_preset,
+    with_parameters,
+)
 
 
 class DesignError(ValueError):
@@ -156,11 +163,41 @@ def load_design(path: str | Path) -> TrialDesign:
     if not isinstance(data, dict):
         raise DesignError(f"{path}: expected a mapping at the top level")
     try:
-        return TrialDesign.model_validate(data)
+        design = TrialDesign.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(x) for x in err["loc"]) or "(top level)"
         raise DesignError(f"{path}: {where}: {err['msg']}") from None
+    _cross_check(design, path)
+    return design
+
+
+def design_protocol(design: TrialDesign) -> Protocol:
+    """The design's protocol: its own, or the preset's."""
+    return load_protocol(design.protocol or load_preset(design.preset).protocol)
+
+
+def _cross_check(design: TrialDesign, path: Path) -> None:
+    """The preset, protocol, endpoint visit and drawn parameters the design names exist."""
+    try:
+        preset = load_preset(design.preset)
+        protocol = design_protocol(design)
+    except (PresetError, ProtocolError) as exc:
+        raise DesignError(f"{path}: preset/protocol: {exc}") from None
+    visits = [v.id for v in protocol.visits]
+    if design.endpoint.visit not in visits:
+        raise DesignError(
+            f"{path}: endpoint.visit: {design.endpoint.visit!r} is not a visit of protocol "
+            f"{protocol.id} ({', '.join(visits)})"
+        )
+    for name in design.uncertainty.parameters:
+        try:
+            get_parameter(preset, name)
+        except (KeyError, TypeError):
+            raise DesignError(
+                f"{path}: uncertainty.parameters: {name!r} is not a parameter of preset "
+                f"{preset.id} (dotted, e.g. msc.emax_s)"
+            ) from None
 
 
 def design_preset(design: TrialDesign, endpoint_day: int) -> Preset:

@@ -19,11 +19,16 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from statsmodels.stats.proportion import proportion_confint
 
-from celltrial.protocol import Protocol, load_protocol
+from celltrial.protocol import Protocol
 from celltrial.simulate.allocation import msc_pattern
-from celltrial.simulate.design import TrialDesign, design_preset, parameter_draws
+from celltrial.simulate.design import (
+    TrialDesign,
+    design_preset,
+    design_protocol,
+    parameter_draws,
+)
 from celltrial.simulate.physiology import Array
-from celltrial.simulate.preset import Preset, load_preset
+from celltrial.simulate.preset import Preset
 from celltrial.simulate.trial_endpoints import visit_endpoints
 from celltrial.simulate.trial_tests import ancova, rejects, two_proportions
 from celltrial.simulate.virtual_trials import simulate_trials
@@ -78,7 +83,7 @@ def simulator_source(design: TrialDesign, protocol: Protocol) -> OutcomeSource:
         sim = simulate_trials(
             preset, n_trials, n, seed, protocol=protocol, msc_arm=arm if on else False
         )
-        e = visit_endpoints(sim, design.endpoint.visit, seed[0])
+        e = visit_endpoints(sim, design.endpoint.visit, seed)
         if design.endpoint.kind == "hba1c_change_ancova":
             change = e.hba1c - e.hba1c_baseline
             return TrialOutcomes(change, e.hba1c_baseline, np.isfinite(change), arm)
@@ -130,7 +135,7 @@ def power_curve(
     draws; on_block(trials_done) after each block; source replaces the simulator (tests)."""
     t0 = time.perf_counter()
     sizes = sorted(sizes or design.n.sizes)
-    protocol = load_protocol(design.protocol or _preset_protocol(design))
+    protocol = design_protocol(design)
     endpoint_day = protocol.visit(design.endpoint.visit).target_day
     base = design_preset(design, endpoint_day)
     draws = min(design.uncertainty.draws, sims)
@@ -161,10 +166,6 @@ def _run(tasks: list[tuple], workers: int):
         return
     with ProcessPoolExecutor(workers) as pool:
         yield from pool.map(_block, tasks)
-
-
-def _preset_protocol(design: TrialDesign) -> str:
-    return load_preset(design.preset).protocol
 
 
 def _interval(count: Array, n: int) -> tuple[list[float], list[float]]:

@@ -41,9 +41,10 @@ class VisitEndpoints:
         )
 
 
-def visit_endpoints(sim: SimulatedTrials, visit: str, seed: int) -> VisitEndpoints:
+def visit_endpoints(sim: SimulatedTrials, visit: str, seed: int | list[int]) -> VisitEndpoints:
     """Measured HbA1c (with its within-subject and analytical noise, simulate.measurement) at
-    the baseline visit and `visit`, and the insulin change between them."""
+    the baseline visit and `visit`, and the insulin change between them. seed: the seed the
+    trials were simulated with (each block of trials its own measurement noise)."""
     ids = sim.design.visit_ids
     if visit not in ids:
         raise ValueError(f"protocol {sim.protocol.id} has no visit {visit!r}; visits: {ids}")
@@ -61,6 +62,6 @@ def visit_endpoints(sim: SimulatedTrials, visit: str, seed: int) -> VisitEndpoin
     )
 
 
-def observe_hba1c(sim: SimulatedTrials, seed: int) -> Array:
+def observe_hba1c(sim: SimulatedTrials, seed: int | list[int]) -> Array:
     """(V, T, N) measured HbA1c (simulate.measurement.observe, the one measurement model)."""
-    return observe(sim, np.random.default_rng([seed, 99]))["hba1c"]
+    return observe(sim, np.random.default_rng([*np.atleast_1d(seed), 99]))["hba1c"]
