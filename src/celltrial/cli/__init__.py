@@ -42,6 +42,7 @@ def _register() -> None:
         exchange,  # noqa: F401
         power,  # noqa: F401
         protocol,  # noqa: F401
+        randomize,  # noqa: F401
         simulate,  # noqa: F401
         validate,  # noqa: F401
     )
