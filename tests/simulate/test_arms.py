@@ -57,3 +57,23 @@ def test_zang2022_arms_meet_the_published_ones(zang):
     # the UC-MSC arm falls further than placebo, as published (1.5 vs 0.7 points)
     fall = lambda r: r["simulated"][0] - r["simulated"][1]  # noqa: E731
     assert fall(msc) > fall(pbo) + 0.4
+
+
+def test_zang2022_doses_are_reviewed_from_the_first_infusion_lian_after_the_last(zang):
+    from celltrial.protocol import load_protocol
+    from celltrial.simulate.preset import load_preset
+    from celltrial.simulate.trial import Design
+
+    z = Design.from_protocol(load_protocol("zang2022"), zang)
+    assert min(z.titration_days) == 0 + zang.titration_every_days  # infusions on days 0, 28, 56
+    lian = load_preset("lian2022")
+    d = Design.from_protocol(load_protocol("lian2022"), lian)
+    assert min(d.titration_days) == 14 + lian.titration_every_days  # infusions on days 0, 7, 14
+
+
+def test_zang2022_keeps_fasting_glucose_out_of_hypoglycaemia_at_the_visits(zang):
+    """Zang 2022 reports no major adverse events (Abstract): the weekly dose review from the
+    first infusion keeps FPG < 3.9 mmol/L (ADA 2024 level 1) rare at every visit."""
+    sim = simulate_trials(zang, 40, 89, 3)
+    low = (sim.traj.snap["fpg"] < 3.9).mean(axis=(1, 2))
+    assert low.max() < 0.05, low

@@ -23,7 +23,7 @@ from celltrial.simulate.measurement import observe
 from celltrial.simulate.physiology import Array
 from celltrial.simulate.preset import Preset, with_parameters
 from celltrial.simulate.trial_endpoints import RESPONDER_HBA1C_BELOW
-from celltrial.simulate.virtual_trials import simulate_trials
+from celltrial.simulate.virtual_trials import SimulatedTrials, simulate_trials
 
 # Months after the first infusion at which HbA1c is predicted (issue 14), and their days.
 MONTH_DAYS = {3: 91, 6: 182, 12: 365}  # 365.25/12 days per month, rounded down
@@ -130,7 +130,8 @@ def expected_response(
     quiet = quiet.model_copy(update={"n_long_follow_up": None})
     sim = simulate_trials(quiet, 1, n_virtual, seed, protocol=protocol)
     values = observe(sim, np.random.default_rng([seed, 99]))
-    weight, warnings = _weights(sim, values, candidate, preset)
+    weight, matched, weighted = _weights(sim, values, candidate, preset)
+    warnings: list[str] = []
     ess = float(weight.sum() ** 2 / (weight**2).sum()) if weight.sum() > 0 else 0.0
     if ess < 1.0:
         raise ExpectError(
@@ -149,8 +150,8 @@ def expected_response(
     months = [_month(m, hba1c[v], halved[v], w, ess) for v, m in enumerate(MONTH_DAYS, start=1)]
     return Expectation(
         preset=preset.id,
-        method="rejection on sex, insulin use and drugs; importance weights (Gaussian kernel) "
-        "on age, HbA1c, FPG, C-peptide and insulin dose",
+        method=f"rejection on {', '.join(matched) or 'nothing'}; importance weights (Gaussian "
+        f"kernel, Scott's bandwidth) on {', '.join(weighted) or 'nothing'}",
         n_virtual=n_virtual,
         n_matching=int((weight > 0).sum()),
         ess=ess,
@@ -161,19 +162,24 @@ def expected_response(
 
 
 def _weights(
-    sim, values: dict[str, Array], c: Candidate, preset: Preset
-) -> tuple[Array, list[str]]:
-    """Rejection mask times the Gaussian kernel of the continuous values given."""
+    sim: SimulatedTrials, values: dict[str, Array], c: Candidate, preset: Preset
+) -> tuple[Array, list[str], list[str]]:
+    """Rejection mask times the Gaussian kernel of the continuous values given; with the names
+    of the values matched exactly and of those weighted."""
     cohort = sim.cohort
     keep = np.ones(cohort.age.shape[1], dtype=bool)
+    matched = []
     if c.sex is not None:
         keep &= cohort.male[0] == (c.sex == "M")
+        matched.append("sex")
     insulin = cohort.insulin0[0]
     if c.insulin_u_per_kg is not None:
         keep &= (insulin > 0) == (c.insulin_u_per_kg > 0)
+        matched.append("insulin use")
     names = [d.drug for d in preset.regimen.oral]
     for d in c.drugs:
         keep &= cohort.oral_x0[names.index(d), 0] > 0
+        matched.append(d)
     continuous = {
         "age": (c.age, cohort.age[0]),
         "hba1c": (c.hba1c, values["hba1c"][0, 0]),
@@ -189,7 +195,8 @@ def _weights(
         sd = float(np.std(population[keep])) if keep.any() else 1.0
         log_w -= 0.5 * ((population - value) / (h * sd)) ** 2
     w = np.where(keep, np.exp(log_w - log_w[keep].max() if keep.any() else log_w), 0.0)
-    return w, []
+    labels = {"age": "age", "hba1c": "HbA1c", "fpg": "FPG", "fcp": "C-peptide"}
+    return w, matched, [labels.get(k, "insulin dose") for k in given]
 
 
 def _weighted_quantiles(x: Array, w: Array, q: tuple[float, ...]) -> Array:
