@@ -63,3 +63,12 @@ def test_simulate_check_zang2022_shows_both_arms():
     assert res.exit_code == 0, res.output
     assert res.output.count("UC-MSC") >= 4 and res.output.count("placebo") >= 4
     assert "NO" not in res.output
+
+
+def test_power_with_logistic_responder_design(tmp_path):
+    design = EXAMPLES / "zang-responder-logistic.yaml"
+    args = ["power", str(design), "--sims", "40", "--n", "120", "--out", str(tmp_path)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "power.json").read_text())
+    assert data["endpoint"] == "responder_logistic" and 0.0 <= data["power"][0] <= 1.0

@@ -15,7 +15,7 @@ from statsmodels.stats.proportion import proportions_ztest
 from celltrial.simulate.allocation import msc_pattern
 from celltrial.simulate.design import TrialDesign
 from celltrial.simulate.power import TrialOutcomes, power_curve
-from celltrial.simulate.trial_tests import ancova, two_proportions
+from celltrial.simulate.trial_tests import ancova, logistic, two_proportions
 
 
 def _design(kind: str = "hba1c_change_ancova", **extra) -> TrialDesign:
@@ -117,3 +117,28 @@ def test_simulated_trials_type_one_error_with_the_msc_effect_off():
 def test_power_grows_with_n_under_common_random_numbers():
     res = power_curve(_design(), 200, [20, 60, 100], seed=4)
     assert res.power[0] < res.power[1] <= res.power[2] + 0.03
+
+
+def test_batched_logistic_equals_statsmodels_logit_trial_by_trial():
+    rng = np.random.default_rng(8)
+    t, n = 8, 80
+    arm = np.broadcast_to(msc_pattern(n, 0.5), (t, n))
+    base = rng.normal(9.0, 1.2, (t, n))
+    logit = -1.5 + 1.0 * arm - 0.6 * (base - 9.0)
+    success = rng.random((t, n)) < 1 / (1 + np.exp(-logit))
+    mask = rng.random((t, n)) > 0.1
+    res = logistic(success, arm, base, mask)
+    for i in range(t):  # the reference: one statsmodels Logit fit per trial
+        m = mask[i]
+        x = sm.add_constant(np.column_stack([arm[i][m].astype(float), base[i][m]]))
+        fit = sm.Logit(success[i][m].astype(float), x).fit(disp=0)
+        assert res.estimate[i] == pytest.approx(fit.params[1], rel=1e-7)
+        assert res.se[i] == pytest.approx(fit.bse[1], rel=1e-7)
+        assert res.p_value[i] == pytest.approx(fit.pvalues[1], rel=1e-6)
+
+
+def test_separated_logistic_trial_cannot_reject():
+    arm = np.broadcast_to(msc_pattern(40, 0.5), (1, 40))
+    success = arm.copy()  # every UC-MSC patient responds, no placebo patient: separation
+    res = logistic(success, arm, np.linspace(7, 11, 40)[None], np.ones((1, 40), dtype=bool))
+    assert np.isnan(res.p_value[0])

@@ -60,9 +60,10 @@ class SizeGrid(_Strict):
 class Endpoint(_Strict):
     """The primary endpoint at `visit`: HbA1c change from baseline by ANCOVA adjusted for
     baseline HbA1c, or Zang 2022's responder (HbA1c < 7.0 % and daily insulin reduced by
-    >= 50 %) by the pooled two-proportion z-test (a dropout counts as a non-responder)."""
+    >= 50 %, a dropout counted as a non-responder) by the pooled two-proportion z-test or by
+    logistic regression on arm and baseline HbA1c (Wald test of the arm)."""
 
-    kind: Literal["hba1c_change_ancova", "responder_two_proportions"]
+    kind: Literal["hba1c_change_ancova", "responder_two_proportions", "responder_logistic"]
     visit: str
 
 

@@ -30,7 +30,7 @@ from celltrial.simulate.design import (
 from celltrial.simulate.physiology import Array
 from celltrial.simulate.preset import Preset
 from celltrial.simulate.trial_endpoints import visit_endpoints
-from celltrial.simulate.trial_tests import ancova, rejects, two_proportions
+from celltrial.simulate.trial_tests import ancova, logistic, rejects, two_proportions
 from celltrial.simulate.virtual_trials import simulate_trials
 
 # Trials simulated per block: bounds the memory of one block (~250 MB at 200 patients).
@@ -103,6 +103,8 @@ def analyse(kind: str, out: TrialOutcomes, sizes: list[int], alpha: float) -> tu
         y, a, c, m = out.y[:, :n], arm[:, :n], out.covariate[:, :n], out.mask[:, :n]
         if kind == "hba1c_change_ancova":
             res = ancova(y, a, c, m)
+        elif kind == "responder_logistic":
+            res = logistic(y.astype(bool), a, c, m & np.isfinite(c))
         else:
             res = two_proportions(y.astype(bool), a, m)
         rej[k] = rejects(res, alpha).sum()

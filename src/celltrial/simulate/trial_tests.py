@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+from scipy.special import expit
 
 from celltrial.simulate.physiology import Array
 
@@ -71,6 +72,53 @@ def two_proportions(success: Array, arm: Array, mask: Array) -> ArmEffect:
         z = np.where(se > 0, z, np.nan)
     p = 2.0 * stats.norm.sf(np.abs(z))
     return ArmEffect(p1 - p0, se, z, p)
+
+
+# Newton-Raphson iterations and convergence tolerance of the batched logistic fit: the
+# log-likelihood is concave, so Newton converges quadratically from beta = 0 (McCullagh &
+# Nelder 1989, section 4.4); a trial not converged by then is (quasi-)separated.
+NEWTON_STEPS = 30
+NEWTON_TOL = 1e-10
+# |coefficient| beyond this on the logit scale means separation (an odds ratio of e^15 ~ 3e6).
+SEPARATED = 15.0
+
+
+def logistic(success: Array, arm: Array, covariate: Array, mask: Array) -> ArmEffect:
+    """Logistic regression of success on [1, arm, covariate] in each trial, by Newton-Raphson
+    on stacked 3x3 systems (IRLS: H = X'WX, W = p(1-p), step H^-1 X'(y - p)); Wald test of the
+    arm coefficient, z = b/SE with SE = sqrt([H^-1]_11), two-sided normal p (as statsmodels
+    Logit). A trial with (quasi-)complete separation or a singular design gets NaN: the
+    maximum-likelihood estimate does not exist and the test cannot reject."""
+    w = mask.astype(float)
+    y = np.where(mask, success, 0).astype(float)
+    x = np.stack([w, np.where(mask, arm, 0.0), np.where(mask, covariate, 0.0)], axis=-1)
+    # centre the covariate per trial: the same fit, better-conditioned Newton steps
+    n = np.maximum(w.sum(axis=1), 1.0)
+    centre = x[..., 2].sum(axis=1) / n
+    x[..., 2] = np.where(mask, x[..., 2] - centre[:, None], 0.0)
+    beta = np.zeros((y.shape[0], 3))
+    ok = np.ones(y.shape[0], dtype=bool)
+    for _ in range(NEWTON_STEPS):  # a fixed few steps, each over all trials at once
+        p = expit(np.einsum("tni,ti->tn", x, beta))
+        hess = np.einsum("tni,tn,tnj->tij", x, p * (1.0 - p) * w, x)
+        grad = np.einsum("tni,tn->ti", x, (y - p) * w)
+        ok &= np.abs(np.linalg.det(hess)) > 1e-12
+        step = np.linalg.solve(np.where(ok[:, None, None], hess, np.eye(3)), grad[..., None])[
+            ..., 0
+        ]
+        beta = np.where(ok[:, None], beta + step, beta)
+        if np.all(np.abs(step[ok]) < NEWTON_TOL):
+            break
+    p = expit(np.einsum("tni,ti->tn", x, beta))
+    hess = np.einsum("tni,tn,tnj->tij", x, p * (1.0 - p) * w, x)
+    ok &= (np.abs(np.linalg.det(hess)) > 1e-12) & (np.abs(beta) < SEPARATED).all(axis=1)
+    inv = np.linalg.inv(np.where(ok[:, None, None], hess, np.eye(3)))
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(inv[:, 1, 1])
+    z = beta[:, 1] / se
+    pval = 2.0 * stats.norm.sf(np.abs(z))
+    nan = np.where(ok, 1.0, np.nan)
+    return ArmEffect(beta[:, 1] * nan, se * nan, z * nan, pval * nan)
 
 
 def rejects(effect: ArmEffect, alpha: float) -> Array:
