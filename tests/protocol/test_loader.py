@@ -26,7 +26,7 @@ def _error(text: str) -> ProtocolError:
 
 
 def test_shipped_protocols_load_with_the_seed_values() -> None:
-    assert shipped_protocols() == ["chin2025", "lian2022"]
+    assert shipped_protocols() == ["chin2025", "lian2022", "zang2022"]
     lian = load_protocol("lian2022")
     assert [v.id for v in lian.visits] == ["d0", "d14", "d21", "d28", "d84"]
     assert [(v.lower_day, v.upper_day) for v in lian.visits][1] == (11, 17)  # 14 ± 3

@@ -40,7 +40,10 @@ def _register() -> None:
         analyze,  # noqa: F401
         demo,  # noqa: F401
         exchange,  # noqa: F401
+        expect,  # noqa: F401
+        power,  # noqa: F401
         protocol,  # noqa: F401
+        randomize,  # noqa: F401
         simulate,  # noqa: F401
         validate,  # noqa: F401
     )

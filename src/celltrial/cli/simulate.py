@@ -18,6 +18,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from celltrial.cli import app
+from celltrial.cli.arms_check import print_arms_check
 from celltrial.cli.consoles import stdout_console
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
 from celltrial.cli.wording import counted, errors_and_warnings
@@ -25,6 +26,7 @@ from celltrial.data import validate, write_study
 from celltrial.data.folder import STUDY_FILE
 from celltrial.data.schema import TABLES
 from celltrial.protocol import load_protocol
+from celltrial.simulate.arms_check import has_arm_targets
 from celltrial.simulate.fit import calibrate
 from celltrial.simulate.predictive import (
     DIRECTION,
@@ -171,11 +173,15 @@ OK_HELP = (
     "check", help=f"Check the preset as shipped against its published trial. {OK_HELP}"
 )
 def check_command(
-    preset: str = typer.Option("lian2022", "--preset", help="lian2022, chin2025 or a YAML path."),
+    preset: str = typer.Option(
+        "lian2022", "--preset", help="lian2022, chin2025, zang2022 or a YAML path."
+    ),
     trials: int = typer.Option(1000, "--trials", min=1, help="Simulated trials."),
     seed: int = typer.Option(20220, "--seed", help="Random seed."),
 ) -> None:
     p = _preset_or_exit(preset)
+    if has_arm_targets(p):  # a randomized preset (zang2022): arm by arm
+        raise typer.Exit(print_arms_check(p, trials, seed))
     report = predictive_check(p, trials, seed)
     _print_check(report, trials)
     raise typer.Exit(DONE if bool(report["ok"].all()) else FINDINGS)

@@ -241,6 +241,8 @@ class Preset(_Strict):
     trial_effect: TrialEffect
     titration_every_days: int = Field(ge=1)
     titration_allow_increase: bool
+    # doses first reviewed one interval after the last infusion (Lian 2022 L181) or the first
+    titration_start: Literal["last_infusion", "first_infusion"] = "last_infusion"
     screening: dict[str, Normal] = Field(default_factory=dict)
     screening_hba1c_cv: float = Field(ge=0)
     events: Events

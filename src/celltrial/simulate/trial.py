@@ -60,6 +60,8 @@ class Design:
         last = int(upper.max())
         every = preset.titration_every_days
         start = infusions[-1]  # doses unchanged until the infusions are given (Lian 2022 L181)
+        if preset.titration_start == "first_infusion":  # infusions weeks apart (zang2022)
+            start = infusions[0]
         return cls(
             visit_ids=ids,
             target=target,

@@ -40,6 +40,8 @@ class SimulatedTrials:
     dose_cells: Array  # (n_infusions, T, N)
     long_follow_up: Array  # (T, N) bool: followed through the long follow-up visits
     traj: Trajectories
+    # (T, N) bool: randomized to UC-MSC (False: placebo, the MSC effect off); None: all UC-MSC
+    msc_arm: Array | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -143,8 +145,15 @@ def simulate_trials(
     seed: int,
     protocol: Protocol | None = None,
     on_day: Callable[[int], None] | None = None,
+    msc_arm: Array | None = None,
 ) -> SimulatedTrials:
-    """Simulate n_trials trials of n_patients enrolled patients each, from one seed."""
+    """Simulate n_trials trials of n_patients enrolled patients each, from one seed.
+
+    msc_arm: (n_patients,) or (n_trials, n_patients) bool, True where the patient receives
+    UC-MSC; a placebo patient (False) is infused and followed alike but has no MSC effect (its
+    Emax is 0) and no cell-infusion fever, while the trial-participation effect is kept
+    (research note §5.2, Zang 2022 placebo arm). The random draws do not depend on msc_arm, so
+    the same seed gives the same patients whatever the arms (common random numbers)."""
     protocol = protocol or load_protocol(preset.protocol)
     rng = np.random.default_rng(seed)
     design = Design.from_protocol(protocol, preset)
@@ -153,6 +162,10 @@ def simulate_trials(
     # the pool holds enough eligible candidates for every trial (_screened_pool).
     idx = np.argsort(~ok, axis=1, kind="stable")[:, :n_patients]
     cohort = cand.take(idx)
+    arm = None if msc_arm is None else np.broadcast_to(msc_arm, cohort.lb.shape)
+    if arm is not None:
+        cohort.emax_b = np.where(arm, cohort.emax_b, 0.0)
+        cohort.emax_s = np.where(arm, cohort.emax_s, 0.0)
     screen = {k: np.take_along_axis(v, idx, axis=1) for k, v in values.items()}
     eligible = np.take_along_axis(ok, idx, axis=1)
     doses = _doses(protocol, cohort.weight, rng)
@@ -164,4 +177,8 @@ def simulate_trials(
     titrator = Titrator(protocol.titration, preset.titration_allow_increase, preset.regimen)
     per_kg = doses / cohort.weight[None] / 1e6  # MSC signal in 10^6 cells/kg (Lian dose = 1)
     traj = run_days(preset, design, cohort, per_kg, titrator, rng, on_day)
-    return SimulatedTrials(preset, protocol, design, cohort, screen, eligible, doses, long_fu, traj)
+    if arm is not None:
+        traj.fever &= arm[None]  # fever is a reaction to the cells (research note §4.4)
+    return SimulatedTrials(
+        preset, protocol, design, cohort, screen, eligible, doses, long_fu, traj, arm
+    )
