@@ -56,6 +56,9 @@ def test_output_is_capped_and_json_lists_everything(tmp_path):
     folder.mkdir()
     (folder / "study.yaml").write_text("study_id: many\n")
     # 120 visits of participants that do not exist: 120 reference errors
+    (folder / "participants.csv").write_text(
+        "participant_id,site_id,sex,enrollment_date\nP-1,S1,F,2020-01-01\n"
+    )
     rows = "".join(f"P{i},V1\n" for i in range(120))
     (folder / "visits.csv").write_text("participant_id,visit_id\n" + rows)
     capped = _run(str(folder), "--limit", "10")

@@ -43,7 +43,7 @@ def analyze_command(
     if out.exists() and not out.is_dir():  # before any work: the user can fix it at once
         _bad_input(err, f"cannot write to {out}: it is a file, not a folder")
     try:
-        study = read_study(study_dir)
+        study = read_study(study_dir, check="skip")
         spec = protocol or study.meta.protocol
         proto = load_protocol(protocol_spec(spec, study_dir)) if spec else None
     except (StudyReadError, ProtocolError) as exc:

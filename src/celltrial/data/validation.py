@@ -19,6 +19,7 @@ from celltrial.data.cells import number_rule, type_columns
 from celltrial.data.csv_table import FIELD_COUNT
 from celltrial.data.findings import (
     ERROR,
+    MISSING_COLUMN,
     WARNING,
     Finding,
     Findings,
@@ -32,7 +33,6 @@ from celltrial.data.schema import TABLES
 from celltrial.data.study import StudyData
 
 ROW = "_row"
-MISSING_COLUMN = "required column missing"
 
 SEXES = ["M", "F"]  # schema: participants.sex is "M or F"
 RELEASE = ["released", "quarantine", "rejected"]  # schema: lots.release_status
@@ -90,7 +90,23 @@ class _Table:
 
 
 def validate(study: StudyData) -> Findings:
-    """All findings of `study`: those kept from reading its files, then every rule below."""
+    """All findings of `study`: those kept from reading its files, then every rule below.
+
+    Kept on the study once computed: read_study validates and analyze_study validates the
+    same study again (seconds on a 100,000-participant registry). A StudyData is frozen and
+    a changed one (with_table, dataclasses.replace) is a new object, validated afresh."""
+    kept = study.__dict__.get(_KEPT)
+    if kept is not None:
+        return kept
+    findings = _validate(study)
+    object.__setattr__(study, _KEPT, findings)  # a memo, not a field: equality ignores it
+    return findings
+
+
+_KEPT = "_validated"
+
+
+def _validate(study: StudyData) -> Findings:
     found = [study.load_findings]
     tables: dict[str, _Table] = {}
     for name, frame in study.tables().items():
@@ -253,20 +269,42 @@ def _text(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 
 def _references(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+    """References that point nowhere. When the target's key column is missing its finding
+    says it all; when the target table has no rows (no file, or a misnamed one) one finding
+    per referring table replaces a finding per row."""
     out = []
     for table, col, target, target_col, what in _REFERENCES:
+        if (target, target_col) in missing or (table, col) in missing:
+            continue
+        if tables[target].frame.height == 0:
+            out.append(_no_target(tables[table], col, target, what))
+            continue
         known = tables[target].frame[target_col].drop_nulls().unique()
         mask = pl.col(col).is_not_null() & ~pl.col(col).is_in(known.implode())
         out.append(
             tables[table].find(mask, col, f"unknown {what}: no such {target_col} in {target}")
         )
-    out.append(_visit_references(tables))
+    keys = {("visits", "participant_id"), ("visits", "visit_id")}
+    if not keys & missing:
+        out.append(_visit_references(tables))
     return out
+
+
+def _no_target(t: _Table, col: str, target: str, what: str) -> pl.DataFrame:
+    """One file-level error for every row of `t` naming a `what` when `target` is empty."""
+    named = t.frame[col].drop_nulls()
+    if named.len() == 0:
+        return concat_findings([])
+    rows = "1 row names" if named.len() == 1 else f"{named.len()} rows name"
+    rule = f"{rows} a {what}, but the study has no {target} rows ({target} file missing or empty)"
+    return findings_frame([Finding(ERROR, t.name, None, col, str(named[0]), rule, t.file)])
 
 
 def _visit_references(tables: dict[str, _Table]) -> pl.DataFrame:
     """A measurement's (participant_id, visit_id) must name a visit in visits."""
     keys = ["participant_id", "visit_id"]
+    if tables["visits"].frame.height == 0:
+        return _no_target(tables["measurements"], "visit_id", "visits", "visit")
     visits = tables["visits"].frame.select(keys).drop_nulls().unique()
     m = tables["measurements"]
     joined = (
