@@ -172,6 +172,31 @@ def unknown_values(
     return t.find(text.is_not_null() & ~text.is_in(list(known)), column, rule, severity)
 
 
+def rows_of(study: StudyData, table: str) -> pl.DataFrame:
+    """`table` of `study` with ROW, each row's 1-based row in its file (for row_findings)."""
+    return _table(study, table).frame
+
+
+def row_findings(
+    study: StudyData,
+    table: str,
+    frame: pl.DataFrame,
+    mask: pl.Expr,
+    column: str | pl.Expr | None,
+    rule: str | pl.Expr,
+    severity: str = ERROR,
+    value: pl.Expr | None = None,
+) -> pl.DataFrame:
+    """Findings for the rows of `frame` (rows_of(study, table), columns added, rows kept or
+    dropped) where `mask` holds, named by the file and row they were read from."""
+    return _table(study, table).find(mask, column, rule, severity, value, frame=frame)
+
+
+def _table(study: StudyData, table: str) -> _Table:
+    frame = getattr(study, table)
+    return _Table(table, frame, study.source_files.get(table), study.file_rows.get(table))
+
+
 def _conform_memory(
     name: str, frame: pl.DataFrame, file: str | None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
