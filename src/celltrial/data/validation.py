@@ -131,6 +131,7 @@ def _validate(study: StudyData) -> Findings:
         _lot_rules,
         _infusion_rules,
         _adverse_event_rules,
+        _medication_end_on_visit,
     ):
         found += check(tables, missing)
     found = _without_knock_ons(concat_findings(found))
@@ -394,8 +395,12 @@ def _measurement_values(tables: dict[str, _Table], missing: set) -> list[pl.Data
     v = pl.col("value")
     impossible = (v < pl.col("possible_lo")) | (v > pl.col("possible_hi"))
     implausible = ~impossible & ((v < pl.col("plausible_lo")) | (v > pl.col("plausible_hi")))
-    entered = pl.concat_str(
-        [pl.col("value_as_entered"), pl.col("unit_as_entered")], separator=" ", ignore_nulls=True
+    shown = [pl.col("value_as_entered"), pl.col("unit_as_entered")]
+    stored = [pl.col("value").round_sig_figs(6).cast(pl.Utf8), pl.col("unit")]
+    # a frame built in memory has no entry: its stored value is shown (never '')
+    entered = pl.coalesce(
+        pl.concat_str(shown, separator=" ", ignore_nulls=True).replace("", None),
+        pl.concat_str(stored, separator=" ", ignore_nulls=True),
     )
 
     def range_rule(kind: str) -> pl.Expr:
@@ -581,3 +586,35 @@ def _adverse_event_rules(tables: dict[str, _Table], missing: set) -> list[pl.Dat
             _range("grade", *CTCAE_GRADES), "grade", "grade must be 1 to 5 (CTCAE v5.0)"
         )
     ]
+
+
+# The team's convention (issue 10): end_date is the last day the drug was taken, inclusive.
+END_ON_VISIT = (
+    "medication ends on the date of visit {}: end_date is the last day taken (inclusive), so "
+    "the drug counts as taken at that visit; if it was stopped before the visit, enter the "
+    "day before"
+)
+
+
+def _medication_end_on_visit(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+    """A warning for each prescription that ends on a date the participant had a visit:
+    whether the drug was taken at that visit is ambiguous to whoever entered it."""
+    keys = ["participant_id", "visit_id", "actual_date"]
+    if any(("visits", k) in missing for k in keys):
+        return []
+    visits = (
+        tables["visits"]
+        .frame.select(keys)
+        .drop_nulls()
+        .unique(["participant_id", "actual_date"], keep="first", maintain_order=True)
+    )
+    meds = tables["medications"]
+    ending = meds.frame.join(
+        visits,
+        left_on=["participant_id", "end_date"],
+        right_on=["participant_id", "actual_date"],
+        how="inner",
+        maintain_order="left",
+    )
+    rule = pl.format(END_ON_VISIT, "visit_id")
+    return [meds.find(pl.lit(True), "end_date", rule, WARNING, frame=ending)]
