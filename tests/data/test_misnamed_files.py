@@ -84,9 +84,10 @@ def test_other_files_are_warnings_and_hidden_files_and_the_protocol_are_ignored(
     assert found["rule"].item().startswith("not a study table, not read (tables: participants")
 
 
-def test_the_shipped_examples_have_no_unknown_files():
-    for name in ("small-study", "broken-study"):
-        assert _folder_findings(SMALL.parent / name).height == 0
+def test_the_shipped_examples_have_only_the_deliberate_extra_file():
+    assert _folder_findings(SMALL).height == 0
+    broken = _folder_findings(SMALL.parent / "broken-study")
+    assert broken.select("severity", "value").rows() == [("warning", "adverse_events.xlsx")]
 
 
 NAMES = st.text(

@@ -92,7 +92,7 @@ def _rule(entry: Path, table: str | None, sources: dict[str, str]) -> tuple[str,
     target = f"{table}.csv"
     if table in sources:
         return WARNING, f"not read: the {table} table is read from {Path(sources[table]).name}"
-    empty = f"the study has no {table} rows until it is"
+    empty = f"until then the study has no {table} rows"
     if ext in SPREADSHEETS:
         how = f"CellTrial reads CSV or Parquet: save it as {target} ({SAVE_AS_CSV})"
         return ERROR, f"a spreadsheet for the {table} table, not read; {how}; {empty}"
@@ -100,5 +100,6 @@ def _rule(entry: Path, table: str | None, sources: dict[str, str]) -> tuple[str,
         return ERROR, f"not read: save the {table} table as {target} (comma-separated); {empty}"
     if ext in READ or ext == "":
         named = f"{table}{ext if ext in READ else '.csv'}"
-        return ERROR, f"not read: the {table} table must be named {named} (lower case); {empty}"
+        case = " (lower case)" if entry.name.lower() == named else ""
+        return ERROR, f"not read: the {table} table must be named {named}{case}; {empty}"
     return ERROR, f"not read: looks like the {table} table; save it as {target}; {empty}"
