@@ -171,3 +171,20 @@ def test_a_visit_the_protocol_lacks_is_named(tmp_path):
     assert (
         found["rule"].item().startswith("visit not defined by protocol lian2022 (its visits: d0,")
     )
+
+
+def test_a_study_built_in_memory_with_few_columns_is_checked():
+    study = read_study(SMALL, check="skip")
+    lots = study.lots.select("lot_id", "release_status")  # no test results at all
+    infusions = study.infusions.select(
+        "infusion_id", "participant_id", "lot_id", "start_time", "dose_cells"
+    )
+    bare = study.with_table("lots", lots).with_table("infusions", infusions)
+    found = protocol_findings(bare, LIAN)
+    released = lots.filter(pl.col("release_status") == "released").height
+    lot_errors = found.filter(pl.col("table") == "lots")
+    assert lot_errors.height == released
+    assert "viability_pct missing" in lot_errors["rule"][0]  # an untested lot is not released
+    # no weight recorded: each dose is named as unverifiable against 1 x 10^6 cells/kg
+    doses = found.filter(pl.col("column") == "weight_kg")
+    assert doses.height == infusions.height

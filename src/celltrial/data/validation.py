@@ -194,8 +194,11 @@ def row_findings(
 
 
 def _table(study: StudyData, table: str) -> _Table:
-    frame = getattr(study, table)
-    return _Table(table, frame, study.source_files.get(table), study.file_rows.get(table))
+    """The table with every schema column in its type (a frame built in memory may lack
+    some or hold text); what does not fit is validate()'s to report."""
+    file = study.source_files.get(table)
+    frame, _ = _conform_memory(table, getattr(study, table).rechunk(), file)
+    return _Table(table, frame, file, study.file_rows.get(table))
 
 
 def _conform_memory(
