@@ -41,7 +41,8 @@ def validate_command(
     ),
 ) -> None:
     """Check a study folder: types, required values, keys, references, units, ranges, dates,
-    and the protocol study.yaml names (and the screening criteria it defines).
+    files that are not tables, and the study against the protocol study.yaml names
+    (screening criteria, lot release, doses, visit windows).
 
     --all, --json and --limit choose one way of printing: give at most one.
     Rows are 1-based data rows of each file (the header is not counted).

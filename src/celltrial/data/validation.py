@@ -4,7 +4,10 @@ value, rule, file). Each rule is one vectorized Polars pass over a table, never 
 Errors: wrong types, missing required columns or values, duplicate keys, references that
 point nowhere, unknown analytes or units, values outside the catalogue's possible range,
 dates out of order, values outside a closed list. Warnings: values outside the catalogue's
-plausible range, dose per kg that does not match dose / weight, unknown columns.
+plausible range, dose per kg that does not match dose / weight, unknown columns, a
+medication ending on a visit date. A missing key column, or an empty table others refer to,
+is one finding, not one per referring row. The protocol's rules are protocol.conformance's
+(this layer does not import the protocol).
 """
 
 from __future__ import annotations
