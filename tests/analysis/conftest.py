@@ -89,8 +89,31 @@ def make_study(n: int = 12, seed: int = 1, protocol: str | None = "lian2022") ->
         visits=visits,
         measurements=_frame("measurements", meas.to_dict(as_series=False)),
         infusions=_infusions(ids),
-        adverse_events=_adverse_events(),
+        lots=_lots(),
+        adverse_events=_adverse_events().filter(pl.col("participant_id").is_in(ids)),
         medications=_medications(ids),
+    )
+
+
+def _lots() -> pl.DataFrame:
+    # the lot the infusions name, released and passing lian2022's release tests (ISCT)
+    markers = {f"{m}_pct": [99.0] for m in ("cd73", "cd90", "cd105")}
+    markers |= {f"{m}_pct": [0.5] for m in ("cd45", "cd34", "cd14_cd11b", "cd79a_cd19", "hla_dr")}
+    return _frame(
+        "lots",
+        {
+            "lot_id": ["L1"],
+            "cells_per_unit": [1e8],
+            "volume_ml": [100.0],
+            "viability_pct": [94.0],
+            "plastic_adherent": [True],
+            **markers,
+            "sterility": ["pass"],
+            "endotoxin_eu_ml": [0.1],
+            "mycoplasma": ["negative"],
+            "expiry_date": [START + dt.timedelta(days=365)],
+            "release_status": ["released"],
+        },
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from importlib import resources
 from pathlib import Path
 
@@ -56,6 +57,9 @@ def test_output_is_capped_and_json_lists_everything(tmp_path):
     folder.mkdir()
     (folder / "study.yaml").write_text("study_id: many\n")
     # 120 visits of participants that do not exist: 120 reference errors
+    (folder / "participants.csv").write_text(
+        "participant_id,site_id,sex,enrollment_date\nP-1,S1,F,2020-01-01\n"
+    )
     rows = "".join(f"P{i},V1\n" for i in range(120))
     (folder / "visits.csv").write_text("participant_id,visit_id\n" + rows)
     capped = _run(str(folder), "--limit", "10")
@@ -190,7 +194,7 @@ def test_broken_study_lists_every_documented_mistake():
         (Path(f["file"]).name, f["row"], f["severity"])
         for f in _json(_run(str(EXAMPLES / "broken-study"), "--json"))
     }
-    assert len(documented) == 11
+    assert len(documented) == 16
     assert set(documented) <= found
 
 
@@ -261,3 +265,66 @@ def test_duplicate_key_names_the_earlier_row_and_the_key(tmp_path):
         "duplicate key: row 1 has the same participant_id, analyte, time "
         "(P1 / fpg / 2020-01-02 08:00:00)"
     )
+
+
+# ---------------------------------------------------------------- issue 10: the protocol
+
+
+def _json_of(folder: Path) -> list[dict]:
+    result = _run(str(folder), "--json")
+    return [json.loads(line) for line in result.output.strip().splitlines()]
+
+
+def _where(found: list[dict]) -> set[tuple]:
+    return {(Path(f["file"]).name, f["row"], f["column"], f["severity"]) for f in found}
+
+
+def test_broken_study_lists_each_deliberate_protocol_mistake():
+    found = _json_of(EXAMPLES / "broken-study")
+    assert {
+        ("lots.csv", 3, "release_status", "error"),  # released with pending tests
+        ("infusions.csv", 18, "lot_id", "error"),  # given from that lot
+        ("infusions.csv", 8, "dose_cells", "warning"),  # 802 million for 80.2 kg
+        ("visits.csv", 7, "actual_date", "warning"),  # d14 on day 19
+        ("medications.csv", 11, "end_date", "warning"),  # ends on the d28 visit
+        ("adverse_events.xlsx", None, None, "warning"),  # a spreadsheet beside the CSV
+    } <= _where(found)
+
+
+def test_a_misnamed_table_fails_validation_first(tmp_path):
+    folder = tmp_path / "study"
+    shutil.copytree(EXAMPLES / "small-study", folder)
+    (folder / "adverse_events.csv").rename(folder / "Adverse_Events.csv")
+    result = _run(str(folder))
+    assert result.exit_code == FINDINGS
+    found = _json_of(folder)
+    assert found[0]["value"] == "Adverse_Events.csv" and found[0]["severity"] == "error"
+    assert "must be named adverse_events.csv (lower case)" in found[0]["rule"]
+
+
+def test_a_missing_key_column_is_listed_first(tmp_path):
+    folder = tmp_path / "study"
+    shutil.copytree(EXAMPLES / "broken-study", folder)
+    (folder / "adverse_events.xlsx").unlink()
+    file = folder / "visits.csv"
+    lines = file.read_text().splitlines()
+    # visit_id dropped from every line of visits.csv (the 2nd column)
+    cut = [",".join(c for i, c in enumerate(line.split(",")) if i != 1) for line in lines]
+    file.write_text("\n".join(cut) + "\n")
+    found = _json_of(folder)
+    assert (found[0]["file"].endswith("visits.csv"), found[0]["column"]) == (True, "visit_id")
+    assert found[0]["rule"] == "required column missing"
+    # no knock-on: no measurement is reported for a visit that cannot be looked up
+    assert not [f for f in found if f["rule"].startswith("unknown visit")]
+
+
+def test_analyze_refuses_a_study_with_protocol_errors(tmp_path):
+    folder = tmp_path / "study"
+    shutil.copytree(EXAMPLES / "small-study", folder)
+    lots = folder / "lots.csv"
+    lots.write_text(lots.read_text().replace(",98.6,", ",90.0,"))  # L1902 CD73 below 95 %
+    assert _run(str(folder)).exit_code == FINDINGS
+    result = runner.invoke(app, ["analyze", str(folder), "--out", str(tmp_path / "out")])
+    assert result.exit_code == FINDINGS
+    assert "CD73 90.0 % fails ISCT" in result.output
+    assert not (tmp_path / "out").exists()

@@ -33,7 +33,7 @@ def _folder(tmp: Path, files: dict[str, bytes]) -> Path:
 def _read_and_validate(folder: Path):
     """The contract: StudyReadError with the file named, or findings; nothing else."""
     try:
-        study = read_study(folder)
+        study = read_study(folder, check="skip")
     except StudyReadError as exc:
         assert str(folder) in str(exc)
         return None
@@ -67,7 +67,7 @@ def test_garbage_bytes(tmp_path, table, data):
 def test_garbage_parquet(tmp_path, table, data):
     # not Parquet bytes: the read error names the file
     with pytest.raises(StudyReadError, match=f"{table}.parquet"):
-        read_study(_folder(tmp_path, {f"{table}.parquet": data}))
+        read_study(_folder(tmp_path, {f"{table}.parquet": data}), check="skip")
 
 
 @FAST
@@ -101,7 +101,7 @@ def test_unknown_units_are_errors_unless_accepted(tmp_path, unit):
         tmp_path,
         {"measurements.csv": text.encode(), "participants.csv": participants.encode()},
     )
-    findings = validate(read_study(folder))
+    findings = validate(read_study(folder, check="skip"))
     accepted = {u.lower() for u in ANALYTES["fpg"].accepted_units()}
     unit_errors = [f for f in findings if f.rule.startswith("unit as entered is not accepted")]
     # csv quoting keeps the unit as typed; reading strips surrounding blanks
@@ -113,14 +113,14 @@ def test_latin1_bytes_are_read_with_a_warning_naming_the_row(tmp_path):
     data = text.encode() + "P1,S1,F,2020-01-01,\nP2,S1,M,2020-01-01,mudanza a León\n".encode(
         "latin-1"
     )
-    study = read_study(_folder(tmp_path, {"participants.csv": data}))
+    study = read_study(_folder(tmp_path, {"participants.csv": data}), check="skip")
     assert study.participants["withdrawal_reason"][1] == "mudanza a León"
     (warning,) = list(validate(study))
     assert (warning.severity, warning.row, warning.table) == ("warning", 2, "participants")
 
 
 def test_empty_file_is_an_empty_table_with_a_warning(tmp_path):
-    study = read_study(_folder(tmp_path, {"lots.csv": b""}))
+    study = read_study(_folder(tmp_path, {"lots.csv": b""}), check="skip")
     assert study.lots.height == 0 and study.lots.schema == pl.Schema(TABLES["lots"].polars_schema)
     assert [f.rule for f in validate(study)] == ["file is empty; read as no rows"]
 
@@ -130,7 +130,9 @@ def test_wrong_types_name_row_column_and_value(tmp_path):
         ["participant_id", "site_id", "sex", "enrollment_date", "height_cm"],
         [["P1", "S1", "F", "2020-01-01", "165"], ["P2", "S1", "M", "01/02/2020", "tall"]],
     )
-    findings = validate(read_study(_folder(tmp_path, {"participants.csv": text.encode()})))
+    findings = validate(
+        read_study(_folder(tmp_path, {"participants.csv": text.encode()}), check="skip")
+    )
     assert [(f.row, f.column, f.value, f.rule) for f in findings] == [
         (2, "enrollment_date", "01/02/2020", "not a date (YYYY-MM-DD)"),
         (2, "height_cm", "tall", "not a number"),
@@ -140,7 +142,9 @@ def test_wrong_types_name_row_column_and_value(tmp_path):
 
 def test_missing_required_column_is_one_finding_not_one_per_row(tmp_path):
     text = _csv(["participant_id", "site_id", "sex"], [["P1", "S1", "F"], ["P2", "S1", "M"]])
-    findings = validate(read_study(_folder(tmp_path, {"participants.csv": text.encode()})))
+    findings = validate(
+        read_study(_folder(tmp_path, {"participants.csv": text.encode()}), check="skip")
+    )
     assert [(f.row, f.column, f.rule) for f in findings] == [
         (None, "enrollment_date", "required column missing")
     ]

@@ -34,7 +34,7 @@ def _measurement(study, pid: str, visit: str, analyte: str) -> dict:
 
 
 def test_small_study_glucose_mg_dl_is_converted_to_mmol_l():
-    study = read_study(SMALL)
+    study = read_study(SMALL, check="skip")
     row = _measurement(study, "P04", "d0", "fpg")
     # entered 162 mg/dL; glucose M = 180.16 g/mol, so 162 / 18.016 mmol/L (by hand)
     assert (row["value_as_entered"], row["unit_as_entered"]) == ("162", "mg/dL")
@@ -43,7 +43,7 @@ def test_small_study_glucose_mg_dl_is_converted_to_mmol_l():
 
 
 def test_small_study_hba1c_ifcc_and_cpeptide_ng_ml():
-    study = read_study(SMALL)
+    study = read_study(SMALL, check="skip")
     hba1c = _measurement(study, "P04", "d0", "hba1c")
     # 76 mmol/mol -> 0.09148 * 76 + 2.152 = 9.10448 % NGSP (Hoelzel 2004 master equation)
     assert hba1c["value_as_entered"] == "76"
@@ -58,7 +58,7 @@ def test_small_study_hba1c_ifcc_and_cpeptide_ng_ml():
 
 
 def test_small_study_types_and_counts():
-    study = read_study(SMALL)
+    study = read_study(SMALL, check="skip")
     assert study.meta.study_id == "small-study"
     assert study.participants.height == 6
     assert study.measurements.height == 144 + 18  # 144 labs + sbp, dbp, GAD-Ab at d0 x 6
@@ -68,7 +68,7 @@ def test_small_study_types_and_counts():
 
 
 def test_small_study_is_valid_with_one_warning():
-    findings = validate(read_study(SMALL))
+    findings = validate(read_study(SMALL, check="skip"))
     assert findings.errors == 0
     assert findings.warnings == 1
     (warning,) = list(findings)
@@ -77,19 +77,19 @@ def test_small_study_is_valid_with_one_warning():
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_round_trip_keeps_every_table(tmp_path, fmt):
-    study = read_study(SMALL)
+    study = read_study(SMALL, check="skip")
     write_study(study, tmp_path / "copy", format=fmt)
-    again = read_study(tmp_path / "copy")
+    again = read_study(tmp_path / "copy", check="skip")
     for name, frame in study.tables().items():
         assert again.tables()[name].equals(frame), name
     assert again.meta == study.meta
 
 
 def test_write_keeps_previous_folder_when_writing_fails(tmp_path):
-    target = write_study(read_study(SMALL), tmp_path / "study")
+    target = write_study(read_study(SMALL, check="skip"), tmp_path / "study")
     (target / "README.md").write_text("notes")
     before = {p.name: p.read_bytes() for p in target.iterdir()}
-    broken = read_study(SMALL).with_table("visits", pl.DataFrame({"x": [object()]}))
+    broken = read_study(SMALL, check="skip").with_table("visits", pl.DataFrame({"x": [object()]}))
     with pytest.raises(Exception):  # noqa: B017 - any failure of the writer
         write_study(broken, target)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
@@ -97,9 +97,9 @@ def test_write_keeps_previous_folder_when_writing_fails(tmp_path):
 
 
 def test_write_replaces_and_keeps_other_files(tmp_path):
-    target = write_study(read_study(SMALL), tmp_path / "study")
+    target = write_study(read_study(SMALL, check="skip"), tmp_path / "study")
     (target / "README.md").write_text("notes")
-    write_study(read_study(SMALL), target, format="parquet")
+    write_study(read_study(SMALL, check="skip"), target, format="parquet")
     names = sorted(p.name for p in target.iterdir())
     assert "README.md" in names and "measurements.parquet" in names
     assert "measurements.csv" not in names
@@ -110,7 +110,7 @@ def test_missing_table_files_are_empty_tables(tmp_path):
         tmp_path / "s",
         {"participants.csv": "participant_id,site_id,sex,enrollment_date\nA,S1,F,2020-01-02\n"},
     )
-    study = read_study(folder)
+    study = read_study(folder, check="skip")
     assert study.lots.height == 0 and study.participants.height == 1
     assert validate(study).errors == 0
 
@@ -136,7 +136,7 @@ def test_unreadable_folder_raises_study_read_error(tmp_path, files, message):
         data = content.encode() if isinstance(content, str) else content
         (folder / name).write_bytes(data)
     with pytest.raises(StudyReadError, match=message):
-        read_study(folder)
+        read_study(folder, check="skip")
 
 
 def test_unit_keys_are_distinct_within_each_analyte():
@@ -151,7 +151,7 @@ def test_mixed_datetime_spellings_in_one_column(tmp_path):
     folder = _write(
         tmp_path / "s", {"measurements.csv": "participant_id,time,analyte,value,unit\n" + rows}
     )
-    times = read_study(folder).measurements["time"].to_list()
+    times = read_study(folder, check="skip").measurements["time"].to_list()
     assert times == [
         dt.datetime(2020, 1, 2, 8, 0),
         dt.datetime(2020, 1, 3, 8, 15),
@@ -165,14 +165,14 @@ def test_folder_named_like_a_table_file_is_a_read_error(tmp_path, name):
     folder = _write(tmp_path / "s", {})
     (folder / name).mkdir()
     with pytest.raises(StudyReadError, match=rf"{name}: is a folder"):
-        read_study(folder)
+        read_study(folder, check="skip")
 
 
 def test_study_yaml_folder_is_a_read_error(tmp_path):
     folder = tmp_path / "s"
     (folder / "study.yaml").mkdir(parents=True)
     with pytest.raises(StudyReadError, match=r"study\.yaml: is a folder"):
-        read_study(folder)
+        read_study(folder, check="skip")
 
 
 def test_permission_error_names_the_file(tmp_path, monkeypatch):
@@ -187,7 +187,7 @@ def test_permission_error_names_the_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Path, "open", refuse)
     with pytest.raises(StudyReadError, match=r"lots\.csv: cannot be read \(Permission denied\)"):
-        read_study(folder)
+        read_study(folder, check="skip")
 
 
 def test_write_swaps_atomically_when_the_system_can(tmp_path, monkeypatch):
@@ -201,8 +201,8 @@ def test_write_swaps_atomically_when_the_system_can(tmp_path, monkeypatch):
         return real(a, b)
 
     monkeypatch.setattr(folder_module, "exchange", spy)
-    target = write_study(read_study(SMALL), tmp_path / "study")
-    write_study(read_study(SMALL), target, format="parquet")
+    target = write_study(read_study(SMALL, check="skip"), tmp_path / "study")
+    write_study(read_study(SMALL, check="skip"), target, format="parquet")
     assert len(calls) == 1 and calls[0][1] == "study"  # only the second write swaps
     assert (target / "measurements.parquet").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["study"]  # the old folder is gone
@@ -244,21 +244,21 @@ def _crash_between_renames(monkeypatch):
 
 @pytest.mark.parametrize("then", ["read", "write"])
 def test_crash_between_renames_is_recovered(tmp_path, monkeypatch, then):
-    target = write_study(read_study(SMALL), tmp_path / "study")
+    target = write_study(read_study(SMALL, check="skip"), tmp_path / "study")
     (target / "README.md").write_text("notes")
     before = {p.name: p.read_bytes() for p in target.iterdir()}
     real_rename = _crash_between_renames(monkeypatch)
     with pytest.raises(_Crash):
-        write_study(read_study(SMALL), target, format="parquet")
+        write_study(read_study(SMALL, check="skip"), target, format="parquet")
     monkeypatch.setattr(Path, "rename", real_rename)
     assert not target.exists()
     (old,) = [p for p in tmp_path.iterdir() if p.name.startswith(".study.old-")]
     if then == "read":
-        study = read_study(target)  # puts the old folder back, then reads it
+        study = read_study(target, check="skip")  # puts the old folder back, then reads it
         assert study.participants.height == 6
         assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     else:
-        write_study(read_study(SMALL), target, format="parquet")
+        write_study(read_study(SMALL, check="skip"), target, format="parquet")
         assert (target / "README.md").read_text() == "notes"  # kept from the old folder
         assert (target / "measurements.parquet").exists()
     assert not old.exists()

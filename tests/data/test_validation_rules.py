@@ -95,7 +95,7 @@ def test_required_values_duplicates_and_references():
     assert _rules(study) == [
         ("error", "participants", 3, "sex"),  # required value missing
         ("error", "participants", 2, "participant_id"),  # duplicate key
-        ("error", "infusions", 1, "lot_id"),  # unknown lot
+        ("error", "infusions", None, "lot_id"),  # a lot, but no lots table: one finding
         ("error", "visits", 1, "participant_id"),  # unknown participant
     ]
 

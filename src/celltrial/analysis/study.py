@@ -36,17 +36,22 @@ from celltrial.analysis.subgroups import (
     subgroup_membership,
 )
 from celltrial.analysis.values import visit_values
+from celltrial.data.findings import Check, enforce
 from celltrial.data.study import StudyData
+from celltrial.protocol import Protocol, load_protocol
+from celltrial.protocol.conformance import study_findings
 
 
-def resolve_plan(study: StudyData, protocol: Any = None) -> AnalysisPlan:
+def resolve_protocol(study: StudyData, protocol: Any = None) -> Protocol | None:
     """A Protocol object, a shipped protocol name or a path, the study's own protocol, or none."""
     if protocol is None and study.meta.protocol:
         protocol = study.meta.protocol
-    if isinstance(protocol, str):
-        from celltrial.protocol import load_protocol
+    return load_protocol(protocol) if isinstance(protocol, str) else protocol
 
-        protocol = load_protocol(protocol)
+
+def resolve_plan(study: StudyData, protocol: Any = None) -> AnalysisPlan:
+    """The analysis plan of resolve_protocol's protocol, or of the study's own data."""
+    protocol = resolve_protocol(study, protocol)
     return plan_from_protocol(protocol) if protocol is not None else plan_from_study(study)
 
 
@@ -69,8 +74,16 @@ def _holm_over_scheduled(paired: pl.DataFrame) -> pl.DataFrame:
     return paired.with_columns(holm(fam, ["subgroup", "analyte", "_t"]))
 
 
-def analyze_study(study: StudyData, protocol: Any = None) -> Results:
-    """Run every analysis on `study` under `protocol` (object, name, path or None)."""
+def analyze_study(study: StudyData, protocol: Any = None, *, check: Check = "raise") -> Results:
+    """Run every analysis on `study` under `protocol` (object, name, path or None).
+
+    The study is first checked as `celltrial validate` checks it (its data and the
+    protocol): with check="raise" a study with errors is refused with InvalidStudyError and
+    warnings are issued as StudyWarning; "warn" issues both as warnings and analyses; "skip"
+    does not check (the caller did)."""
+    protocol = resolve_protocol(study, protocol)
+    if check != "skip":
+        enforce(study_findings(study, protocol), check, f"study {study.meta.study_id}")
     plan = resolve_plan(study, protocol)
     values = visit_values(study, plan)
     analytes, visits, base = plan.analytes, list(plan.visits), plan.baseline_visit

@@ -23,8 +23,10 @@ from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
 from celltrial.cli.study_protocol import protocol_spec
 from celltrial.cli.validate import finding_lines
 from celltrial.cli.wording import counted
-from celltrial.data import StudyReadError, read_study, validate
+from celltrial.data import StudyReadError, read_study
+from celltrial.data.findings import errors_first
 from celltrial.protocol import ProtocolError, load_protocol
+from celltrial.protocol.conformance import study_findings
 from celltrial.report import write_outputs
 
 _SHOWN_ERRORS = 5  # validation errors echoed before stopping
@@ -43,18 +45,18 @@ def analyze_command(
     if out.exists() and not out.is_dir():  # before any work: the user can fix it at once
         _bad_input(err, f"cannot write to {out}: it is a file, not a folder")
     try:
-        study = read_study(study_dir)
+        study = read_study(study_dir, check="skip")
         spec = protocol or study.meta.protocol
         proto = load_protocol(protocol_spec(spec, study_dir)) if spec else None
     except (StudyReadError, ProtocolError) as exc:
         _bad_input(err, f"cannot read input: {_one_line(exc)}")
-    findings = validate(study)
+    findings = study_findings(study, proto)  # what `celltrial validate` finds
     if not findings.ok:
-        _report_errors(err, findings)
+        _report_errors(err, errors_first(findings))
         raise typer.Exit(FINDINGS)
     console = stdout_console()
     with console.status("analysing ..."):
-        results = analyze_study(study, proto)
+        results = analyze_study(study, proto, check="skip")  # checked just above
     try:
         with console.status(f"writing {out} ..."):
             paths = write_outputs(results, out)

@@ -175,7 +175,7 @@ def screen_command(
     from celltrial.data import StudyReadError, read_study
 
     try:
-        study = read_study(study_dir)
+        study = read_study(study_dir, check="skip")
     except StudyReadError as exc:
         raise _fail(f"cannot read study: {exc}") from None
     name = protocol or study.meta.protocol

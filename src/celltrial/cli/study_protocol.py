@@ -1,6 +1,7 @@
 """The protocol a study names in study.yaml, found and checked the same way by every verb
 (`validate`, `analyze`): a shipped protocol name, or a YAML file relative to the study
-folder. Lives in cli/ because data/ must not import protocol/ (protocol imports data)."""
+folder. The checks against the protocol are protocol.conformance's, which analyze_study
+runs too; this module finds the protocol and turns a load failure into a finding."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ import polars as pl
 
 from celltrial.cli.wording import counted
 from celltrial.data import StudyData
-from celltrial.data.findings import ERROR, WARNING, Finding, empty_findings, findings_frame
-from celltrial.data.validation import unknown_values
+from celltrial.data.findings import ERROR, Finding, empty_findings, findings_frame
 from celltrial.protocol import Protocol, ProtocolError, load_protocol, shipped_protocols
+from celltrial.protocol.conformance import protocol_findings
 
 NOT_FOUND = "no shipped protocol or file of this name"
 
@@ -31,8 +32,8 @@ def protocol_spec(spec: str, study_dir: Path) -> str:
 
 
 def study_protocol(study: StudyData, study_dir: Path) -> StudyProtocol:
-    """Load the protocol study.yaml names: an error finding when it cannot be loaded, and a
-    warning for each screening row whose criterion_id the protocol does not define."""
+    """Load the protocol study.yaml names: an error finding when it cannot be loaded, else
+    the study's findings against it (protocol.conformance: criteria, lots, doses, windows)."""
     spec = study.meta.protocol
     if not spec:
         return StudyProtocol(None, empty_findings())
@@ -43,11 +44,7 @@ def study_protocol(study: StudyData, study_dir: Path) -> StudyProtocol:
         file = str(study_dir / "study.yaml")
         error = Finding(ERROR, "study", None, "protocol", spec, rule, file)
         return StudyProtocol(None, findings_frame([error]))
-    known = [c.id for c in protocol.eligibility]
-    show = f"celltrial protocol show {spec}"
-    rule = f"criterion not defined by protocol {protocol.id} (see `{show}`)"
-    unknown = unknown_values(study, "screening", "criterion_id", known, rule, WARNING)
-    return StudyProtocol(protocol, unknown)
+    return StudyProtocol(protocol, protocol_findings(study, protocol))
 
 
 def _load_rule(exc: ProtocolError) -> str:

@@ -34,8 +34,10 @@ from celltrial.data.findings import (
     ERROR,
     WARNING,
     Finding,
+    at_file_rows,
     concat_findings,
     empty_findings,
+    finding_rows,
     findings_frame,
 )
 from celltrial.data.read_error import StudyReadError
@@ -88,7 +90,7 @@ def read_csv_table(
     found = [text.findings, _field_findings(bad, table, str(file), hints)]
     found.append(_empty_rows_warning(empty, table, str(file)))
     if sep == ";":
-        frame, decimals = _decimal_commas(frame, numeric, table, str(file))
+        frame, decimals = _decimal_commas(frame, numeric, table, str(file), rows)
         found = [_semicolon_warning(table, str(file)), decimals, *found]
     ordered = concat_findings(found).sort("row", nulls_last=False, maintain_order=True)
     return CsvTable(frame, ordered, rows)
@@ -318,23 +320,99 @@ def _semicolon_warning(table: str, file: str) -> pl.DataFrame:
     return findings_frame([Finding(WARNING, table, None, None, None, rule, file)])
 
 
+# Numbers of a ';' file (European Excel: decimal comma, '.' groups thousands). Grouped:
+# 1.234,5 or 1.234.567(,8): the dots can only group thousands. One group and no comma:
+# 1.234 is 1234 or 1.234, and only the rest of its column can tell (see _numbers_in).
+_GROUPED = r"^\s*[+-]?\d{1,3}(\.\d{3})+,\d+\s*$|^\s*[+-]?\d{1,3}(\.\d{3}){2,}\s*$"
+_ONE_GROUP = r"^\s*[+-]?[1-9]\d{0,2}\.\d{3}\s*$"
+_POINT = r"^\s*[+-]?\d*\.\d+\s*$"  # a decimal point: 7.5, .5, 0.125
+AMBIGUOUS = (
+    "ambiguous in a ';' file (decimal comma): {} is {} with a thousands separator or {} with "
+    "a decimal point, and nothing else in the column tells; write {} or {}; not read"
+)
+
+
 def _decimal_commas(
-    frame: pl.DataFrame, numeric: Collection[str], table: str, file: str
+    frame: pl.DataFrame,
+    numeric: Collection[str],
+    table: str,
+    file: str,
+    rows: pl.Series | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """In a semicolon file, numbers written 7,5 are read as 7.5 (one warning per column)."""
+    """In a semicolon file, numbers written 7,5 are read as 7.5 and 1.234,5 as 1234.5 (one
+    warning per column); 1.234 is read as 1234 when the column has decimal commas, as
+    1.234 when it has decimal points, and is an error otherwise (a factor of 1000 either
+    way). `rows` holds the file row of each frame row (None: row i is i + 1)."""
     cols = [c for c in frame.columns if c in numeric]
     if not cols or frame.height == 0:
         return frame, empty_findings()
-    hits = frame.select(pl.col(c).str.contains(DECIMAL_COMMA).sum() for c in cols).row(0)
-    fixed = {c: int(n) for c, n in zip(cols, hits, strict=True) if n}
-    frame = frame.with_columns(pl.col(c).str.replace(DECIMAL_COMMA, "${1}.${2}") for c in fixed)
+    facts = frame.select(_numbers_in(pl.col(c)).alias(c) for c in cols).row(0, named=True)
+    fixed = {c: f["fixed"] for c, f in facts.items() if f["fixed"]}
+    ambiguous = [c for c, f in facts.items() if f["ambiguous"]]
+    errors = [_ambiguous_cells(frame, c, table, file, rows) for c in ambiguous]
+    frame = frame.with_columns(
+        _european(pl.col(c), facts[c]["commas"] > 0, c in ambiguous).alias(c)
+        for c in {*fixed, *ambiguous}
+    )
     warnings = [
-        Finding(WARNING, table, None, c, None, _decimal_rule(n), file)
+        Finding(WARNING, table, None, c, None, _decimal_rule(n, facts[c]["grouped"]), file)
         for c, n in fixed.items()  # one per numeric column
     ]
-    return frame, findings_frame(warnings)
+    return frame, concat_findings([findings_frame(warnings), *errors])
 
 
-def _decimal_rule(n: int) -> str:
+def _numbers_in(text: pl.Expr) -> pl.Expr:
+    """Counts over one column: decimal commas, grouped numbers, one-group numbers (1.234),
+    other decimal points; `fixed` cells read differently from a point-decimal reading."""
+    comma = text.str.contains(DECIMAL_COMMA)
+    grouped = text.str.contains(_GROUPED)
+    one = text.str.contains(_ONE_GROUP)
+    point = text.str.contains(_POINT) & ~one
+    commas = (comma | grouped).sum()
+    # with a decimal comma in the column, 1.234 is 1234; with only points, it is 1.234
+    thousands = pl.when(commas > 0).then(one.sum()).otherwise(0)
+    return pl.struct(
+        commas.alias("commas"),
+        (comma.sum() + grouped.sum() + thousands).alias("fixed"),
+        (grouped.sum() + thousands).alias("grouped"),
+        ((one.sum() > 0) & (commas == 0) & (point.sum() == 0)).alias("ambiguous"),
+    )
+
+
+def _european(text: pl.Expr, commas: bool, ambiguous: bool) -> pl.Expr:
+    """A column's numbers as Polars reads them (a point, no grouping)."""
+    if ambiguous:  # reported; read as nothing rather than as one of two numbers
+        return pl.when(text.str.contains(_ONE_GROUP)).then(None).otherwise(text)
+    grouped = text.str.contains(_GROUPED) | (text.str.contains(_ONE_GROUP) & commas)
+    ungrouped = pl.when(grouped).then(text.str.replace_all(".", "", literal=True)).otherwise(text)
+    return ungrouped.str.replace(DECIMAL_COMMA, "${1}.${2}")
+
+
+def _ambiguous_cells(
+    frame: pl.DataFrame, column: str, table: str, file: str, rows: pl.Series | None
+) -> pl.DataFrame:
+    text = pl.col(column).str.strip_chars()
+    grouped, pointed = text.str.replace(".", "", literal=True), text
+    as_comma = text.str.replace(".", ",", literal=True)
+    rule = pl.format(AMBIGUOUS, text, grouped, pointed, grouped, as_comma)
+    found = finding_rows(
+        frame,
+        pl.col(column).str.contains(_ONE_GROUP),
+        severity=ERROR,
+        table=table,
+        column=column,
+        value=text,
+        rule=rule,
+        file=file,
+    )
+    return at_file_rows(found, rows)
+
+
+def _decimal_rule(n: int, grouped: int) -> str:
     cells = "1 number" if n == 1 else f"{n} numbers"
-    return f"{cells} written with a decimal comma read as with a point (7,5 = 7.5)"
+    if grouped == 0:
+        return f"{cells} written with a decimal comma read as with a point (7,5 = 7.5)"
+    return (
+        f"{cells} written with a decimal comma or '.' grouping thousands read as such "
+        f"(7,5 = 7.5; 1.234,5 = 1234.5; {grouped} grouped)"
+    )

@@ -12,13 +12,17 @@ position + 1. File-level findings have no row.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 
 ERROR = "error"
 WARNING = "warning"
+MISSING_COLUMN = "required column missing"
+STUDY = "study"  # the table named by findings about the folder or study.yaml, not one table
 
 FINDING_SCHEMA: dict[str, pl.DataType] = {
     "severity": pl.Utf8(),
@@ -171,3 +175,59 @@ class Findings:
 
     def head(self, n: int) -> list[Finding]:
         return list(Findings(self.frame.head(n)))
+
+
+def errors_first(findings: Findings) -> Findings:
+    """Errors before warnings; among each, findings about the folder (misnamed files) and
+    missing columns first, as they cause others; then by file (or table) and row, file-level
+    findings (no row) first in their file, so a capped listing shows causes before effects."""
+    cause = (pl.col("table") == STUDY) | (pl.col("rule") == MISSING_COLUMN)
+    order = findings.frame.with_columns(
+        (pl.col("severity") != ERROR).alias("_warning"),
+        (~cause).alias("_effect"),
+        pl.coalesce("file", "table").alias("_where"),
+    ).sort("_warning", "_effect", "_where", "row", nulls_last=False, maintain_order=True)
+    return Findings(order.drop("_warning", "_effect", "_where"))
+
+
+# How the Python API treats a study's findings: "raise" refuses a study with errors (as the
+# CLI exits 1) and warns of warnings; "warn" warns of both and proceeds; "skip" checks
+# nothing (the caller validates, as `celltrial validate` does).
+Check = Literal["raise", "warn", "skip"]
+CHECKS = ("raise", "warn", "skip")
+LISTED = 10  # findings named in an exception or a warning; validate() returns them all
+
+
+class InvalidStudyError(ValueError):
+    """A study with validation errors, refused; `findings` holds every finding."""
+
+    def __init__(self, message: str, findings: Findings) -> None:
+        super().__init__(message)
+        self.findings = findings
+
+
+class StudyWarning(UserWarning):
+    """A study was read or analysed despite validation findings (see validate())."""
+
+
+def enforce(findings: Findings, check: Check, what: str) -> None:
+    """Refuse or warn about `findings` of `what` (a folder or study id) as `check` says."""
+    if check not in CHECKS:
+        raise ValueError(f"check must be one of {', '.join(CHECKS)}, not {check!r}")
+    if check == "skip" or not findings:
+        return
+    ordered = errors_first(findings)
+    listed = "\n".join(f"  {f}" for f in ordered.head(LISTED))
+    more = len(ordered) - min(len(ordered), LISTED)
+    tail = f"\n  ... and {more} more (validate(study) returns them all)" if more else ""
+    counts = f"{_count(findings.errors, 'error')}, {_count(findings.warnings, 'warning')}"
+    if check == "raise" and not findings.ok:
+        raise InvalidStudyError(
+            f"{what}: {counts}; refused (check='warn' proceeds anyway):\n{listed}{tail}", findings
+        )
+    # stacklevel 3: the warning names the user's call of read_study or analyze_study
+    warnings.warn(f"{what}: {counts}:\n{listed}{tail}", StudyWarning, stacklevel=3)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -23,23 +23,42 @@ from celltrial.data.cells import type_columns
 from celltrial.data.csv_table import CsvTable, read_csv_table
 from celltrial.data.findings import (
     ERROR,
+    MISSING_COLUMN,
     WARNING,
+    Check,
     Finding,
     at_file_rows,
     concat_findings,
     empty_findings,
+    enforce,
     findings_frame,
 )
+from celltrial.data.misnamed import unknown_files
 from celltrial.data.read_error import StudyReadError
 from celltrial.data.schema import TABLES, TableSchema, empty_frame
 from celltrial.data.study import FORMAT_VERSION, StudyData, StudyMeta
+from celltrial.data.validation import validate
 
 STUDY_FILE = "study.yaml"
 FORMATS = ("csv", "parquet")
 
 
-def read_study(path: str | os.PathLike[str]) -> StudyData:
-    """Read a study folder; values are converted to canonical units on load."""
+def read_study(path: str | os.PathLike[str], *, check: Check = "raise") -> StudyData:
+    """Read a study folder; values are converted to canonical units on load.
+
+    The study is validated (celltrial.data.validate, the rules of the data; the protocol's
+    own rules are checked by analyze_study and `celltrial validate`): with check="raise" a
+    study with errors is refused with InvalidStudyError, and warnings are issued as
+    StudyWarning; "warn" issues both as warnings and returns the study; "skip" does not
+    validate (the caller will). Only a folder that cannot be read at all raises
+    StudyReadError, whatever `check` says."""
+    study = _read_folder(path)
+    if check != "skip":
+        enforce(validate(study), check, str(path))
+    return study
+
+
+def _read_folder(path: str | os.PathLike[str]) -> StudyData:
     folder = Path(path)
     recover_interrupted_write(folder)
     if not folder.exists():
@@ -70,6 +89,8 @@ def read_study(path: str | os.PathLike[str]) -> StudyData:
             rows[name] = raw.rows
         if name == "measurements":  # findings name the entry columns as the file does
             names[name] = entry_names([c.strip() for c in raw.frame.columns])
+    known = {STUDY_FILE} | {f"{t}.{ext}" for t in TABLES for ext in FORMATS}
+    found.insert(0, unknown_files(folder, known, sources, _protocol_file(folder, meta)))
     return StudyData(
         meta=meta,
         **frames,
@@ -78,6 +99,14 @@ def read_study(path: str | os.PathLike[str]) -> StudyData:
         file_rows=rows,
         file_columns=names,
     )
+
+
+def _protocol_file(folder: Path, meta: StudyMeta) -> str | None:
+    """The name of the protocol file study.yaml names when it lies in the folder."""
+    spec = meta.protocol
+    if spec is None or Path(spec).is_absolute() or not (folder / spec).is_file():
+        return None
+    return Path(spec).name if Path(spec).parent == Path(".") else None
 
 
 def _os_reason(exc: OSError) -> str:
@@ -174,7 +203,7 @@ def _column_findings(raw: pl.DataFrame, schema: TableSchema, file: str) -> pl.Da
         if not ({"unit", "unit_as_entered"} & have):
             needed.add("unit")
     missing = [
-        Finding(ERROR, schema.name, None, c, None, "required column missing", file)
+        Finding(ERROR, schema.name, None, c, None, MISSING_COLUMN, file)
         for c in sorted(needed - have)
     ]
     twice = [

@@ -4,7 +4,10 @@ value, rule, file). Each rule is one vectorized Polars pass over a table, never 
 Errors: wrong types, missing required columns or values, duplicate keys, references that
 point nowhere, unknown analytes or units, values outside the catalogue's possible range,
 dates out of order, values outside a closed list. Warnings: values outside the catalogue's
-plausible range, dose per kg that does not match dose / weight, unknown columns.
+plausible range, dose per kg that does not match dose / weight, unknown columns, a
+medication ending on a visit date. A missing key column, or an empty table others refer to,
+is one finding, not one per referring row. The protocol's rules are protocol.conformance's
+(this layer does not import the protocol).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from celltrial.data.cells import number_rule, type_columns
 from celltrial.data.csv_table import FIELD_COUNT
 from celltrial.data.findings import (
     ERROR,
+    MISSING_COLUMN,
     WARNING,
     Finding,
     Findings,
@@ -32,7 +36,6 @@ from celltrial.data.schema import TABLES
 from celltrial.data.study import StudyData
 
 ROW = "_row"
-MISSING_COLUMN = "required column missing"
 
 SEXES = ["M", "F"]  # schema: participants.sex is "M or F"
 RELEASE = ["released", "quarantine", "rejected"]  # schema: lots.release_status
@@ -90,7 +93,23 @@ class _Table:
 
 
 def validate(study: StudyData) -> Findings:
-    """All findings of `study`: those kept from reading its files, then every rule below."""
+    """All findings of `study`: those kept from reading its files, then every rule below.
+
+    Kept on the study once computed: read_study validates and analyze_study validates the
+    same study again (seconds on a 100,000-participant registry). A StudyData is frozen and
+    a changed one (with_table, dataclasses.replace) is a new object, validated afresh."""
+    kept = study.__dict__.get(_KEPT)
+    if kept is not None:
+        return kept
+    findings = _validate(study)
+    object.__setattr__(study, _KEPT, findings)  # a memo, not a field: equality ignores it
+    return findings
+
+
+_KEPT = "_validated"
+
+
+def _validate(study: StudyData) -> Findings:
     found = [study.load_findings]
     tables: dict[str, _Table] = {}
     for name, frame in study.tables().items():
@@ -115,6 +134,7 @@ def validate(study: StudyData) -> Findings:
         _lot_rules,
         _infusion_rules,
         _adverse_event_rules,
+        _medication_end_on_visit,
     ):
         found += check(tables, missing)
     found = _without_knock_ons(concat_findings(found))
@@ -154,6 +174,34 @@ def unknown_values(
     t = _Table(table, frame, study.source_files.get(table), study.file_rows.get(table))
     text = pl.col(column).cast(pl.Utf8).str.strip_chars()
     return t.find(text.is_not_null() & ~text.is_in(list(known)), column, rule, severity)
+
+
+def rows_of(study: StudyData, table: str) -> pl.DataFrame:
+    """`table` of `study` with ROW, each row's 1-based row in its file (for row_findings)."""
+    return _table(study, table).frame
+
+
+def row_findings(
+    study: StudyData,
+    table: str,
+    frame: pl.DataFrame,
+    mask: pl.Expr,
+    column: str | pl.Expr | None,
+    rule: str | pl.Expr,
+    severity: str = ERROR,
+    value: pl.Expr | None = None,
+) -> pl.DataFrame:
+    """Findings for the rows of `frame` (rows_of(study, table), columns added, rows kept or
+    dropped) where `mask` holds, named by the file and row they were read from."""
+    return _table(study, table).find(mask, column, rule, severity, value, frame=frame)
+
+
+def _table(study: StudyData, table: str) -> _Table:
+    """The table with every schema column in its type (a frame built in memory may lack
+    some or hold text); what does not fit is validate()'s to report."""
+    file = study.source_files.get(table)
+    frame, _ = _conform_memory(table, getattr(study, table).rechunk(), file)
+    return _Table(table, frame, file, study.file_rows.get(table))
 
 
 def _conform_memory(
@@ -253,20 +301,42 @@ def _text(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 
 def _references(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+    """References that point nowhere. When the target's key column is missing its finding
+    says it all; when the target table has no rows (no file, or a misnamed one) one finding
+    per referring table replaces a finding per row."""
     out = []
     for table, col, target, target_col, what in _REFERENCES:
+        if (target, target_col) in missing or (table, col) in missing:
+            continue
+        if tables[target].frame.height == 0:
+            out.append(_no_target(tables[table], col, target, what))
+            continue
         known = tables[target].frame[target_col].drop_nulls().unique()
         mask = pl.col(col).is_not_null() & ~pl.col(col).is_in(known.implode())
         out.append(
             tables[table].find(mask, col, f"unknown {what}: no such {target_col} in {target}")
         )
-    out.append(_visit_references(tables))
+    keys = {("visits", "participant_id"), ("visits", "visit_id")}
+    if not keys & missing:
+        out.append(_visit_references(tables))
     return out
+
+
+def _no_target(t: _Table, col: str, target: str, what: str) -> pl.DataFrame:
+    """One file-level error for every row of `t` naming a `what` when `target` is empty."""
+    named = t.frame[col].drop_nulls()
+    if named.len() == 0:
+        return concat_findings([])
+    rows = "1 row names" if named.len() == 1 else f"{named.len()} rows name"
+    rule = f"{rows} a {what}, but the study has no {target} rows ({target} file missing or empty)"
+    return findings_frame([Finding(ERROR, t.name, None, col, str(named[0]), rule, t.file)])
 
 
 def _visit_references(tables: dict[str, _Table]) -> pl.DataFrame:
     """A measurement's (participant_id, visit_id) must name a visit in visits."""
     keys = ["participant_id", "visit_id"]
+    if tables["visits"].frame.height == 0:
+        return _no_target(tables["measurements"], "visit_id", "visits", "visit")
     visits = tables["visits"].frame.select(keys).drop_nulls().unique()
     m = tables["measurements"]
     joined = (
@@ -331,8 +401,12 @@ def _measurement_values(tables: dict[str, _Table], missing: set) -> list[pl.Data
     v = pl.col("value")
     impossible = (v < pl.col("possible_lo")) | (v > pl.col("possible_hi"))
     implausible = ~impossible & ((v < pl.col("plausible_lo")) | (v > pl.col("plausible_hi")))
-    entered = pl.concat_str(
-        [pl.col("value_as_entered"), pl.col("unit_as_entered")], separator=" ", ignore_nulls=True
+    shown = [pl.col("value_as_entered"), pl.col("unit_as_entered")]
+    stored = [pl.col("value").round_sig_figs(6).cast(pl.Utf8), pl.col("unit")]
+    # a frame built in memory has no entry: its stored value is shown (never '')
+    entered = pl.coalesce(
+        pl.concat_str(shown, separator=" ", ignore_nulls=True).replace("", None),
+        pl.concat_str(stored, separator=" ", ignore_nulls=True),
     )
 
     def range_rule(kind: str) -> pl.Expr:
@@ -518,3 +592,35 @@ def _adverse_event_rules(tables: dict[str, _Table], missing: set) -> list[pl.Dat
             _range("grade", *CTCAE_GRADES), "grade", "grade must be 1 to 5 (CTCAE v5.0)"
         )
     ]
+
+
+# The team's convention (issue 10): end_date is the last day the drug was taken, inclusive.
+END_ON_VISIT = (
+    "medication ends on the date of visit {}: end_date is the last day taken (inclusive), so "
+    "the drug counts as taken at that visit; if it was stopped before the visit, enter the "
+    "day before"
+)
+
+
+def _medication_end_on_visit(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+    """A warning for each prescription that ends on a date the participant had a visit:
+    whether the drug was taken at that visit is ambiguous to whoever entered it."""
+    keys = ["participant_id", "visit_id", "actual_date"]
+    if any(("visits", k) in missing for k in keys):
+        return []
+    visits = (
+        tables["visits"]
+        .frame.select(keys)
+        .drop_nulls()
+        .unique(["participant_id", "actual_date"], keep="first", maintain_order=True)
+    )
+    meds = tables["medications"]
+    ending = meds.frame.join(
+        visits,
+        left_on=["participant_id", "end_date"],
+        right_on=["participant_id", "actual_date"],
+        how="inner",
+        maintain_order="left",
+    )
+    rule = pl.format(END_ON_VISIT, "visit_id")
+    return [meds.find(pl.lit(True), "end_date", rule, WARNING, frame=ending)]

@@ -18,7 +18,7 @@ import polars as pl
 from celltrial.data.schema import TABLES
 from celltrial.data.study import StudyData
 from celltrial.protocol.lots import lot_failures
-from celltrial.protocol.model import Protocol
+from celltrial.protocol.model import Dosing, Protocol
 
 
 @dataclass(frozen=True)
@@ -31,18 +31,21 @@ class DosePlan:
     reasons: list[str]
 
 
-def plan_doses(requests: pl.DataFrame, lots: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
-    """Vectorized dose planning. `requests` has weight_kg, lot_id, on (Date) and optional
-    requested_cells; adds dose_cells, dose_cells_per_kg, volume_ml, units, accepted and
-    reasons (list of refusals)."""
-    d = protocol.dosing
-    if "requested_cells" not in requests.columns:
-        requests = requests.with_columns(pl.lit(None, pl.Float64).alias("requested_cells"))
-    weight, asked = pl.col("weight_kg"), pl.col("requested_cells")
+def dose_target(d: Dosing) -> pl.Expr:
+    """The protocol's dose over columns weight_kg (weight-based) in cells."""
     if d.mode == "weight_based":
-        target = weight * d.cells_per_kg
+        return pl.col("weight_kg") * d.cells_per_kg
+    return pl.lit(d.flat_target_cells or d.flat_max_cells, pl.Float64)
+
+
+def dose_failure(d: Dosing) -> pl.Expr:
+    """Why a dose breaks the protocol's dosing rule, or null, over columns weight_kg and
+    requested_cells (null: the protocol's own dose is asked)."""
+    weight, asked = pl.col("weight_kg"), pl.col("requested_cells")
+    target = dose_target(d)
+    if d.mode == "weight_based":
         off = (asked - target).abs() > target * d.tolerance_pct / 100
-        dose_rule = (
+        return (
             pl.when(weight.is_null() | (weight <= 0))
             .then(pl.lit("weight_kg missing or not positive: a weight-based dose needs it"))
             .when(asked.is_not_null() & off)
@@ -57,17 +60,26 @@ def plan_doses(requests: pl.DataFrame, lots: pl.DataFrame, protocol: Protocol) -
                 )
             )
         )
-    else:
-        target = pl.lit(d.flat_target_cells or d.flat_max_cells, pl.Float64)
-        dose = pl.coalesce(asked, target)
-        dose_rule = pl.when((dose < d.flat_min_cells) | (dose > d.flat_max_cells)).then(
-            pl.format(
-                "dose {} cells outside the flat range {}..{} cells",
-                dose,
-                pl.lit(d.flat_min_cells),
-                pl.lit(d.flat_max_cells),
-            )
+    dose = pl.coalesce(asked, target)
+    return pl.when((dose < d.flat_min_cells) | (dose > d.flat_max_cells)).then(
+        pl.format(
+            "dose {} cells outside the flat range {}..{} cells",
+            dose,
+            pl.lit(d.flat_min_cells),
+            pl.lit(d.flat_max_cells),
         )
+    )
+
+
+def plan_doses(requests: pl.DataFrame, lots: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
+    """Vectorized dose planning. `requests` has weight_kg, lot_id, on (Date) and optional
+    requested_cells; adds dose_cells, dose_cells_per_kg, volume_ml, units, accepted and
+    reasons (list of refusals)."""
+    if "requested_cells" not in requests.columns:
+        requests = requests.with_columns(pl.lit(None, pl.Float64).alias("requested_cells"))
+    dose_rule = dose_failure(protocol.dosing)
+    target = dose_target(protocol.dosing)
+    asked, weight = pl.col("requested_cells"), pl.col("weight_kg")
     lot_cols = [c.name for c in TABLES["lots"].columns]
     joined = requests.join(
         lots.select(lot_cols).with_columns(pl.lit(True).alias("_lot_found")),
@@ -148,24 +160,35 @@ def compute_dose(
 def check_infusions(study: StudyData, protocol: Protocol) -> pl.DataFrame:
     """Every infusion given, checked: dose against the protocol, lot released and not
     expired on the infusion date, and no more infusions than the protocol plans."""
-    n_max = protocol.dosing.n_infusions
     given = study.infusions.with_columns(
         pl.col("start_time").cast(pl.Date).alias("on"),
         pl.col("dose_cells").alias("requested_cells"),
-        pl.col("start_time").rank("ordinal").over("participant_id").alias("_nth"),
+        beyond_plan(protocol.dosing).alias("_extra"),
     )
     checked = plan_doses(
         given.select(
-            "infusion_id", "participant_id", "lot_id", "on", "weight_kg", "requested_cells", "_nth"
+            "infusion_id",
+            "participant_id",
+            "lot_id",
+            "on",
+            "weight_kg",
+            "requested_cells",
+            "_extra",
         ),
         study.lots,
         protocol,
     )
-    extra = pl.when(pl.col("_nth") > n_max).then(
-        pl.format("infusion {} of a protocol that plans {}", pl.col("_nth"), pl.lit(n_max))
-    )
     return (
-        checked.with_columns(pl.concat_list("reasons", extra).list.drop_nulls().alias("reasons"))
+        checked.with_columns(pl.concat_list("reasons", "_extra").list.drop_nulls().alias("reasons"))
         .with_columns((pl.col("reasons").list.len() == 0).alias("accepted"))
-        .drop("_nth")
+        .drop("_extra")
+    )
+
+
+def beyond_plan(d: Dosing) -> pl.Expr:
+    """Why an infusion is beyond the protocol's number of infusions, or null, over columns
+    participant_id and start_time (the n-th infusion of a participant by time)."""
+    nth = pl.col("start_time").rank("ordinal").over("participant_id")
+    return pl.when(nth > d.n_infusions).then(
+        pl.format("infusion {} of a protocol that plans {}", nth, pl.lit(d.n_infusions))
     )
