@@ -169,7 +169,9 @@ def taken_between(first: pl.Expr, last: pl.Expr) -> pl.Expr:
     taken on day d iff start_date <= d <= end_date; end_date is the LAST day taken, and an
     empty end_date means ongoing. Null when start_date is missing (the data cannot tell)."""
     ended_before = pl.col("end_date").is_not_null() & (pl.col("end_date") < first)
-    return (pl.col("start_date") <= last) & ~ended_before
+    # an end before the start is an empty period (validate reports it as dates out of order)
+    empty = pl.col("end_date").is_not_null() & (pl.col("end_date") < pl.col("start_date"))
+    return (pl.col("start_date") <= last) & ~ended_before & ~empty.fill_null(False)
 
 
 def taken_on(day: pl.Expr) -> pl.Expr:
