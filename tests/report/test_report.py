@@ -69,7 +69,7 @@ def test_xlsx_stores_numbers_as_numbers(written) -> None:
 
 def test_every_image_decodes(written) -> None:
     _, paths, _out = written
-    assert len(paths.figures) == 10
+    assert len(paths.figures) == 12
     for f in paths.figures:
         if f.suffix == ".png":
             Image.open(f).verify()
@@ -77,7 +77,7 @@ def test_every_image_decodes(written) -> None:
             assert ET.parse(f).getroot().tag.endswith("svg")
     html = paths.html.read_text()
     embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    assert len(embedded) == 5
+    assert len(embedded) == 6
     for data in embedded:
         img = Image.open(io.BytesIO(base64.b64decode(data)))
         assert img.size[0] > 100

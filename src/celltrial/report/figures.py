@@ -66,6 +66,7 @@ class FigureFile:
     caption: str
     png: Path
     svg: Path
+    panels: tuple[str, ...] = ()  # the analyte of each panel, in drawing order
 
 
 def _mark(p: float | None) -> str:
@@ -95,7 +96,13 @@ def _grid(n: int) -> tuple[plt.Figure, list[plt.Axes]]:
 
 
 def _save(
-    fig: plt.Figure, out: Path, key: str, title: str, caption: str, footer: str = ""
+    fig: plt.Figure,
+    out: Path,
+    key: str,
+    title: str,
+    caption: str,
+    footer: str = "",
+    panels: tuple[str, ...] = (),
 ) -> FigureFile:
     """Title on top, the key (footer) inside the image under the panels, PNG and SVG."""
     fig.suptitle(title, fontsize=10)
@@ -113,7 +120,7 @@ def _save(
         fig.savefig(tmp, format=fmt, dpi=DPI)
         tmp.replace(path)
     plt.close(fig)
-    return FigureFile(key, title, caption, png, svg)
+    return FigureFile(key, title, caption, png, svg, panels)
 
 
 def _box_stats(x: np.ndarray, q1: float, med: float, q3: float, fliers: bool) -> dict:
@@ -166,7 +173,8 @@ def _boxes(r: Results, analytes: list[str], out: Path, key: str, title: str) -> 
     caption = f"{title}. {BOX_KEY} {MARK_KEY}"
     if big:
         caption += f" Outliers beyond the whiskers not drawn above {FLIERS_MAX_N:,} values."
-    return _save(fig, out, key, title, caption, footer=f"{BOX_KEY}\n{MARK_KEY}")
+    footer = f"{BOX_KEY}\n{MARK_KEY}"
+    return _save(fig, out, key, title, caption, footer, tuple(analytes))
 
 
 def _place_marks(ax: plt.Axes, marks: list[str], stats: list[dict]) -> None:
@@ -199,8 +207,11 @@ def trajectory_sample(r: Results, k: int = TRAJECTORY_SAMPLE, seed: int = 0) -> 
     return ids.sample(k, seed=seed).sort().to_list()
 
 
-def _trajectories(r: Results, analytes: list[str], out: Path) -> FigureFile:
-    """Thin grey line per participant, the median of everyone in bold black on top."""
+def _trajectories(
+    r: Results, analytes: list[str], out: Path, key: str = "trajectories", what: str = ""
+) -> FigureFile:
+    """Thin grey line per participant, the median of everyone in bold black on top; one
+    panel per analyte in `analytes` (the grid grows with them, none is left out)."""
     fig, axes = _grid(len(analytes))
     order = {v: i for i, v in enumerate(r.meta["visits"])}
     names = visit_names(r.meta["visits"], r.meta.get("visit_labels"))
@@ -225,11 +236,11 @@ def _trajectories(r: Results, analytes: list[str], out: Path) -> FigureFile:
         ax.set_xticks(x, [names.get(vis, vis) for vis in med["visit_id"]])
         ax.set_title(label(analyte))
         ax.set_xlabel("Visit")
-    title = "Per-participant trajectories"
+    title = f"Per-participant trajectories{what}"
     if len(shown) < total:
         title += f" (random sample of {len(shown)} of {total:,} participants)"
-    key = "Grey: one line per participant; black: median of all participants at each visit."
-    return _save(fig, out, "trajectories", title, f"{title}. {key}", footer=key)
+    legend = "Grey: one line per participant; black: median of all participants at each visit."
+    return _save(fig, out, key, title, f"{title}. {legend}", legend, tuple(analytes))
 
 
 def _dose_bars(r: Results, out: Path) -> FigureFile:
@@ -311,10 +322,12 @@ def write_figures(r: Results, out: Path) -> list[FigureFile]:
     with plt.rc_context(STYLE):
         if efficacy:
             figs.append(_boxes(r, efficacy, out, "outcomes_boxplots", "Outcomes per visit"))
-            figs.append(_trajectories(r, efficacy[:6], out))
+            figs.append(_trajectories(r, efficacy, out))
         if safety:
             title = "Safety laboratory values per visit"
             figs.append(_boxes(r, safety, out, "safety_labs", title))
+            what = ", safety laboratory values"
+            figs.append(_trajectories(r, safety, out, "safety_trajectories", what))
         figs.append(_dose_bars(r, out))
         figs.append(_ae_timeline(r, out))
     return figs
