@@ -15,6 +15,7 @@ import polars as pl
 from celltrial.analysis.groups import METHOD_FISHER
 from celltrial.analysis.paired import METHOD_T
 from celltrial.analysis.results import Results
+from celltrial.clinical.analytes import ANALYTES, SEX_SPECIFIC
 from celltrial.report.labels import label, visit_names
 from celltrial.report.precision import MAX_DECIMALS, P_DECIMALS, PERCENT_DECIMALS, decimals
 
@@ -515,11 +516,19 @@ def missing_table(r: Results) -> ReportTable:
     )
     note = (
         "Expected: enrolled participants, at the visits the protocol schedules the outcome for "
-        "(an outcome without a schedule: the visits where the study has any value of it)."
+        "(an outcome without a schedule: the visits where the study has any value of it); "
+        "for a sex-specific analyte, only the participants recorded as that sex "
+        f"({_sex_specific_phrase()})."
     )
     return ReportTable(
         "missing", "Missing data", frame, note, sheet, {**_ints(*counts), "Missing, %": PCT}
     )
+
+
+def _sex_specific_phrase() -> str:
+    """ "testosterone: men; estradiol: women", from the catalogue's sex flags."""
+    who = {"M": "men", "F": "women"}
+    return "; ".join(f"{ANALYTES[a].name.lower()}: {who[s]}" for a, s in SEX_SPECIFIC.items())
 
 
 def report_tables(r: Results) -> list[ReportTable]:
