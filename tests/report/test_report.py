@@ -251,6 +251,6 @@ def test_no_adverse_events_omits_the_detail_tables(written) -> None:
     none = results.ae_overall.with_columns(pl.lit(0).alias("events"), pl.lit(0).alias("count"))
     r = dataclasses.replace(results, ae_overall=none, ae_events=results.ae_events.head(0))
     tables = {t.key: t for t in report_tables(r)}
-    assert all(tables[k].omitted for k in ("ae_term", "ae_infusion", "ae_time"))
+    assert all(tables[k].omitted for k in ("ae_term", "ae_infusion", "ae_term_infusion", "ae_time"))
     assert tables["ae_term"].note == "No adverse events were recorded."
     assert not tables["ae_overall"].omitted

@@ -24,6 +24,7 @@ JSON_TABLES = (
     "ae_overall",
     "ae_by_term",
     "ae_by_infusion",
+    "ae_by_term_infusion",
     "ae_by_time",
     "missing_summary",
 )
@@ -50,6 +51,7 @@ class Results:
     ae_overall: pl.DataFrame
     ae_by_term: pl.DataFrame
     ae_by_infusion: pl.DataFrame
+    ae_by_term_infusion: pl.DataFrame
     ae_by_time: pl.DataFrame
     ae_events: pl.DataFrame
     missing_summary: pl.DataFrame

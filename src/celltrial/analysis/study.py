@@ -116,6 +116,7 @@ def analyze_study(study: StudyData, protocol: Any = None) -> Results:
         ae_overall=safety.overall,
         ae_by_term=safety.by_term,
         ae_by_infusion=safety.by_infusion,
+        ae_by_term_infusion=safety.by_term_infusion,
         ae_by_time=safety.by_time,
         ae_events=safety.events,
         missing_summary=missing_summary,

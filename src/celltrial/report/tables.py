@@ -15,6 +15,7 @@ import polars as pl
 from celltrial.analysis.groups import METHOD_FISHER
 from celltrial.analysis.paired import METHOD_T
 from celltrial.analysis.results import Results
+from celltrial.clinical.adverse_event_terms import ATTRIBUTION_WINDOW_H
 from celltrial.clinical.analytes import ANALYTES, SEX_SPECIFIC
 from celltrial.report.labels import label, visit_names
 from celltrial.report.precision import MAX_DECIMALS, P_DECIMALS, PERCENT_DECIMALS, decimals
@@ -445,6 +446,7 @@ def _ae_detail_tables(r: Results) -> list[ReportTable]:
         return [
             _omitted("ae_term", "Adverse events by term", none),
             _omitted("ae_infusion", "Adverse events by infusion number", none),
+            _omitted("ae_term_infusion", "Adverse events by term and infusion", none),
             _omitted("ae_time", "Adverse events by time after infusion", none),
         ]
     return [
@@ -483,6 +485,7 @@ def _ae_detail_tables(r: Results) -> list[ReportTable]:
             ),
             {**_ints("Infusion", "Given", "Events"), "Events per infusion": "0.000"},
         ),
+        ae_term_infusion_table(r),
         ReportTable(
             "ae_time",
             "Adverse events by time after infusion",
@@ -498,6 +501,61 @@ def _ae_detail_tables(r: Results) -> list[ReportTable]:
             _ints("Events"),
         ),
     ]
+
+
+_NOT_ATTRIBUTED = "Not attributed"
+
+
+def ae_term_infusion_table(r: Results) -> ReportTable:
+    """Lian 2022 safety layout: each term's events (participants) after each infusion number,
+    the events outside any attribution, and the total."""
+    ti = r.ae_by_term_infusion
+    given = ti.filter(pl.col("infusion_number").is_not_null()).group_by("infusion_number")
+    given = given.agg(pl.col("infusions").first()).sort("infusion_number")
+    heads = {
+        n: f"Infusion {n} (n = {g})" for n, g in given.select("infusion_number", "infusions").rows()
+    }
+    cell = pl.format("{} ({})", "events", "participants")
+    attributed = ti.filter(pl.col("infusion_number").is_not_null()).with_columns(
+        pl.col("infusion_number").replace_strict(heads, return_dtype=pl.Utf8).alias("_column")
+    )
+    unattributed = ti.filter(pl.col("infusion_number").is_null())
+    unattributed = unattributed.group_by("term").agg(pl.col("events").sum().alias("_na"))
+    total = r.ae_events.group_by("term").agg(
+        pl.len().alias("events"), pl.col("participant_id").n_unique().alias("participants")
+    )
+    wide = ti.select("term").unique(maintain_order=True)
+    if attributed.height:  # no infusion given: only the not-attributed and total columns
+        cells = attributed.select("term", "_column", cell.alias("cell"))
+        pivot = cells.pivot(on="_column", index="term", values="cell", maintain_order=True)
+        wide = wide.join(pivot, on="term", how="left", maintain_order="left", nulls_equal=True)
+    wide = (
+        wide.join(unattributed, on="term", how="left", maintain_order="left")
+        .join(total.select("term", cell.alias("Total")), on="term", how="left")
+        .with_columns(pl.col("_na").fill_null(0).cast(pl.Utf8).alias(_NOT_ATTRIBUTED))
+    )
+    frame = wide.rename({"term": "Term"}).select("Term", *heads.values(), _NOT_ATTRIBUTED, "Total")
+    sheet = ti.select(
+        pl.col("term").alias("Term"),
+        pl.col("attribution").alias("Attribution"),
+        pl.col("infusion_number").alias("Infusion"),
+        pl.col("infusions").alias("Given"),
+        pl.col("events").alias("Events"),
+        pl.col("participants").alias("Participants"),
+        pl.col("window_h").alias("Window, h"),
+    )
+    windows = "; ".join(f"{t}: {h:g} h" for t, h in ATTRIBUTION_WINDOW_H.items())
+    note = (
+        "Events (participants) per infusion number; n: infusions given. An event belongs to its "
+        "recorded infusion, else to the latest infusion before onset, and is attributed to it "
+        f"when it began within the term's window ({windows}; Lian 2022) or, for other terms, "
+        f"before the next infusion. {_NOT_ATTRIBUTED}: events after the window or before the "
+        "first infusion. Terms normalised (case, blanks, synonyms such as pyrexia = fever)."
+    )
+    formats = _ints("Infusion", "Given", "Events", "Participants")
+    return ReportTable(
+        "ae_term_infusion", "Adverse events by term and infusion", frame, note, sheet, formats
+    )
 
 
 def missing_table(r: Results) -> ReportTable:
