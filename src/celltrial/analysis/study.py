@@ -86,6 +86,8 @@ def analyze_study(study: StudyData, protocol: Any = None) -> Results:
     missing_summary, missing_values = missing_tables(study.participants, values, plan)
     meta = {
         "study_id": study.meta.study_id,
+        "simulated": bool(study.meta.simulated),
+        "simulator": study.meta.simulator,
         "protocol_id": plan.protocol_id,
         "baseline_visit_id": base,
         "visits": visits,

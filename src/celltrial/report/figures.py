@@ -23,6 +23,7 @@ from celltrial.analysis.medication import CATEGORIES
 from celltrial.analysis.paired import METHOD_T
 from celltrial.analysis.results import Results
 from celltrial.report.labels import label, visit_names
+from celltrial.report.simulated import marked
 
 # Lian 2022 Figure 2 legend (L260): "aP < 0.05, bP < 0.01" against baseline; the P used is
 # the Holm-adjusted one, as the methods state.
@@ -170,6 +171,7 @@ def _boxes(r: Results, analytes: list[str], out: Path, key: str, title: str) -> 
         _place_marks(ax, [marks.get(x, "") for x in visits], stats)
         ax.set_title(label(analyte))
         ax.set_xlabel("Visit")
+    title = marked(r.meta, title)
     caption = f"{title}. {BOX_KEY} {MARK_KEY}"
     if big:
         caption += f" Outliers beyond the whiskers not drawn above {FLIERS_MAX_N:,} values."
@@ -239,6 +241,7 @@ def _trajectories(
     title = f"Per-participant trajectories{what}"
     if len(shown) < total:
         title += f" (random sample of {len(shown)} of {total:,} participants)"
+    title = marked(r.meta, title)
     legend = "Grey: one line per participant; black: median of all participants at each visit."
     return _save(fig, out, key, title, f"{title}. {legend}", legend, tuple(analytes))
 
@@ -273,7 +276,7 @@ def _dose_bars(r: Results, out: Path) -> FigureFile:
     else:
         ax.set_axis_off()
         ax.text(0.5, 0.5, "no medication data", ha="center", transform=ax.transAxes)
-    title = "Hypoglycaemic-agent dose change from baseline"
+    title = marked(r.meta, "Hypoglycaemic-agent dose change from baseline")
     caption = f"{title}: total dose as fractions of WHO defined daily doses, per visit."
     return _save(fig, out, "dose_change", title, caption)
 
@@ -309,7 +312,7 @@ def _ae_timeline(r: Results, out: Path) -> FigureFile:
         ax.set_xlabel("Days after the infusion (dashed line: 24 h)")
         ax.set_ylabel("Infusion number")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    title = "Adverse events by infusion and time after infusion"
+    title = marked(r.meta, "Adverse events by infusion and time after infusion")
     return _save(fig, out, "ae_timeline", title, f"{title}; each marker one event.")
 
 
