@@ -144,26 +144,34 @@ def _ints(*columns: str) -> dict[str, str]:
 
 
 def baseline_table(r: Results) -> ReportTable:
+    """Table 1 as Lian 2022 lays it out: one column for everyone (n = N), continuous
+    characteristics as mean ± SD, sex as n (%); a row with fewer values than participants
+    says its n. The sheet keeps every number (median, quartiles, Wilson CI)."""
     b = _with_decimals(r.baseline, "variable")
+    total = int(r.meta["n_participants"])
     cont = b.filter(pl.col("kind") == "continuous")
     cat = b.filter(pl.col("kind") == "categorical")
-    sex = pl.format("Sex, {}", pl.col("level").replace({"M": "male", "F": "female"}))
+    sex = pl.col("level").replace_strict({"M": "Male", "F": "Female"}, default=pl.col("level"))
+    fewer = (
+        pl.when(pl.col("n") < total).then(pl.format(" (n = {})", pl.col("n"))).otherwise(pl.lit(""))
+    )
+    column = f"All participants (n = {total})"
     frame = pl.concat(
         [
             cont.select(
                 _labelled(b, "variable").alias("Characteristic"),
-                pl.col("n").cast(pl.Utf8).alias("n"),
-                _mean_sd().alias("Mean ± SD or n (%) [95% CI]"),
-                _median_iqr().alias("Median (Q1, Q3)"),
+                (_mean_sd() + fewer).alias(column),
             ),
             cat.select(
                 sex.alias("Characteristic"),
-                pl.col("n").cast(pl.Utf8).alias("n"),
-                _pct_ci().alias("Mean ± SD or n (%) [95% CI]"),
-                pl.lit("").alias("Median (Q1, Q3)"),
+                (
+                    pl.format("{} ({} %)", "count", _fmt(pl.col("percent"), PERCENT_DECIMALS))
+                    + fewer
+                ).alias(column),
             ),
         ]
     )
+    frame = _sex_after_age(frame, cont.height)
     sheet = pl.concat([cont, cat], how="diagonal_relaxed").select(
         pl.when(pl.col("kind") == "categorical")
         .then(sex)
@@ -179,8 +187,19 @@ def baseline_table(r: Results) -> ReportTable:
     )
     formats = {**_ints("n", "Count"), **_dp_columns(_SUMMARY_NAMES)}
     formats.update(dict.fromkeys(("Percent", "95% CI low, %", "95% CI high, %"), PCT))
-    note = "Categorical rows: n (%) [Wilson 95% CI]. " + _quartile_note(r)
+    note = (
+        "Mean ± SD, or n (%) of the participants whose sex is recorded; analytes at the "
+        "baseline visit. As Lian 2022 Table 1. The spreadsheet adds median, quartiles and the "
+        "Wilson 95% CI of each percentage. " + _quartile_note(r)
+    )
     return ReportTable("baseline", "Baseline characteristics", frame, note, sheet, formats)
+
+
+def _sex_after_age(frame: pl.DataFrame, n_continuous: int) -> pl.DataFrame:
+    """Lian 2022 Table 1 order: age, then male and female, then the other characteristics."""
+    if n_continuous == 0:
+        return frame
+    return pl.concat([frame[:1], frame[n_continuous:], frame[1:n_continuous]])
 
 
 _SUMMARY = ("mean", "sd", "median", "q1", "q3")
@@ -213,6 +232,77 @@ def summaries_table(r: Results) -> ReportTable:
     )
     formats = {**_ints("n"), **_dp_columns(_SUMMARY_NAMES)}
     return ReportTable("per_visit", "Outcomes per visit", frame, _quartile_note(r), sheet, formats)
+
+
+# the rows of each outcome in the median table, and the label of the P rows
+_MEDIAN_ROWS = {"median": "", "p": "  P vs baseline", "holm": "  P (Holm)"}
+
+
+def median_table(r: Results) -> ReportTable:
+    """Outcomes as Lian 2022 reports them: median (Q1, Q3) at each visit, one column per visit,
+    and under each outcome the Wilcoxon P against baseline (as the paper: unadjusted) and its
+    Holm-adjusted value (the figures' marks)."""
+    s = _with_decimals(r.summaries).filter(pl.col("n") > 0)
+    total = int(r.meta["n_participants"])
+    w = r.paired.filter((pl.col("method") != METHOD_T) & (pl.col("subgroup") == "all"))
+    s = s.join(
+        w.select("analyte", "visit_id", "p_value", "p_holm"),
+        on=["analyte", "visit_id"],
+        how="left",
+    )
+    names = visit_names(r.meta["visits"], r.meta.get("visit_labels"))
+    visits = [v for v in r.meta["visits"] if v in set(s["visit_id"].to_list())]
+    fewer = pl.when(pl.col("n") < total).then(pl.format("; n = {}", "n")).otherwise(pl.lit(""))
+    cells = s.with_columns(
+        (_median_iqr() + fewer).alias("median"),
+        _p(pl.col("p_value")).alias("p"),
+        _p(pl.col("p_holm")).alias("holm"),
+    )
+    rows = [  # three rows per outcome: medians, P, Holm-adjusted P
+        cells.select(
+            "analyte",
+            pl.lit(what).alias("_row"),
+            pl.col("visit_id").replace_strict(names, default=pl.col("visit_id")),
+            pl.col(what).alias("cell"),
+        )
+        for what in _MEDIAN_ROWS
+    ]
+    long = pl.concat(rows)
+    wide = long.pivot(on="visit_id", index=["analyte", "_row"], values="cell", maintain_order=True)
+    order = {a: i for i, a in enumerate(r.meta["outcomes"])}
+    kinds = {k: i for i, k in enumerate(_MEDIAN_ROWS)}
+    wide = wide.sort(
+        pl.col("analyte").replace_strict(order, default=len(order)),
+        pl.col("_row").replace_strict(kinds),
+    )
+    outcome = pl.when(pl.col("_row") == "median").then(_labelled(wide))
+    outcome = outcome.otherwise(pl.col("_row").replace_strict(_MEDIAN_ROWS, return_dtype=pl.Utf8))
+    columns = [names.get(v, v) for v in visits]
+    frame = wide.select(
+        outcome.alias("Outcome"), *[pl.col(c).fill_null("") for c in columns if c in wide.columns]
+    )
+    sheet = s.select(
+        _labelled(s).alias("Outcome"),
+        _visit(r).alias("Visit"),
+        "n",
+        pl.col("median").alias("Median"),
+        pl.col("q1").alias("Q1"),
+        pl.col("q3").alias("Q3"),
+        pl.col("p_value").alias("Wilcoxon P"),
+        pl.col("p_holm").alias("Wilcoxon P (Holm)"),
+        ROW_DECIMALS,
+    )
+    formats = {**_ints("n"), **_dp_columns(("Median", "Q1", "Q3"))}
+    formats |= dict.fromkeys(("Wilcoxon P", "Wilcoxon P (Holm)"), P_FORMAT)
+    note = (
+        f"Median (Q1, Q3) of the participants with a value (n = {total} unless stated). P: "
+        "Wilcoxon signed-rank test against baseline on the participants with both values, as "
+        "Lian 2022 reports it; P (Holm): adjusted within each outcome over its follow-up visits. "
+        + _quartile_note(r)
+    )
+    return ReportTable(
+        "medians", "Outcomes per visit, median (Q1, Q3)", frame, note, sheet, formats
+    )
 
 
 _PAIRED_NOTE = (
@@ -593,6 +683,7 @@ def report_tables(r: Results) -> list[ReportTable]:
     """Every table of the report, in order; the ones with rows numbered Table 1, 2, ..."""
     tables = [
         baseline_table(r),
+        median_table(r),
         summaries_table(r),
         paired_table(r, r.paired, "paired", "Change from baseline"),
         paired_table(r, r.subgroup_paired, "subgroups", "Change from baseline in subgroups"),
