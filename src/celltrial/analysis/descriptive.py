@@ -98,3 +98,48 @@ def summarize_per_visit(
         .sort("_a", "visit_order")
         .drop("_a", "visit_order")
     )
+
+
+def change_summaries(
+    summaries: pl.DataFrame, pairs: pl.DataFrame, baseline_visit: str
+) -> pl.DataFrame:
+    """Per analyte and follow-up visit, the unpaired summaries beside the paired ones (Chin
+    2025 reports 6- and 12-month changes; a reader must know which is which).
+
+    Unpaired (everyone with a value at that visit, from `summaries`): n_baseline,
+    baseline_mean, baseline_sd; n_visit, visit_mean, visit_sd. Paired (completers: the
+    participants with both values, from `pairs` of paired.pair_with_baseline): n_pairs,
+    paired_baseline_mean, paired_baseline_sd, paired_visit_mean, paired_visit_sd, change_mean,
+    change_sd, change_median, change_q1, change_q3.
+    """
+    keys = ["analyte", "visit_id"]
+    base = summaries.filter(pl.col("visit_id") == baseline_visit).select(
+        "analyte",
+        pl.col("n").alias("n_baseline"),
+        pl.col("mean").alias("baseline_mean"),
+        pl.col("sd").alias("baseline_sd"),
+    )
+    unpaired = summaries.filter(pl.col("visit_id") != baseline_visit).select(
+        *keys,
+        pl.col("n").alias("n_visit"),
+        pl.col("mean").alias("visit_mean"),
+        pl.col("sd").alias("visit_sd"),
+    )
+    # means and SDs need no sort: one group_by; the change's quartiles come from summarize
+    both = pairs.group_by(keys).agg(
+        pl.col("baseline").mean().alias("paired_baseline_mean"),
+        pl.col("baseline").std(ddof=1).alias("paired_baseline_sd"),
+        pl.col("value").mean().alias("paired_visit_mean"),
+        pl.col("value").std(ddof=1).alias("paired_visit_sd"),
+    )
+    change = summarize(pairs, keys, "d").select(
+        *keys, pl.col("n").alias("n_pairs"), *[pl.col(c).alias(f"change_{c}") for c in _CHANGE]
+    )
+    paired = as_text(both).join(as_text(change), on=keys)
+    out = unpaired.join(base, on="analyte", how="left", maintain_order="left")
+    out = out.join(paired, on=keys, how="left", maintain_order="left")
+    out = out.with_columns(pl.col("n_pairs").fill_null(0).cast(pl.Int64))
+    return out.select(*keys, *base.columns[1:], *unpaired.columns[2:], *paired.columns[2:])
+
+
+_CHANGE = ("mean", "sd", "median", "q1", "q3")

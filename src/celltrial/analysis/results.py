@@ -14,6 +14,7 @@ import polars as pl
 JSON_TABLES = (
     "baseline",
     "summaries",
+    "changes",
     "paired",
     "subgroup_paired",
     "subgroup_membership",
@@ -40,6 +41,7 @@ class Results:
     meta: dict[str, Any]
     baseline: pl.DataFrame
     summaries: pl.DataFrame
+    changes: pl.DataFrame  # unpaired per-visit beside paired (completers) change summaries
     paired: pl.DataFrame
     subgroup_paired: pl.DataFrame
     subgroup_membership: pl.DataFrame

@@ -9,7 +9,7 @@ import polars as pl
 
 from celltrial.analysis.baseline import baseline_table
 from celltrial.analysis.derived import BASELINE_EXTRAS
-from celltrial.analysis.descriptive import summarize_per_visit
+from celltrial.analysis.descriptive import change_summaries, summarize_per_visit
 from celltrial.analysis.holm import holm
 from celltrial.analysis.medication import category_counts, dose_change
 from celltrial.analysis.methods import methods, versions
@@ -107,6 +107,7 @@ def analyze_study(study: StudyData, protocol: Any = None) -> Results:
         meta=meta,
         baseline=baseline_table(study, values, base, [*analytes, *extras]),
         summaries=summaries,
+        changes=_filter_to_outcome_visits(change_summaries(summaries, pairs, base), plan),
         paired=paired,
         subgroup_paired=subgroup_comparisons(study, values, plan),
         subgroup_membership=subgroup_membership(study, values, plan),

@@ -305,6 +305,81 @@ def median_table(r: Results) -> ReportTable:
     )
 
 
+_ALL, _DONE = "All with a value", "Completers"  # unpaired and paired column groups
+
+
+def changes_table(r: Results) -> ReportTable:
+    """Chin 2025 reports 6- and 12-month changes: for each follow-up visit the unpaired
+    summaries (everyone with a value at baseline, everyone at the visit) beside the paired
+    ones (completers: both values), each column saying which."""
+    c = _with_decimals(r.changes)
+    w = r.paired.filter(pl.col("subgroup") == "all").select(
+        "analyte",
+        "visit_id",
+        pl.when(pl.col("method") == METHOD_T).then(pl.lit("t")).otherwise(pl.lit("w")).alias("m"),
+        "p_value",
+    )
+    ps = w.pivot(on="m", index=["analyte", "visit_id"], values="p_value")
+    for m in ("t", "w"):
+        if m not in ps.columns:
+            ps = ps.with_columns(pl.lit(None, pl.Float64).alias(m))
+    c = c.join(ps, on=["analyte", "visit_id"], how="left", maintain_order="left")
+    text = [
+        _labelled(c).alias("Outcome"),
+        _visit(r).alias("Visit"),
+        pl.col("n_baseline").cast(pl.Utf8).alias(f"{_ALL}: baseline, n"),
+        _mean_sd("baseline_mean", "baseline_sd").alias(f"{_ALL}: baseline, mean ± SD"),
+        pl.col("n_visit").cast(pl.Utf8).alias(f"{_ALL}: at visit, n"),
+        _mean_sd("visit_mean", "visit_sd").alias(f"{_ALL}: at visit, mean ± SD"),
+        pl.col("n_pairs").cast(pl.Utf8).alias(f"{_DONE}, n"),
+        _mean_sd("paired_baseline_mean", "paired_baseline_sd").alias(
+            f"{_DONE}: baseline, mean ± SD"
+        ),
+        _mean_sd("paired_visit_mean", "paired_visit_sd").alias(f"{_DONE}: at visit, mean ± SD"),
+        _mean_sd("change_mean", "change_sd").alias(f"{_DONE}: change, mean ± SD"),
+        _p(pl.col("t")).alias("Paired t-test P"),
+        _p(pl.col("w")).alias("Wilcoxon P"),
+    ]
+    numbers = {
+        f"{_ALL}: baseline, n": "n_baseline",
+        f"{_ALL}: baseline, mean": "baseline_mean",
+        f"{_ALL}: baseline, SD": "baseline_sd",
+        f"{_ALL}: at visit, n": "n_visit",
+        f"{_ALL}: at visit, mean": "visit_mean",
+        f"{_ALL}: at visit, SD": "visit_sd",
+        f"{_DONE}, n": "n_pairs",
+        f"{_DONE}: baseline, mean": "paired_baseline_mean",
+        f"{_DONE}: baseline, SD": "paired_baseline_sd",
+        f"{_DONE}: at visit, mean": "paired_visit_mean",
+        f"{_DONE}: at visit, SD": "paired_visit_sd",
+        f"{_DONE}: change, mean": "change_mean",
+        f"{_DONE}: change, SD": "change_sd",
+        f"{_DONE}: change, median": "change_median",
+        f"{_DONE}: change, Q1": "change_q1",
+        f"{_DONE}: change, Q3": "change_q3",
+        "Paired t-test P": "t",
+        "Wilcoxon P": "w",
+    }
+    sheet = c.select(
+        _labelled(c).alias("Outcome"),
+        _visit(r).alias("Visit"),
+        *[pl.col(col).alias(name) for name, col in numbers.items()],
+        ROW_DECIMALS,
+    )
+    formats = {
+        n: (INT if n.endswith(", n") else P_FORMAT if n.endswith(" P") else DP) for n in numbers
+    }
+    note = (
+        f"{_ALL} (unpaired): every participant with a value at baseline, and every participant "
+        f"with a value at the visit; the two groups differ when participants miss visits. "
+        f"{_DONE} (paired): the participants with a value at both baseline and the visit; the "
+        "change and both P-values are theirs (unadjusted; Holm-adjusted values in the change "
+        "table)."
+    )
+    title = "Change from baseline: all with a value (unpaired) and completers (paired)"
+    return ReportTable("changes", title, c.select(text), note, sheet, formats)
+
+
 _PAIRED_NOTE = (
     "HL: Hodges-Lehmann estimate of the median change with its 95% CI; P from the Wilcoxon "
     "signed-rank test (exact for at most 50 non-zero differences without ties, otherwise the "
@@ -685,6 +760,7 @@ def report_tables(r: Results) -> list[ReportTable]:
         baseline_table(r),
         median_table(r),
         summaries_table(r),
+        changes_table(r),
         paired_table(r, r.paired, "paired", "Change from baseline"),
         paired_table(r, r.subgroup_paired, "subgroups", "Change from baseline in subgroups"),
         completers_table(r),
