@@ -18,7 +18,7 @@ from celltrial.clinical.adverse_event_terms import ATTRIBUTION_WINDOW_H, normali
 from celltrial.data.study import StudyData
 
 # Time-after-infusion bins; Lian 2022 reports fever "within 24 h after the second or third
-# infusion" (L198-199), so the first bin is 24 h.
+# infusion" (L202), so the first bin is 24 h.
 TIME_BINS_H = (24.0, 24.0 * 7)
 TIME_LABELS = ("<= 24 h", "1-7 days", "> 7 days")
 # attribution of an event: to its infusion, or why not

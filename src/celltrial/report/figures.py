@@ -306,7 +306,7 @@ def _ae_timeline(r: Results, out: Path) -> FigureFile:
                 linewidths=0.8,
                 s=18,
             )
-        ax.axvline(1.0, color="0.5", linestyle="--", linewidth=0.8)  # 24 h (Lian 2022 L198)
+        ax.axvline(1.0, color="0.5", linestyle="--", linewidth=0.8)  # 24 h (Lian 2022 L202)
         top = int(max(number.max(), r.ae_by_infusion["infusion_number"].max() or 1))
         ax.set_yticks(range(1, top + 1))
         ax.set_xlabel("Days after the infusion (dashed line: 24 h)")
