@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 
 import polars as pl
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from celltrial.analysis.safety import NO_INFUSION, OUTSIDE_WINDOW, adverse_event_tables
@@ -92,6 +92,7 @@ def test_the_term_as_entered_is_kept(study_factory) -> None:
     assert ev["term"].to_list()[:3] == ["Fever", "Fever", "Fever"]
 
 
+@settings(deadline=None)  # the first call compiles Polars expressions
 @given(
     st.sampled_from(sorted(SYNONYMS)),
     st.lists(st.sampled_from([" ", "  ", "\t"]), max_size=2),

@@ -4,7 +4,7 @@ UCUM codes; conversions checked by hand."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from celltrial.clinical.analytes import ANALYTES
@@ -44,6 +44,7 @@ def test_no_alias_shadows_another_unit_of_an_analyte():
     assert "µmol/L" not in accepted_spellings("fpg")  # only aliases of the analyte's codes
 
 
+@settings(deadline=None)  # the first call compiles Polars expressions
 @given(st.sampled_from(sorted(SPELLINGS)), st.booleans())
 def test_alias_case_and_blanks_do_not_matter(spelling, upper):
     # upper-casing a micro sign gives a Greek capital mu, lower-casing that a Greek small mu
