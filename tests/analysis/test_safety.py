@@ -102,3 +102,19 @@ def test_any_case_and_spacing_of_a_synonym_gives_its_preferred_term(word, pad, u
     typed = "".join(pad) + (word.upper() if upper else word.title()).replace(" ", "  ") + " "
     out = pl.select(normalised_term(pl.lit(typed))).item()
     assert out == SYNONYMS[word].capitalize()
+
+
+def test_without_infusions_no_event_is_attributed_and_there_is_no_rate(study_factory) -> None:
+    from celltrial.analysis import analyze_study
+    from celltrial.data.schema import empty_frame
+    from celltrial.report.tables import ae_term_infusion_table
+
+    study = dataclasses.replace(
+        study_factory(12), adverse_events=_events(ROWS), infusions=empty_frame("infusions")
+    )
+    r = analyze_study(study, "lian2022")
+    assert r.ae_overall["events_per_infusion"][0] is None  # 8 events / 0 infusions: no rate
+    assert set(r.ae_by_term_infusion["attribution"]) == {NO_INFUSION}
+    t = ae_term_infusion_table(r)
+    assert t.frame.columns == ["Term", "Not attributed", "Total"]
+    assert t.frame.rows() == [("Fever", "6", "6 (5)"), ("Hypoglycaemia", "2", "2 (2)")]

@@ -50,6 +50,8 @@ def test_every_output_of_a_simulated_study_is_labelled(simulated_study, tmp_path
     assert doc.paragraphs[1].text.startswith(f"{TITLE_MARK}: ")  # the banner under it
     book = load_workbook(paths.xlsx)
     assert all(str(ws["A2"].value).startswith(f"{TITLE_MARK}: ") for ws in book.worksheets)
+    svgs = [f for f in paths.figures if f.suffix == ".svg"]
+    assert svgs and all(TITLE_MARK in f.read_text() for f in svgs)  # each figure's title
 
 
 def test_a_real_study_carries_no_label(simulated_study, tmp_path) -> None:
@@ -63,3 +65,4 @@ def test_a_real_study_carries_no_label(simulated_study, tmp_path) -> None:
     assert json.loads(paths.results_json.read_text())["meta"]["simulated"] is False
     assert TITLE_MARK not in paths.html.read_text()
     assert load_workbook(paths.xlsx).worksheets[0]["A2"].value is None
+    assert not any(TITLE_MARK in f.read_text() for f in paths.figures if f.suffix == ".svg")

@@ -110,7 +110,10 @@ def adverse_event_tables(study: StudyData) -> SafetyResults:
             }
         )
     ).with_columns(
-        (pl.col("events") / pl.col("infusions")).alias("events_per_infusion"),
+        # no infusion given: no rate (not infinity)
+        pl.when(pl.col("infusions") > 0)
+        .then(pl.col("events") / pl.col("infusions"))
+        .alias("events_per_infusion"),
     )
     by_term = with_wilson(
         events.group_by("term")
