@@ -354,9 +354,6 @@ def changes_table(r: Results) -> ReportTable:
         f"{_DONE}: at visit, SD": "paired_visit_sd",
         f"{_DONE}: change, mean": "change_mean",
         f"{_DONE}: change, SD": "change_sd",
-        f"{_DONE}: change, median": "change_median",
-        f"{_DONE}: change, Q1": "change_q1",
-        f"{_DONE}: change, Q3": "change_q3",
         "Paired t-test P": "t",
         "Wilcoxon P": "w",
     }
