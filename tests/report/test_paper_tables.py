@@ -68,3 +68,16 @@ def test_median_table_cells_and_p_against_numpy_and_scipy(lian) -> None:
     assert t.frame["Day 14"][h] == "" and t.frame["Day 84"][h] != ""
     # day 14: FPG (Figure 2A) and leukocytes (Figure 3A) only
     assert t.sheet.filter(pl.col("Visit") == "Day 14").height == 2
+
+
+def test_table_1_without_ages_starts_with_sex(lian) -> None:
+    import dataclasses
+
+    study, _ = lian
+    no_age = study.participants.with_columns(
+        pl.lit(None, pl.Float64).alias("age"), pl.lit(None, pl.Date).alias("birth_date")
+    )
+    r = analyze_study(dataclasses.replace(study, participants=no_age), "lian2022")
+    names = baseline_table(r).frame["Characteristic"].to_list()
+    assert names[:3] == ["Male", "Female", "Duration of diabetes, years"]
+    assert "Age, years" not in names

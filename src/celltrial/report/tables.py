@@ -171,7 +171,7 @@ def baseline_table(r: Results) -> ReportTable:
             ),
         ]
     )
-    frame = _sex_after_age(frame, cont.height)
+    frame = _sex_after_age(frame, cont.height, int(cont.head(1)["variable"].eq("age").sum()))
     sheet = pl.concat([cont, cat], how="diagonal_relaxed").select(
         pl.when(pl.col("kind") == "categorical")
         .then(sex)
@@ -195,11 +195,10 @@ def baseline_table(r: Results) -> ReportTable:
     return ReportTable("baseline", "Baseline characteristics", frame, note, sheet, formats)
 
 
-def _sex_after_age(frame: pl.DataFrame, n_continuous: int) -> pl.DataFrame:
-    """Lian 2022 Table 1 order: age, then male and female, then the other characteristics."""
-    if n_continuous == 0:
-        return frame
-    return pl.concat([frame[:1], frame[n_continuous:], frame[1:n_continuous]])
+def _sex_after_age(frame: pl.DataFrame, n_continuous: int, has_age: int) -> pl.DataFrame:
+    """Lian 2022 Table 1 order: age (when there is one), then male and female, then the
+    other continuous characteristics."""
+    return pl.concat([frame[:has_age], frame[n_continuous:], frame[has_age:n_continuous]])
 
 
 _SUMMARY = ("mean", "sd", "median", "q1", "q3")
