@@ -70,7 +70,7 @@ def test_xlsx_stores_numbers_as_numbers(written) -> None:
 
 def test_every_image_decodes(written) -> None:
     _, paths, _out = written
-    assert len(paths.figures) == 10
+    assert len(paths.figures) == 12
     for f in paths.figures:
         if f.suffix == ".png":
             Image.open(f).verify()
@@ -78,7 +78,7 @@ def test_every_image_decodes(written) -> None:
             assert ET.parse(f).getroot().tag.endswith("svg")
     html = paths.html.read_text()
     embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    assert len(embedded) == 5
+    assert len(embedded) == 6
     for data in embedded:
         img = Image.open(io.BytesIO(base64.b64decode(data)))
         assert img.size[0] > 100
@@ -253,6 +253,6 @@ def test_no_adverse_events_omits_the_detail_tables(written) -> None:
     none = results.ae_overall.with_columns(pl.lit(0).alias("events"), pl.lit(0).alias("count"))
     r = dataclasses.replace(results, ae_overall=none, ae_events=results.ae_events.head(0))
     tables = {t.key: t for t in report_tables(r)}
-    assert all(tables[k].omitted for k in ("ae_term", "ae_infusion", "ae_time"))
+    assert all(tables[k].omitted for k in ("ae_term", "ae_infusion", "ae_term_infusion", "ae_time"))
     assert tables["ae_term"].note == "No adverse events were recorded."
     assert not tables["ae_overall"].omitted

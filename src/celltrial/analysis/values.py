@@ -7,6 +7,7 @@ import polars as pl
 
 from celltrial.analysis.derived import with_derived
 from celltrial.analysis.plan import AnalysisPlan
+from celltrial.clinical.analytes import SEX_SPECIFIC
 from celltrial.data.study import StudyData
 
 VALUE_COLUMNS = ["participant_id", "visit_id", "analyte", "value"]
@@ -37,7 +38,9 @@ def visit_values(study: StudyData, plan: AnalysisPlan) -> pl.DataFrame:
     reports them) are left out; repeated values of one analyte at one visit
     are averaged (e.g. duplicate lab draws), so each participant counts once per visit.
     Derived outcomes of the plan (HOMA indices, eGFR) are computed by celltrial.clinical from
-    their inputs when the study does not already hold them.
+    their inputs when the study does not already hold them. A sex-specific analyte
+    (testosterone, estradiol: catalogue `sex`) keeps only the values of participants recorded
+    as that sex (sex_counts).
     """
     m = with_derived(study, plan).filter(
         pl.col("visit_id").is_not_null()
@@ -47,11 +50,36 @@ def visit_values(study: StudyData, plan: AnalysisPlan) -> pl.DataFrame:
         & ~pl.col("value").is_nan()
         & pl.col("visit_id").is_in(list(plan.visits))
     )
-    m = as_keys(m.select(VALUE_COLUMNS))
+    m = _of_their_sex(as_keys(m.select(VALUE_COLUMNS)), study.participants)
     if not _has_repeats(m):  # the usual case: nothing to average
         return m
     values = m.group_by(KEY_COLUMNS, maintain_order=True).agg(pl.col("value").mean())
     return values.select(VALUE_COLUMNS)
+
+
+def sex_counts(sex: np.ndarray, required: np.ndarray) -> np.ndarray:
+    """Whether a participant of `sex` counts for an analyte that requires `required` (None:
+    any sex), elementwise with broadcasting: the one rule for sex-specific analytes. A
+    participant whose sex is not recorded counts for no sex-specific analyte."""
+    return np.equal(required, None) | np.equal(sex, required)
+
+
+def _of_their_sex(m: pl.DataFrame, participants: pl.DataFrame) -> pl.DataFrame:
+    """The values of sex-specific analytes measured in the other (or an unrecorded) sex
+    left out; the value rows found by categorical-code lookups, not string joins."""
+    names = list(SEX_SPECIFIC)
+    which = positions(m["analyte"], names)
+    rows = np.flatnonzero(which < len(names))
+    if rows.size == 0:  # the usual case: no sex-specific analyte in the plan's values
+        return m
+    people = participants.select("participant_id", "sex").drop_nulls("participant_id")
+    people = people.unique("participant_id", keep="first", maintain_order=True)
+    who = positions(m["participant_id"].gather(rows), people["participant_id"].to_list())
+    sex = np.append(people["sex"].to_numpy().astype(object), None)  # last: not enrolled
+    required = np.array([SEX_SPECIFIC[n] for n in names], dtype=object)
+    keep = np.ones(m.height, dtype=bool)
+    keep[rows] = sex_counts(sex[who], required[which[rows]])
+    return m.filter(pl.Series(keep))
 
 
 # Lookup tables indexed by categorical code are used while the largest code is at most this

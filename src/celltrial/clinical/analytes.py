@@ -29,6 +29,8 @@ class Analyte:
     possible: tuple[float, float] = (0.0, float("inf"))  # outside: error
     plausible: tuple[float, float] = (0.0, float("inf"))  # outside: warning
     kind: str = "lab"  # lab | vital | anthropometric | derived | serology
+    # "M" or "F": measured and analysed in that sex only (summaries, tests, missing counts)
+    sex: str | None = None
 
     def accepted_units(self) -> list[str]:
         return [self.unit, *self.units]
@@ -198,6 +200,7 @@ ANALYTES: dict[str, Analyte] = {
             },
             possible=(0.0, 200.0),
             plausible=(0.1, 60.0),
+            sex="M",  # Chin 2025 (seed summary line 4): "testosterone in males"
         ),
         Analyte(
             "estradiol",
@@ -211,6 +214,7 @@ ANALYTES: dict[str, Analyte] = {
             },
             possible=(0.0, 50000.0),
             plausible=(5.0, 15000.0),
+            sex="F",  # Chin 2025 (seed summary line 4): "estradiol in females"
         ),
         Analyte(
             "leukocytes",
@@ -398,6 +402,10 @@ ANALYTES: dict[str, Analyte] = {
         ),
     ]
 }
+
+
+# analyte -> the one sex it is analysed in (from the catalogue's `sex` flags)
+SEX_SPECIFIC: dict[str, str] = {a.id: a.sex for a in ANALYTES.values() if a.sex}
 
 
 class UnknownAnalyteError(KeyError):

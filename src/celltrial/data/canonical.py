@@ -10,20 +10,22 @@ from functools import cache
 import polars as pl
 
 from celltrial.clinical.analytes import ANALYTES, to_canonical_factors
+from celltrial.clinical.units import accepted_spellings
 
 
 @cache
 def unit_factors() -> pl.DataFrame:
-    """One row per (analyte, accepted unit): factor and offset to the canonical unit.
+    """One row per (analyte, accepted unit or alias of one, clinical.units): factor and offset
+    to the canonical unit.
 
     `unit_key` is the unit lower-cased so "mg/dl" and "mmol/l" match; the catalogue keeps
     lower-cased units distinct within an analyte (checked in tests/data).
     """
     rows = [
-        (a.id, unit, conv.factor, conv.offset, a.unit)
+        (a.id, spelling, conv.factor, conv.offset, a.unit)
         for a in ANALYTES.values()  # the catalogue: a few dozen rows, not data rows
-        for unit in a.accepted_units()
-        for conv in [to_canonical_factors(a.id, unit)]
+        for spelling, code in accepted_spellings(a.id).items()
+        for conv in [to_canonical_factors(a.id, code)]
     ]
     return pl.DataFrame(
         rows,

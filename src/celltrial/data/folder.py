@@ -138,6 +138,8 @@ def _read_meta(file: Path) -> StudyMeta:
         protocol=None if doc.get("protocol") is None else str(doc["protocol"]),
         format_version=version,
         title=None if doc.get("title") is None else str(doc["title"]),
+        simulated=True if doc.get("simulated") is True else None,
+        simulator=doc["simulator"] if isinstance(doc.get("simulator"), dict) else None,
     )
 
 

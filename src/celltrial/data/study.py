@@ -18,6 +18,10 @@ class StudyMeta:
     protocol: str | None = None  # a shipped protocol name or a path
     format_version: int = FORMAT_VERSION
     title: str | None = None
+    # a study made by CellTrial's simulator says so (study.yaml `simulated: true` and
+    # `simulator: {preset: NAME, seed: N}`); None for a real study, so neither key is written
+    simulated: bool | None = None
+    simulator: dict[str, object] | None = None
 
 
 @dataclass(frozen=True)

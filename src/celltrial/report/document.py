@@ -52,13 +52,16 @@ def _table(doc: Document, t: ReportTable) -> None:
         p.runs[0].italic = True
 
 
-def write_docx(tables: list[ReportTable], path: Path, title: str) -> None:
+def write_docx(tables: list[ReportTable], path: Path, title: str, banner: str = "") -> None:
+    """Landscape document: the title, the banner (a simulated study says so), the tables."""
     doc = Document()
     section = doc.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
     section.page_width, section.page_height = section.page_height, section.page_width
     doc.styles["Normal"].font.size = Pt(8)
     doc.add_heading(title, level=1)
+    if banner:
+        doc.add_paragraph().add_run(banner).bold = True
     for t in tables:  # one section per table
         _table(doc, t)
     tmp = path.with_name(path.name + ".tmp")

@@ -23,6 +23,7 @@ from celltrial.analysis.medication import CATEGORIES
 from celltrial.analysis.paired import METHOD_T
 from celltrial.analysis.results import Results
 from celltrial.report.labels import label, visit_names
+from celltrial.report.simulated import marked
 
 # Lian 2022 Figure 2 legend (L260): "aP < 0.05, bP < 0.01" against baseline; the P used is
 # the Holm-adjusted one, as the methods state.
@@ -66,6 +67,7 @@ class FigureFile:
     caption: str
     png: Path
     svg: Path
+    panels: tuple[str, ...] = ()  # the analyte of each panel, in drawing order
 
 
 def _mark(p: float | None) -> str:
@@ -95,7 +97,13 @@ def _grid(n: int) -> tuple[plt.Figure, list[plt.Axes]]:
 
 
 def _save(
-    fig: plt.Figure, out: Path, key: str, title: str, caption: str, footer: str = ""
+    fig: plt.Figure,
+    out: Path,
+    key: str,
+    title: str,
+    caption: str,
+    footer: str = "",
+    panels: tuple[str, ...] = (),
 ) -> FigureFile:
     """Title on top, the key (footer) inside the image under the panels, PNG and SVG."""
     fig.suptitle(title, fontsize=10)
@@ -113,7 +121,7 @@ def _save(
         fig.savefig(tmp, format=fmt, dpi=DPI)
         tmp.replace(path)
     plt.close(fig)
-    return FigureFile(key, title, caption, png, svg)
+    return FigureFile(key, title, caption, png, svg, panels)
 
 
 def _box_stats(x: np.ndarray, q1: float, med: float, q3: float, fliers: bool) -> dict:
@@ -163,10 +171,12 @@ def _boxes(r: Results, analytes: list[str], out: Path, key: str, title: str) -> 
         _place_marks(ax, [marks.get(x, "") for x in visits], stats)
         ax.set_title(label(analyte))
         ax.set_xlabel("Visit")
+    title = marked(r.meta, title)
     caption = f"{title}. {BOX_KEY} {MARK_KEY}"
     if big:
         caption += f" Outliers beyond the whiskers not drawn above {FLIERS_MAX_N:,} values."
-    return _save(fig, out, key, title, caption, footer=f"{BOX_KEY}\n{MARK_KEY}")
+    footer = f"{BOX_KEY}\n{MARK_KEY}"
+    return _save(fig, out, key, title, caption, footer, tuple(analytes))
 
 
 def _place_marks(ax: plt.Axes, marks: list[str], stats: list[dict]) -> None:
@@ -199,8 +209,11 @@ def trajectory_sample(r: Results, k: int = TRAJECTORY_SAMPLE, seed: int = 0) -> 
     return ids.sample(k, seed=seed).sort().to_list()
 
 
-def _trajectories(r: Results, analytes: list[str], out: Path) -> FigureFile:
-    """Thin grey line per participant, the median of everyone in bold black on top."""
+def _trajectories(
+    r: Results, analytes: list[str], out: Path, key: str = "trajectories", what: str = ""
+) -> FigureFile:
+    """Thin grey line per participant, the median of everyone in bold black on top; one
+    panel per analyte in `analytes` (the grid grows with them, none is left out)."""
     fig, axes = _grid(len(analytes))
     order = {v: i for i, v in enumerate(r.meta["visits"])}
     names = visit_names(r.meta["visits"], r.meta.get("visit_labels"))
@@ -225,11 +238,12 @@ def _trajectories(r: Results, analytes: list[str], out: Path) -> FigureFile:
         ax.set_xticks(x, [names.get(vis, vis) for vis in med["visit_id"]])
         ax.set_title(label(analyte))
         ax.set_xlabel("Visit")
-    title = "Per-participant trajectories"
+    title = f"Per-participant trajectories{what}"
     if len(shown) < total:
         title += f" (random sample of {len(shown)} of {total:,} participants)"
-    key = "Grey: one line per participant; black: median of all participants at each visit."
-    return _save(fig, out, "trajectories", title, f"{title}. {key}", footer=key)
+    title = marked(r.meta, title)
+    legend = "Grey: one line per participant; black: median of all participants at each visit."
+    return _save(fig, out, key, title, f"{title}. {legend}", legend, tuple(analytes))
 
 
 def _dose_bars(r: Results, out: Path) -> FigureFile:
@@ -262,7 +276,7 @@ def _dose_bars(r: Results, out: Path) -> FigureFile:
     else:
         ax.set_axis_off()
         ax.text(0.5, 0.5, "no medication data", ha="center", transform=ax.transAxes)
-    title = "Hypoglycaemic-agent dose change from baseline"
+    title = marked(r.meta, "Hypoglycaemic-agent dose change from baseline")
     caption = f"{title}: total dose as fractions of WHO defined daily doses, per visit."
     return _save(fig, out, "dose_change", title, caption)
 
@@ -292,13 +306,13 @@ def _ae_timeline(r: Results, out: Path) -> FigureFile:
                 linewidths=0.8,
                 s=18,
             )
-        ax.axvline(1.0, color="0.5", linestyle="--", linewidth=0.8)  # 24 h (Lian 2022 L198)
+        ax.axvline(1.0, color="0.5", linestyle="--", linewidth=0.8)  # 24 h (Lian 2022 L202)
         top = int(max(number.max(), r.ae_by_infusion["infusion_number"].max() or 1))
         ax.set_yticks(range(1, top + 1))
         ax.set_xlabel("Days after the infusion (dashed line: 24 h)")
         ax.set_ylabel("Infusion number")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    title = "Adverse events by infusion and time after infusion"
+    title = marked(r.meta, "Adverse events by infusion and time after infusion")
     return _save(fig, out, "ae_timeline", title, f"{title}; each marker one event.")
 
 
@@ -311,10 +325,12 @@ def write_figures(r: Results, out: Path) -> list[FigureFile]:
     with plt.rc_context(STYLE):
         if efficacy:
             figs.append(_boxes(r, efficacy, out, "outcomes_boxplots", "Outcomes per visit"))
-            figs.append(_trajectories(r, efficacy[:6], out))
+            figs.append(_trajectories(r, efficacy, out))
         if safety:
             title = "Safety laboratory values per visit"
             figs.append(_boxes(r, safety, out, "safety_labs", title))
+            what = ", safety laboratory values"
+            figs.append(_trajectories(r, safety, out, "safety_trajectories", what))
         figs.append(_dose_bars(r, out))
         figs.append(_ae_timeline(r, out))
     return figs

@@ -11,6 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from celltrial.analysis.methods import SOFTWARE
 from celltrial.analysis.results import Results
 from celltrial.report.figures import FigureFile
+from celltrial.report.simulated import simulated_banner
 from celltrial.report.tables import ReportTable
 
 
@@ -70,7 +71,12 @@ def write_html(
         for f in figures
     ]
     html = env.get_template("report.html.j2").render(
-        title=title, meta=r.meta, methods=methods_paragraph(r), tables=tables, figures=embedded
+        title=title,
+        banner=simulated_banner(r.meta),
+        meta=r.meta,
+        methods=methods_paragraph(r),
+        tables=tables,
+        figures=embedded,
     )
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(html, encoding="utf-8")

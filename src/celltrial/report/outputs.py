@@ -10,6 +10,7 @@ from celltrial.analysis.results import Results
 from celltrial.report.document import write_docx
 from celltrial.report.figures import write_figures
 from celltrial.report.html import write_html
+from celltrial.report.simulated import marked, simulated_banner
 from celltrial.report.spreadsheet import write_xlsx
 from celltrial.report.tables import report_tables
 
@@ -32,7 +33,7 @@ def write_outputs(results: Results, out_dir: Path | str) -> Outputs:
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    title = f"CellTrial results: {results.meta['study_id']}"
+    title = marked(results.meta, f"CellTrial results: {results.meta['study_id']}")
     tables = report_tables(results)
     figs = write_figures(results, out / "figures")
     paths = Outputs(
@@ -44,7 +45,8 @@ def write_outputs(results: Results, out_dir: Path | str) -> Outputs:
         [out / w["file"] for w in results.participant_files().values()],
     )
     results.to_json(paths.results_json)
-    write_xlsx(tables, paths.xlsx)
-    write_docx(tables, paths.docx, title)
+    banner = simulated_banner(results.meta)
+    write_xlsx(tables, paths.xlsx, banner)
+    write_docx(tables, paths.docx, title, banner)
     write_html(results, tables, figs, paths.html, title)
     return paths

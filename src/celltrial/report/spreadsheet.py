@@ -66,17 +66,21 @@ def _widths(data: pl.DataFrame, cols: list[str]) -> list[int]:
     ]
 
 
-def write_xlsx(tables: list[ReportTable], path: Path) -> None:
-    """Write every table to its own sheet: title, header with rules, rows, note."""
+def write_xlsx(tables: list[ReportTable], path: Path, banner: str = "") -> None:
+    """Write every table to its own sheet: title, the banner (a simulated study says so on
+    every sheet), header with rules, rows, note."""
     tmp = path.with_name(path.name + ".tmp")
     book = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "nan_inf_to_errors": False})
     title = book.add_format({"bold": True, "font_size": 12})
     head = book.add_format({"bold": True, "top": 1, "bottom": 1, "text_wrap": True})
     note = book.add_format({"italic": True, "font_size": 9})
+    warn = book.add_format({"bold": True, "font_color": "#9c0006"})
     fmt = _Formats(book)
     for t in tables:  # one sheet per table
         ws = book.add_worksheet(t.key[:31])
         ws.write(0, 0, t.title, title)
+        if banner:
+            ws.write(1, 0, banner, warn)
         if t.omitted:
             ws.write(2, 0, t.note)
             continue

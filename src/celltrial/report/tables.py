@@ -15,6 +15,8 @@ import polars as pl
 from celltrial.analysis.groups import METHOD_FISHER
 from celltrial.analysis.paired import METHOD_T
 from celltrial.analysis.results import Results
+from celltrial.clinical.adverse_event_terms import ATTRIBUTION_WINDOW_H
+from celltrial.clinical.analytes import ANALYTES, SEX_SPECIFIC
 from celltrial.report.labels import label, visit_names
 from celltrial.report.precision import MAX_DECIMALS, P_DECIMALS, PERCENT_DECIMALS, decimals
 
@@ -142,26 +144,34 @@ def _ints(*columns: str) -> dict[str, str]:
 
 
 def baseline_table(r: Results) -> ReportTable:
+    """Table 1 as Lian 2022 lays it out: one column for everyone (n = N), continuous
+    characteristics as mean ± SD, sex as n (%); a row with fewer values than participants
+    says its n. The sheet keeps every number (median, quartiles, Wilson CI)."""
     b = _with_decimals(r.baseline, "variable")
+    total = int(r.meta["n_participants"])
     cont = b.filter(pl.col("kind") == "continuous")
     cat = b.filter(pl.col("kind") == "categorical")
-    sex = pl.format("Sex, {}", pl.col("level").replace({"M": "male", "F": "female"}))
+    sex = pl.col("level").replace_strict({"M": "Male", "F": "Female"}, default=pl.col("level"))
+    fewer = (
+        pl.when(pl.col("n") < total).then(pl.format(" (n = {})", pl.col("n"))).otherwise(pl.lit(""))
+    )
+    column = f"All participants (n = {total})"
     frame = pl.concat(
         [
             cont.select(
                 _labelled(b, "variable").alias("Characteristic"),
-                pl.col("n").cast(pl.Utf8).alias("n"),
-                _mean_sd().alias("Mean ± SD or n (%) [95% CI]"),
-                _median_iqr().alias("Median (Q1, Q3)"),
+                (_mean_sd() + fewer).alias(column),
             ),
             cat.select(
                 sex.alias("Characteristic"),
-                pl.col("n").cast(pl.Utf8).alias("n"),
-                _pct_ci().alias("Mean ± SD or n (%) [95% CI]"),
-                pl.lit("").alias("Median (Q1, Q3)"),
+                (
+                    pl.format("{} ({} %)", "count", _fmt(pl.col("percent"), PERCENT_DECIMALS))
+                    + fewer
+                ).alias(column),
             ),
         ]
     )
+    frame = _sex_after_age(frame, cont.height, int(cont.head(1)["variable"].eq("age").sum()))
     sheet = pl.concat([cont, cat], how="diagonal_relaxed").select(
         pl.when(pl.col("kind") == "categorical")
         .then(sex)
@@ -177,8 +187,18 @@ def baseline_table(r: Results) -> ReportTable:
     )
     formats = {**_ints("n", "Count"), **_dp_columns(_SUMMARY_NAMES)}
     formats.update(dict.fromkeys(("Percent", "95% CI low, %", "95% CI high, %"), PCT))
-    note = "Categorical rows: n (%) [Wilson 95% CI]. " + _quartile_note(r)
+    note = (
+        "Mean ± SD, or n (%) of the participants whose sex is recorded; analytes at the "
+        "baseline visit. As Lian 2022 Table 1. The spreadsheet adds median, quartiles and the "
+        "Wilson 95% CI of each percentage. " + _quartile_note(r)
+    )
     return ReportTable("baseline", "Baseline characteristics", frame, note, sheet, formats)
+
+
+def _sex_after_age(frame: pl.DataFrame, n_continuous: int, has_age: int) -> pl.DataFrame:
+    """Lian 2022 Table 1 order: age (when there is one), then male and female, then the
+    other continuous characteristics."""
+    return pl.concat([frame[:has_age], frame[n_continuous:], frame[has_age:n_continuous]])
 
 
 _SUMMARY = ("mean", "sd", "median", "q1", "q3")
@@ -211,6 +231,149 @@ def summaries_table(r: Results) -> ReportTable:
     )
     formats = {**_ints("n"), **_dp_columns(_SUMMARY_NAMES)}
     return ReportTable("per_visit", "Outcomes per visit", frame, _quartile_note(r), sheet, formats)
+
+
+# the rows of each outcome in the median table, and the label of the P rows
+_MEDIAN_ROWS = {"median": "", "p": "  P vs baseline", "holm": "  P (Holm)"}
+
+
+def median_table(r: Results) -> ReportTable:
+    """Outcomes as Lian 2022 reports them: median (Q1, Q3) at each visit, one column per visit,
+    and under each outcome the Wilcoxon P against baseline (as the paper: unadjusted) and its
+    Holm-adjusted value (the figures' marks)."""
+    s = _with_decimals(r.summaries).filter(pl.col("n") > 0)
+    total = int(r.meta["n_participants"])
+    w = r.paired.filter((pl.col("method") != METHOD_T) & (pl.col("subgroup") == "all"))
+    s = s.join(
+        w.select("analyte", "visit_id", "p_value", "p_holm"),
+        on=["analyte", "visit_id"],
+        how="left",
+    )
+    names = visit_names(r.meta["visits"], r.meta.get("visit_labels"))
+    visits = [v for v in r.meta["visits"] if v in set(s["visit_id"].to_list())]
+    fewer = pl.when(pl.col("n") < total).then(pl.format("; n = {}", "n")).otherwise(pl.lit(""))
+    cells = s.with_columns(
+        (_median_iqr() + fewer).alias("median"),
+        _p(pl.col("p_value")).alias("p"),
+        _p(pl.col("p_holm")).alias("holm"),
+    )
+    rows = [  # three rows per outcome: medians, P, Holm-adjusted P
+        cells.select(
+            "analyte",
+            pl.lit(what).alias("_row"),
+            pl.col("visit_id").replace_strict(names, default=pl.col("visit_id")),
+            pl.col(what).alias("cell"),
+        )
+        for what in _MEDIAN_ROWS
+    ]
+    long = pl.concat(rows)
+    wide = long.pivot(on="visit_id", index=["analyte", "_row"], values="cell", maintain_order=True)
+    order = {a: i for i, a in enumerate(r.meta["outcomes"])}
+    kinds = {k: i for i, k in enumerate(_MEDIAN_ROWS)}
+    wide = wide.sort(
+        pl.col("analyte").replace_strict(order, default=len(order)),
+        pl.col("_row").replace_strict(kinds),
+    )
+    outcome = pl.when(pl.col("_row") == "median").then(_labelled(wide))
+    outcome = outcome.otherwise(pl.col("_row").replace_strict(_MEDIAN_ROWS, return_dtype=pl.Utf8))
+    columns = [names.get(v, v) for v in visits]
+    frame = wide.select(
+        outcome.alias("Outcome"), *[pl.col(c).fill_null("") for c in columns if c in wide.columns]
+    )
+    sheet = s.select(
+        _labelled(s).alias("Outcome"),
+        _visit(r).alias("Visit"),
+        "n",
+        pl.col("median").alias("Median"),
+        pl.col("q1").alias("Q1"),
+        pl.col("q3").alias("Q3"),
+        pl.col("p_value").alias("Wilcoxon P"),
+        pl.col("p_holm").alias("Wilcoxon P (Holm)"),
+        ROW_DECIMALS,
+    )
+    formats = {**_ints("n"), **_dp_columns(("Median", "Q1", "Q3"))}
+    formats |= dict.fromkeys(("Wilcoxon P", "Wilcoxon P (Holm)"), P_FORMAT)
+    note = (
+        f"Median (Q1, Q3) of the participants with a value (n = {total} unless stated). P: "
+        "Wilcoxon signed-rank test against baseline on the participants with both values, as "
+        "Lian 2022 reports it; P (Holm): adjusted within each outcome over its follow-up visits. "
+        + _quartile_note(r)
+    )
+    return ReportTable(
+        "medians", "Outcomes per visit, median (Q1, Q3)", frame, note, sheet, formats
+    )
+
+
+_ALL, _DONE = "All with a value", "Completers"  # unpaired and paired column groups
+
+
+def changes_table(r: Results) -> ReportTable:
+    """Chin 2025 reports 6- and 12-month changes: for each follow-up visit the unpaired
+    summaries (everyone with a value at baseline, everyone at the visit) beside the paired
+    ones (completers: both values), each column saying which."""
+    c = _with_decimals(r.changes)
+    w = r.paired.filter(pl.col("subgroup") == "all").select(
+        "analyte",
+        "visit_id",
+        pl.when(pl.col("method") == METHOD_T).then(pl.lit("t")).otherwise(pl.lit("w")).alias("m"),
+        "p_value",
+    )
+    ps = w.pivot(on="m", index=["analyte", "visit_id"], values="p_value")
+    for m in ("t", "w"):
+        if m not in ps.columns:
+            ps = ps.with_columns(pl.lit(None, pl.Float64).alias(m))
+    c = c.join(ps, on=["analyte", "visit_id"], how="left", maintain_order="left")
+    text = [
+        _labelled(c).alias("Outcome"),
+        _visit(r).alias("Visit"),
+        pl.col("n_baseline").cast(pl.Utf8).alias(f"{_ALL}: baseline, n"),
+        _mean_sd("baseline_mean", "baseline_sd").alias(f"{_ALL}: baseline, mean ± SD"),
+        pl.col("n_visit").cast(pl.Utf8).alias(f"{_ALL}: at visit, n"),
+        _mean_sd("visit_mean", "visit_sd").alias(f"{_ALL}: at visit, mean ± SD"),
+        pl.col("n_pairs").cast(pl.Utf8).alias(f"{_DONE}, n"),
+        _mean_sd("paired_baseline_mean", "paired_baseline_sd").alias(
+            f"{_DONE}: baseline, mean ± SD"
+        ),
+        _mean_sd("paired_visit_mean", "paired_visit_sd").alias(f"{_DONE}: at visit, mean ± SD"),
+        _mean_sd("change_mean", "change_sd").alias(f"{_DONE}: change, mean ± SD"),
+        _p(pl.col("t")).alias("Paired t-test P"),
+        _p(pl.col("w")).alias("Wilcoxon P"),
+    ]
+    numbers = {
+        f"{_ALL}: baseline, n": "n_baseline",
+        f"{_ALL}: baseline, mean": "baseline_mean",
+        f"{_ALL}: baseline, SD": "baseline_sd",
+        f"{_ALL}: at visit, n": "n_visit",
+        f"{_ALL}: at visit, mean": "visit_mean",
+        f"{_ALL}: at visit, SD": "visit_sd",
+        f"{_DONE}, n": "n_pairs",
+        f"{_DONE}: baseline, mean": "paired_baseline_mean",
+        f"{_DONE}: baseline, SD": "paired_baseline_sd",
+        f"{_DONE}: at visit, mean": "paired_visit_mean",
+        f"{_DONE}: at visit, SD": "paired_visit_sd",
+        f"{_DONE}: change, mean": "change_mean",
+        f"{_DONE}: change, SD": "change_sd",
+        "Paired t-test P": "t",
+        "Wilcoxon P": "w",
+    }
+    sheet = c.select(
+        _labelled(c).alias("Outcome"),
+        _visit(r).alias("Visit"),
+        *[pl.col(col).alias(name) for name, col in numbers.items()],
+        ROW_DECIMALS,
+    )
+    formats = {
+        n: (INT if n.endswith(", n") else P_FORMAT if n.endswith(" P") else DP) for n in numbers
+    }
+    note = (
+        f"{_ALL} (unpaired): every participant with a value at baseline, and every participant "
+        f"with a value at the visit; the two groups differ when participants miss visits. "
+        f"{_DONE} (paired): the participants with a value at both baseline and the visit; the "
+        "change and both P-values are theirs (unadjusted; Holm-adjusted values in the change "
+        "table)."
+    )
+    title = "Change from baseline: all with a value (unpaired) and completers (paired)"
+    return ReportTable("changes", title, c.select(text), note, sheet, formats)
 
 
 _PAIRED_NOTE = (
@@ -475,6 +638,7 @@ def _ae_detail_tables(r: Results) -> list[ReportTable]:
         return [
             _omitted("ae_term", "Adverse events by term", none),
             _omitted("ae_infusion", "Adverse events by infusion number", none),
+            _omitted("ae_term_infusion", "Adverse events by term and infusion", none),
             _omitted("ae_time", "Adverse events by time after infusion", none),
         ]
     return [
@@ -513,6 +677,7 @@ def _ae_detail_tables(r: Results) -> list[ReportTable]:
             ),
             {**_ints("Infusion", "Given", "Events"), "Events per infusion": "0.000"},
         ),
+        ae_term_infusion_table(r),
         ReportTable(
             "ae_time",
             "Adverse events by time after infusion",
@@ -528,6 +693,61 @@ def _ae_detail_tables(r: Results) -> list[ReportTable]:
             _ints("Events"),
         ),
     ]
+
+
+_NOT_ATTRIBUTED = "Not attributed"
+
+
+def ae_term_infusion_table(r: Results) -> ReportTable:
+    """Lian 2022 safety layout: each term's events (participants) after each infusion number,
+    the events outside any attribution, and the total."""
+    ti = r.ae_by_term_infusion
+    given = ti.filter(pl.col("infusion_number").is_not_null()).group_by("infusion_number")
+    given = given.agg(pl.col("infusions").first()).sort("infusion_number")
+    heads = {
+        n: f"Infusion {n} (n = {g})" for n, g in given.select("infusion_number", "infusions").rows()
+    }
+    cell = pl.format("{} ({})", "events", "participants")
+    attributed = ti.filter(pl.col("infusion_number").is_not_null()).with_columns(
+        pl.col("infusion_number").replace_strict(heads, return_dtype=pl.Utf8).alias("_column")
+    )
+    unattributed = ti.filter(pl.col("infusion_number").is_null())
+    unattributed = unattributed.group_by("term").agg(pl.col("events").sum().alias("_na"))
+    total = r.ae_events.group_by("term").agg(
+        pl.len().alias("events"), pl.col("participant_id").n_unique().alias("participants")
+    )
+    wide = ti.select("term").unique(maintain_order=True)
+    if attributed.height:  # no infusion given: only the not-attributed and total columns
+        cells = attributed.select("term", "_column", cell.alias("cell"))
+        pivot = cells.pivot(on="_column", index="term", values="cell", maintain_order=True)
+        wide = wide.join(pivot, on="term", how="left", maintain_order="left", nulls_equal=True)
+    wide = (
+        wide.join(unattributed, on="term", how="left", maintain_order="left")
+        .join(total.select("term", cell.alias("Total")), on="term", how="left")
+        .with_columns(pl.col("_na").fill_null(0).cast(pl.Utf8).alias(_NOT_ATTRIBUTED))
+    )
+    frame = wide.rename({"term": "Term"}).select("Term", *heads.values(), _NOT_ATTRIBUTED, "Total")
+    sheet = ti.select(
+        pl.col("term").alias("Term"),
+        pl.col("attribution").alias("Attribution"),
+        pl.col("infusion_number").alias("Infusion"),
+        pl.col("infusions").alias("Given"),
+        pl.col("events").alias("Events"),
+        pl.col("participants").alias("Participants"),
+        pl.col("window_h").alias("Window, h"),
+    )
+    windows = "; ".join(f"{t}: {h:g} h" for t, h in ATTRIBUTION_WINDOW_H.items())
+    note = (
+        "Events (participants) per infusion number; n: infusions given. An event belongs to its "
+        "recorded infusion, else to the latest infusion before onset, and is attributed to it "
+        f"when it began within the term's window ({windows}; Lian 2022) or, for other terms, "
+        f"before the next infusion. {_NOT_ATTRIBUTED}: events after the window or before the "
+        "first infusion. Terms normalised (case, blanks, synonyms such as pyrexia = fever)."
+    )
+    formats = _ints("Infusion", "Given", "Events", "Participants")
+    return ReportTable(
+        "ae_term_infusion", "Adverse events by term and infusion", frame, note, sheet, formats
+    )
 
 
 def missing_table(r: Results) -> ReportTable:
@@ -546,18 +766,28 @@ def missing_table(r: Results) -> ReportTable:
     )
     note = (
         "Expected: enrolled participants, at the visits the protocol schedules the outcome for "
-        "(an outcome without a schedule: the visits where the study has any value of it)."
+        "(an outcome without a schedule: the visits where the study has any value of it); "
+        "for a sex-specific analyte, only the participants recorded as that sex "
+        f"({_sex_specific_phrase()})."
     )
     return ReportTable(
         "missing", "Missing data", frame, note, sheet, {**_ints(*counts), "Missing, %": PCT}
     )
 
 
+def _sex_specific_phrase() -> str:
+    """ "testosterone: men; estradiol: women", from the catalogue's sex flags."""
+    who = {"M": "men", "F": "women"}
+    return "; ".join(f"{ANALYTES[a].name.lower()}: {who[s]}" for a, s in SEX_SPECIFIC.items())
+
+
 def report_tables(r: Results) -> list[ReportTable]:
     """Every table of the report, in order; the ones with rows numbered Table 1, 2, ..."""
     tables = [
         baseline_table(r),
+        median_table(r),
         summaries_table(r),
+        changes_table(r),
         paired_table(r, r.paired, "paired", "Change from baseline"),
         paired_table(r, r.subgroup_paired, "subgroups", "Change from baseline in subgroups"),
         completers_table(r),

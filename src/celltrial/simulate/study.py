@@ -55,6 +55,8 @@ def build_study(sim: SimulatedTrials, trial: int = 0, seed: int = 0) -> StudyDat
         study_id=f"sim-{sim.preset.id}-{seed}",
         protocol=sim.protocol.id,
         title=f"{sim.preset.title} (simulated, seed {seed})",
+        simulated=True,
+        simulator={"preset": sim.preset.id, "seed": seed},
     )
     lots, lot_of = ctx.lots()
     return StudyData(
