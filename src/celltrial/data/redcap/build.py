@@ -1,0 +1,456 @@
+"""A REDCap project and a mapping in, a StudyData out: every table built from whole columns
+of the record export (one Polars pass per mapped field or table, never a loop per record),
+typed by the project's one typing of cells, measurements converted by the one converter,
+then checked by the standard validate(). Findings name the REDCap file, its row, the field
+and the record, event and instance, not the table row nobody has seen."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+import polars as pl
+
+from celltrial.data.canonical import entry_columns, to_canonical
+from celltrial.data.cells import type_columns
+from celltrial.data.findings import (
+    ERROR,
+    WARNING,
+    Finding,
+    Findings,
+    concat_findings,
+    empty_findings,
+    finding_rows,
+    findings_frame,
+)
+from celltrial.data.redcap.dates import display_format, is_date, is_datetime, iso_text
+from celltrial.data.redcap.dictionary import CHOICE_TYPES, FIXED_CHOICES
+from celltrial.data.redcap.mapping import (
+    AnalyteMap,
+    ColumnSpec,
+    LocatedMapping,
+    MappingError,
+    MappingIssue,
+    TableMap,
+)
+from celltrial.data.redcap.project import Project
+from celltrial.data.redcap.records import (
+    DAG,
+    EVENT,
+    REPEAT_INSTANCE,
+    REPEAT_INSTRUMENT,
+    ROW,
+    where,
+)
+from celltrial.data.schema import TABLES
+from celltrial.data.study import StudyData, StudyMeta
+from celltrial.data.validation import validate
+
+WHERE = "_where"
+FIELD = "_field"  # per measurement row: the field its value came from
+TIME_FIELD = "_time_field"
+_FORM = "_form"  # the repeat instrument as a form name
+COMPLETE = ("1", "2", "Unverified", "Complete")  # REDCap form status 1 and 2, raw or label
+_ENTRY = ("analyte", "value", "unit", "value_as_entered", "unit_as_entered")
+
+
+@dataclass(frozen=True)
+class Imported:
+    study: StudyData
+    findings: Findings  # reading, typing and validate(), named by REDCap file, row, field
+    unmapped: list[str]  # dictionary fields the mapping does not name
+
+
+def import_redcap(project: Project, located: LocatedMapping) -> Imported:
+    """The study the mapping makes of the project; MappingError when the mapping does not fit
+    the project (a field, form or event it does not have)."""
+    check_mapping(project, located)
+    m = located.mapping
+    rid = project.records.record_id
+    records = project.records.frame.with_columns(
+        pl.col(REPEAT_INSTRUMENT).str.to_lowercase().str.replace_all(r"\s+", "_").alias(_FORM),
+        where(rid).alias(WHERE),
+    )
+    mapped = _mapped_columns(located)
+    records, cell_findings = _clean_cells(records, project, located, mapped)
+    tables: dict[str, pl.DataFrame] = {}
+    sources: dict[str, pl.DataFrame] = {}
+    found = [project.findings, cell_findings]
+    for name, table in m.tables.items():  # the eight tables at most
+        text, source, notes = _table_rows(records, name, table, located, rid)
+        tables[name], sources[name] = text, source
+        found.append(notes)
+    if m.analytes:
+        text, source = _analyte_rows(records, m.analytes, located, rid)
+        if "measurements" in tables:
+            text = pl.concat([tables["measurements"], text], how="diagonal_relaxed")
+            source = pl.concat([sources["measurements"], source], how="diagonal_relaxed")
+        tables["measurements"], sources["measurements"] = text, source
+    typed: dict[str, pl.DataFrame] = {}
+    for name, text in tables.items():
+        typed[name], typing = _typed(name, text)
+        found.append(typing)
+    meta = StudyMeta(study_id=m.study_id, protocol=m.protocol, title=m.title)
+    study = StudyData(meta=meta, **typed, load_findings=concat_findings(found))
+    findings = _at_redcap(validate(study).frame, sources, located, project.records.file)
+    return Imported(study, Findings(findings), _unmapped(project, located))
+
+
+# ---------------------------------------------------------------- the mapping fits
+
+
+def check_mapping(project: Project, located: LocatedMapping) -> None:
+    m, d = located.mapping, project.dictionary
+    columns = set(d.record_columns()) | {d.record_id}
+    kinds = d.types()
+    issues: list[MappingIssue] = []
+    for where_, name in m.fields():  # the fields the mapping names
+        if kinds.get(name) == "checkbox":
+            issues.append(
+                located.issue(
+                    where_, f"{name} is a checkbox field: name one choice as {name}___CODE"
+                )
+            )
+        elif name not in columns:
+            close = difflib.get_close_matches(name, sorted(columns), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            issues.append(
+                located.issue(where_, f"no field {name!r} in the data dictionary {d.file}{hint}")
+            )
+    forms = d.forms
+    for table, spec in m.tables.items():
+        if spec.form not in forms:
+            issues.append(
+                located.issue(
+                    ("tables", table, "form"),
+                    f"no form {spec.form!r} in the data dictionary (forms: {', '.join(forms)})",
+                )
+            )
+    known_events = set(project.designations["unique_event_name"].to_list())
+    if known_events:
+        for event in m.events:
+            if event not in known_events:
+                issues.append(
+                    located.issue(
+                        ("events", event), f"no event {event!r} in the instrument designations"
+                    )
+                )
+    if issues:
+        raise MappingError(issues)
+
+
+def _mapped_columns(located: LocatedMapping) -> list[str]:
+    return list(dict.fromkeys(name for _, name in located.mapping.fields()))
+
+
+def _unmapped(project: Project, located: LocatedMapping) -> list[str]:
+    named = {n.split("___")[0] for n in _mapped_columns(located)}
+    fields = project.dictionary.fields.filter(pl.col("field_type") != "descriptive")
+    return [f for f in fields["field_name"].to_list() if f not in named]
+
+
+# ---------------------------------------------------------------- cells
+
+
+def _clean_cells(
+    records: pl.DataFrame, project: Project, located: LocatedMapping, mapped: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Missing-data codes to null (noted once per field and code), choice labels to codes
+    (a labelled export), REDCap dates to ISO text; a cell that fits none is a finding."""
+    codes = located.mapping.missing_codes or project.missing_codes
+    file, d = project.records.file, project.dictionary
+    present = [c for c in mapped if c in records.columns]
+    found = [_missing_code_notes(records, present, codes, file)]
+    records = records.with_columns(
+        pl.when(~pl.col(c).is_in(list(codes))).then(pl.col(c)).alias(c) for c in present
+    )
+    choices = d.choices()
+    kinds, validations = d.types(), d.validations()
+    for column in present:  # mapped fields, not records
+        base = column.split("___")[0]
+        kind = kinds.get(base)
+        if column != base and kind == "checkbox":
+            records, bad = _choice(records, column, {"1": "Checked", "0": "Unchecked"}, file)
+        elif kind in CHOICE_TYPES or kind in FIXED_CHOICES:
+            pairs = choices.filter(pl.col("field_name") == column)
+            records, bad = _choice(
+                records, column, dict(pairs.select("code", "label").iter_rows()), file
+            )
+        elif is_date(validations.get(column)) or is_datetime(validations.get(column)):
+            records, bad = _date(records, column, validations[column], file)
+        else:
+            continue
+        found.append(bad)
+    return records, concat_findings(found)
+
+
+def _missing_code_notes(
+    records: pl.DataFrame, columns: list[str], codes: dict[str, str], file: str
+) -> pl.DataFrame:
+    if not columns or not codes:
+        return empty_findings()
+    codes_list = list(codes)
+    long = pl.concat(
+        records.filter(pl.col(c).is_in(codes_list)).select(
+            pl.lit(c).alias("field"),
+            pl.col(c).alias("code"),
+            pl.col(ROW).alias("row"),
+            pl.col(WHERE).alias("where"),
+        )
+        for c in columns  # mapped fields
+    )
+    if long.height == 0:
+        return empty_findings()
+    groups = long.group_by("field", "code", maintain_order=True).agg(
+        pl.len().alias("n"), pl.col("row").first(), pl.col("where").first()
+    )
+    label = pl.col("code").replace_strict(codes, default="")
+    rule = pl.format(
+        "REDCap missing-data code {} ({}) in {} cell(s), read as missing (first: {})",
+        pl.col("code"),
+        label,
+        pl.col("n"),
+        pl.col("where"),
+    )
+    return finding_rows(
+        groups,
+        pl.lit(True),
+        severity=WARNING,
+        table="records",
+        column=pl.col("field"),
+        value=pl.col("code"),
+        rule=rule,
+        file=file,
+        row=pl.col("row"),
+    )
+
+
+def _choice(
+    records: pl.DataFrame, column: str, labels: dict[str, str], file: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    codes = list(labels)
+    by_label = {label: code for code, label in labels.items() if label not in labels}
+    cell = pl.col(column)
+    coded = (
+        pl.when(cell.is_in(codes)).then(cell).otherwise(cell.replace_strict(by_label, default=None))
+    )
+    allowed = ", ".join(f"{c} = {lab}" for c, lab in list(labels.items())[:12])
+    bad = finding_rows(
+        records,
+        cell.is_not_null() & coded.is_null(),
+        severity=ERROR,
+        table="records",
+        column=column,
+        value=cell,
+        rule=pl.format(
+            "{}: not a choice of {} ({})", pl.col(WHERE), pl.lit(column), pl.lit(allowed)
+        ),
+        file=file,
+        row=pl.col(ROW),
+    )
+    return records.with_columns(coded.alias(column)), bad
+
+
+def _date(
+    records: pl.DataFrame, column: str, validation: str, file: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    iso = iso_text(pl.col(column), validation)
+    shown = display_format(validation)
+    bad = finding_rows(
+        records,
+        pl.col(column).is_not_null() & iso.is_null(),
+        severity=ERROR,
+        table="records",
+        column=column,
+        value=pl.col(column),
+        rule=pl.format(
+            "{}: not a {} ({}, or YYYY-MM-DD as raw exports write it)",
+            pl.col(WHERE),
+            pl.lit(validation),
+            pl.lit(shown),
+        ),
+        file=file,
+        row=pl.col(ROW),
+    )
+    return records.with_columns(iso.alias(column)), bad
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _origin(spec: ColumnSpec, located: LocatedMapping, rid: str) -> pl.Expr:
+    if spec.value is not None:
+        return pl.lit(spec.value, pl.Utf8)
+    if spec.source == "@record":
+        return pl.col(rid)
+    if spec.source == "@event":
+        return _visit(located)
+    if spec.source == "@dag":
+        return pl.col(DAG)
+    if spec.source == "@instance":
+        return pl.col(REPEAT_INSTANCE)
+    cell = pl.col(spec.field)
+    return cell.replace(spec.codes) if spec.codes else cell
+
+
+def _visit(located: LocatedMapping) -> pl.Expr:
+    return pl.col(EVENT).replace_strict(located.mapping.events, default=None, return_dtype=pl.Utf8)
+
+
+def _table_rows(
+    records: pl.DataFrame, name: str, table: TableMap, located: LocatedMapping, rid: str
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The rows of the form: its repeat instances, or the rows where it holds data."""
+    fields = [s.field for s in table.columns.values() if s.field is not None]
+    fields = [f for f in fields if f in records.columns]
+    status = f"{table.form}_complete"
+    filled = pl.any_horizontal([pl.col(f).is_not_null() for f in fields] or [pl.lit(False)])
+    if status in records.columns:
+        filled = filled | pl.col(status).is_in(COMPLETE)
+    mine = (pl.col(_FORM).is_null() | (pl.col(_FORM) == table.form)) & filled
+    rows = records.filter(mine)
+    for spec in table.columns.values():  # mapped columns
+        if spec.field is not None and spec.field not in records.columns:
+            rows = rows.with_columns(pl.lit(None, pl.Utf8).alias(spec.field))
+    text = rows.select(
+        _origin(spec, located, rid).cast(pl.Utf8).alias(column)
+        for column, spec in table.columns.items()
+    )
+    source = rows.select(ROW, WHERE)
+    notes = _unmapped_events(rows, table, located, name)
+    return text, source, notes
+
+
+def _unmapped_events(
+    rows: pl.DataFrame, table: TableMap, located: LocatedMapping, name: str
+) -> pl.DataFrame:
+    uses_event = any(s.source == "@event" for s in table.columns.values())
+    if not uses_event or rows.height == 0:
+        return empty_findings()
+    events = (
+        rows.filter(
+            pl.col(EVENT).is_not_null() & ~pl.col(EVENT).is_in(list(located.mapping.events))
+        )
+        .group_by(EVENT, maintain_order=True)
+        .agg(pl.len().alias("n"), pl.col(ROW).first())
+    )
+    notes = [
+        Finding(
+            WARNING,
+            name,
+            None,
+            "visit_id",
+            event,
+            f"event {event!r} is not mapped to a visit (mapping key 'events'): its {n} "
+            f"{name} row(s) have no visit_id (first at records row {row})",
+            located.file,
+        )
+        for event, n, row in events.iter_rows()  # distinct events, a handful
+    ]
+    return findings_frame(notes)
+
+
+def _analyte_rows(
+    records: pl.DataFrame, analytes: list[AnalyteMap], located: LocatedMapping, rid: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One measurement per filled analyte field (a wide lab form becomes the long table)."""
+    texts, sources = [], []
+    for a in analytes:  # the mapping's analytes, a few dozen at most
+        rows = records.filter(pl.col(a.field).is_not_null())
+        unit = pl.lit(a.unit, pl.Utf8) if a.unit is not None else pl.col(a.unit_field)
+        fasting = None if a.fasting is None else str(a.fasting).lower()
+        texts.append(
+            rows.select(
+                pl.col(rid).alias("participant_id"),
+                _visit(located).alias("visit_id"),
+                pl.col(a.time_field).alias("time"),
+                pl.lit(a.analyte).alias("analyte"),
+                pl.col(a.field).alias("value_as_entered"),
+                unit.alias("unit_as_entered"),
+                pl.lit(fasting, pl.Utf8).alias("fasting"),
+                pl.lit("import").alias("source"),
+            )
+        )
+        sources.append(
+            rows.select(
+                ROW,
+                WHERE,
+                pl.lit(a.field).alias(FIELD),
+                pl.lit(a.time_field).alias(TIME_FIELD),
+                pl.lit(a.unit_field, pl.Utf8).alias("_unit_field"),
+            )
+        )
+    return pl.concat(texts), pl.concat(sources)
+
+
+def _typed(name: str, text: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The text table in the schema's types (cells.type_columns); measurements in canonical
+    units from the entry (canonical.to_canonical), as reading a study folder does."""
+    schema = TABLES[name]
+    if name == "measurements":
+        text = entry_columns(text).drop("value", "unit")
+    absent = [c.name for c in schema.columns if c.name not in text.columns]
+    text = text.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in absent)
+    typed, found = type_columns(text, schema, None)
+    if name == "measurements":
+        typed = to_canonical(typed)
+    return typed.select(list(schema.polars_schema)).rechunk(), found
+
+
+# ---------------------------------------------------------------- findings at REDCap's cells
+
+
+def _at_redcap(
+    findings: pl.DataFrame, sources: dict[str, pl.DataFrame], located: LocatedMapping, file: str
+) -> pl.DataFrame:
+    """Findings about built table rows moved to the records file row, the mapped field and
+    the record, event and instance; those about a whole column to the mapping file."""
+    done = [findings.filter(pl.col("file").is_not_null() | ~pl.col("table").is_in(list(sources)))]
+    for name, source in sources.items():  # the mapped tables
+        mine = findings.filter(pl.col("file").is_null() & (pl.col("table") == name))
+        if mine.height == 0:
+            continue
+        fields = _column_fields(located, name)
+        column = pl.col("column")
+        field = column.replace_strict(fields, default=None, return_dtype=pl.Utf8)
+        if FIELD in source.columns:
+            by_row = (
+                pl.when(column.is_in(_ENTRY))
+                .then(pl.col(FIELD))
+                .when(column == "time")
+                .then(pl.col(TIME_FIELD))
+            )
+            field = pl.coalesce(by_row, field)
+        at_rows = mine.filter(pl.col("row").is_not_null()).join(
+            source.with_row_index("_i", offset=1).with_columns(pl.col("_i").cast(pl.Int64)),
+            left_on="row",
+            right_on="_i",
+            how="left",
+            maintain_order="left",
+        )
+        done.append(
+            at_rows.select(
+                "severity",
+                "table",
+                pl.col(ROW).alias("row"),
+                pl.coalesce(field, column).alias("column"),
+                "value",
+                pl.format("{}: {} {}", pl.col(WHERE), pl.lit(name), pl.col("rule")).alias("rule"),
+                pl.lit(file).alias("file"),
+            )
+        )
+        whole = mine.filter(pl.col("row").is_null()).with_columns(
+            pl.format(
+                "{} (table {}, mapping key tables.{})", pl.col("rule"), pl.lit(name), pl.lit(name)
+            ).alias("rule"),
+            pl.lit(located.file).alias("file"),
+        )
+        done.append(whole)
+    return concat_findings(done)
+
+
+def _column_fields(located: LocatedMapping, table: str) -> dict[str, str]:
+    spec = located.mapping.tables.get(table)
+    if spec is None:
+        return {}
+    return {column: s.field or s.source or "value" for column, s in spec.columns.items()}
