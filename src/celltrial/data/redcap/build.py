@@ -453,4 +453,8 @@ def _column_fields(located: LocatedMapping, table: str) -> dict[str, str]:
     spec = located.mapping.tables.get(table)
     if spec is None:
         return {}
-    return {column: s.field or s.source or "value" for column, s in spec.columns.items()}
+    fields = {column: s.field or s.source or "value" for column, s in spec.columns.items()}
+    for stored, entered in (("value", "value_as_entered"), ("unit", "unit_as_entered")):
+        if table == "measurements" and stored not in fields and entered in fields:
+            fields[stored] = fields[entered]  # the canonical value comes from the entry
+    return fields

@@ -169,9 +169,19 @@ def read_dictionary(path: str | Path) -> Dictionary:
         pl.Series("_row", rows, dtype=pl.Int64)
     )
     frame = frame.with_columns(pl.col("field_type").str.to_lowercase())
+    return dictionary_from_fields(frame, file, table.findings)
+
+
+def dictionary_from_fields(
+    frame: pl.DataFrame, file: Path, found: pl.DataFrame | None = None
+) -> Dictionary:
+    """The dictionary of a fields frame (HEADERS' short names and `_row`), checked."""
     if frame.height == 0:
         raise StudyReadError(f"{file}: the data dictionary lists no fields")
-    return Dictionary(frame, str(file), concat_findings([table.findings, _checks(frame, file)]))
+    checks = _checks(frame, file)
+    return Dictionary(
+        frame, str(file), concat_findings([empty_findings() if found is None else found, checks])
+    )
 
 
 def _checks(frame: pl.DataFrame, file: Path) -> pl.DataFrame:

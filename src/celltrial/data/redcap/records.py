@@ -69,13 +69,22 @@ def read_records(path: str | Path, dictionary: Dictionary, max_bytes: int = MAX_
     table = read_csv_table(file, "records", [dictionary.record_id, *expected], [])
     frame = table.frame.rename({c: c.strip() for c in table.frame.columns})
     frame, label_note = _names_from_labels(frame, dictionary, str(file))
+    rows = table.rows if table.rows is not None else pl.int_range(1, frame.height + 1, eager=True)
+    found = concat_findings([table.findings, label_note])
+    return records_from_frame(frame, rows, str(file), dictionary, found)
+
+
+def records_from_frame(
+    frame: pl.DataFrame, rows: pl.Series, file: str, dictionary: Dictionary, found: pl.DataFrame
+) -> Records:
+    """Records from text columns named as in an export, `rows` the file row of each."""
     rid = dictionary.record_id
     if rid not in frame.columns:
         raise StudyReadError(
             f"{file}: no column {rid!r}, the record id (first field of the dictionary "
             f"{Path(dictionary.file).name}); is this the export of that project?"
         )
-    rows = table.rows if table.rows is not None else pl.int_range(1, frame.height + 1, eager=True)
+    expected = dictionary.record_columns()
     frame = frame.with_columns(
         pl.when(pl.col(c).str.strip_chars().str.len_bytes() > 0).then(pl.col(c).str.strip_chars())
         for c in frame.columns
@@ -83,9 +92,8 @@ def read_records(path: str | Path, dictionary: Dictionary, max_bytes: int = MAX_
     for name in REDCAP_COLUMNS:
         if name not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.Utf8).alias(name))
-    found = [table.findings, label_note, _unknown_columns(frame, expected, rid, str(file))]
-    found += [_row_checks(frame, rid, str(file))]
-    return Records(frame, str(file), concat_findings(found), rid)
+    checks = [_unknown_columns(frame, expected, rid, file), _row_checks(frame, rid, file)]
+    return Records(frame, file, concat_findings([found, *checks]), rid)
 
 
 def _refuse_other_separators(file: Path) -> None:
