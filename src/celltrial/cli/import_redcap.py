@@ -65,9 +65,7 @@ def import_redcap_command(
             err.print(Text(str(issue), style="red"), soft_wrap=True)
         raise typer.Exit(BAD_INPUT) from None
     protocol = study_protocol(imported.study, out)
-    findings = errors_first(
-        Findings(concat_findings([imported.findings.frame, protocol.findings]))
-    )
+    findings = errors_first(Findings(concat_findings([imported.findings.frame, protocol.findings])))
     print_findings(findings, None if show_all else SHOWN, _common_folder(project.files))
     if imported.unmapped:
         shown = ", ".join(imported.unmapped)

@@ -7,6 +7,7 @@ and the record, event and instance, not the table row nobody has seen."""
 from __future__ import annotations
 
 import difflib
+import string
 from dataclasses import dataclass
 
 import polars as pl
@@ -166,10 +167,14 @@ def _clean_cells(
     )
     choices = d.choices()
     kinds, validations = d.types(), d.validations()
+    unit_fields = {a.unit_field for a in located.mapping.analytes if a.unit_field}
     for column in present:  # mapped fields, not records
         base = column.split("___")[0]
         kind = kinds.get(base)
-        if column != base and kind == "checkbox":
+        if column in unit_fields and kind in CHOICE_TYPES:
+            pairs = choices.filter(pl.col("field_name") == column).select("label", "code")
+            records, bad = _choice(records, column, dict(pairs.iter_rows()), file)
+        elif column != base and kind == "checkbox":
             records, bad = _choice(records, column, {"1": "Checked", "0": "Unchecked"}, file)
         elif kind in CHOICE_TYPES or kind in FIXED_CHOICES:
             pairs = choices.filter(pl.col("field_name") == column)
@@ -289,8 +294,22 @@ def _origin(spec: ColumnSpec, located: LocatedMapping, rid: str) -> pl.Expr:
         return pl.col(DAG)
     if spec.source == "@instance":
         return pl.col(REPEAT_INSTANCE)
+    if spec.template is not None:
+        return _template(spec.template, rid)
     cell = pl.col(spec.field)
     return cell.replace(spec.codes) if spec.codes else cell
+
+
+def _template(template: str, rid: str) -> pl.Expr:
+    sources = {"record": pl.col(rid), "event": pl.col(EVENT), "instance": pl.col(REPEAT_INSTANCE)}
+    sources["dag"] = pl.col(DAG)
+    parts: list[pl.Expr] = []
+    for text, name, _, _ in string.Formatter().parse(template):  # a few pieces
+        if text:
+            parts.append(pl.lit(text))
+        if name:
+            parts.append(sources.get(name, pl.col(name)).fill_null(""))
+    return pl.concat_str(parts)
 
 
 def _visit(located: LocatedMapping) -> pl.Expr:
@@ -301,17 +320,15 @@ def _table_rows(
     records: pl.DataFrame, name: str, table: TableMap, located: LocatedMapping, rid: str
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """The rows of the form: its repeat instances, or the rows where it holds data."""
-    fields = [s.field for s in table.columns.values() if s.field is not None]
-    fields = [f for f in fields if f in records.columns]
+    fields = [f for s in table.columns.values() for f in s.fields() if f in records.columns]
     status = f"{table.form}_complete"
     filled = pl.any_horizontal([pl.col(f).is_not_null() for f in fields] or [pl.lit(False)])
     if status in records.columns:
         filled = filled | pl.col(status).is_in(COMPLETE)
     mine = (pl.col(_FORM).is_null() | (pl.col(_FORM) == table.form)) & filled
     rows = records.filter(mine)
-    for spec in table.columns.values():  # mapped columns
-        if spec.field is not None and spec.field not in records.columns:
-            rows = rows.with_columns(pl.lit(None, pl.Utf8).alias(spec.field))
+    absent = {f for s in table.columns.values() for f in s.fields() if f not in records.columns}
+    rows = rows.with_columns(pl.lit(None, pl.Utf8).alias(f) for f in sorted(absent))
     text = rows.select(
         _origin(spec, located, rid).cast(pl.Utf8).alias(column)
         for column, spec in table.columns.items()
@@ -435,7 +452,7 @@ def _at_redcap(
                 pl.col(ROW).alias("row"),
                 pl.coalesce(field, column).alias("column"),
                 "value",
-                pl.format("{}: {} {}", pl.col(WHERE), pl.lit(name), pl.col("rule")).alias("rule"),
+                pl.format("{}: {} ({})", pl.col(WHERE), pl.col("rule"), pl.lit(name)).alias("rule"),
                 pl.lit(file).alias("file"),
             )
         )

@@ -17,11 +17,13 @@ an analyte (with its unit, or the field holding the unit), which event is which 
       - {field: hba1c, analyte: hba1c, unit: "%", time_field: lab_date}
 
 A column is a field name, "@record", "@event" (the visit the event maps to), "@dag",
-"@instance", or {field, codes} / {value} (a constant). Errors name the file, line and key.
+"@instance", {field, codes}, {value} (a constant) or {template: "{record}-AE{instance}"}.
+Errors name the file, line and key.
 """
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -33,6 +35,7 @@ from celltrial.clinical.analytes import ANALYTES
 from celltrial.data.schema import TABLES
 
 SOURCES = ("@record", "@event", "@dag", "@instance")
+TEMPLATE_SOURCES = ("record", "event", "instance", "dag")
 Located = tuple[str | int, ...]
 
 
@@ -45,6 +48,9 @@ class ColumnSpec(_Strict):
     source: Literal["@record", "@event", "@dag", "@instance"] | None = None
     codes: dict[str, str] = Field(default_factory=dict)  # REDCap code -> StudyData value
     value: str | None = None  # the same value in every row
+    # text built per row from {record}, {event}, {instance} and field names, e.g.
+    # "{record}-AE{instance}" for an id the project does not hold
+    template: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -53,11 +59,19 @@ class ColumnSpec(_Strict):
             return {"source": data} if data.startswith("@") else {"field": data}
         return data
 
+    def fields(self) -> list[str]:
+        """The REDCap fields this column reads."""
+        if self.field is not None:
+            return [self.field]
+        return [f for f in template_names(self.template or "") if f not in TEMPLATE_SOURCES]
+
     @model_validator(mode="after")
     def _one_origin(self) -> ColumnSpec:
-        given = [x for x in (self.field, self.source, self.value) if x is not None]
+        given = [x for x in (self.field, self.source, self.value, self.template) if x is not None]
         if len(given) != 1:
-            raise ValueError(f"give exactly one of a field, one of {', '.join(SOURCES)}, or value")
+            raise ValueError(
+                f"give exactly one of a field, one of {', '.join(SOURCES)}, value or template"
+            )
         return self
 
 
@@ -124,8 +138,8 @@ class Mapping(_Strict):
         out: list[tuple[Located, str]] = [(("record_id",), self.record_id)]
         for name, table in self.tables.items():
             for column, spec in table.columns.items():
-                if spec.field is not None:
-                    out.append((("tables", name, "columns", column), spec.field))
+                where = ("tables", name, "columns", column)
+                out += [(where, f) for f in spec.fields()]
         for i, a in enumerate(self.analytes):
             out += [
                 (("analytes", i, "field"), a.field),
@@ -134,6 +148,10 @@ class Mapping(_Strict):
             if a.unit_field:
                 out.append((("analytes", i, "unit_field"), a.unit_field))
         return out
+
+
+def template_names(template: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name]
 
 
 @dataclass(frozen=True)
