@@ -94,6 +94,7 @@ def import_redcap(project: Project, located: LocatedMapping) -> Imported:
     meta = StudyMeta(study_id=m.study_id, protocol=m.protocol, title=m.title)
     study = StudyData(meta=meta, **typed, load_findings=concat_findings(found))
     findings = _at_redcap(validate(study).frame, sources, located, project.records.file)
+    findings = _first_error_per_cell(findings)
     return Imported(study, Findings(findings), _unmapped(project, located))
 
 
@@ -464,6 +465,15 @@ def _at_redcap(
         )
         done.append(whole)
     return concat_findings(done)
+
+
+def _first_error_per_cell(findings: pl.DataFrame) -> pl.DataFrame:
+    """A cell that is wrong (a date that is not one) left its table value empty, and the
+    table rules then find it missing: the first error of a cell is the one to fix."""
+    errors = findings.filter(pl.col("severity") == ERROR)
+    first = pl.int_range(pl.len()).over("file", "row", "column") == 0
+    kept = errors.filter(pl.col("row").is_null() | first)
+    return concat_findings([kept, findings.filter(pl.col("severity") != ERROR)])
 
 
 def _column_fields(located: LocatedMapping, table: str) -> dict[str, str]:

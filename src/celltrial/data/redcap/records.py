@@ -168,6 +168,10 @@ def where(record: str) -> pl.Expr:
 
 
 def _row_checks(frame: pl.DataFrame, rid: str, file: str) -> pl.DataFrame:
+    key = [rid, EVENT, REPEAT_INSTRUMENT, REPEAT_INSTANCE]
+    # the first row of each key, computed before finding_rows filters the hits
+    frame = frame.select(*key, ROW, pl.col(ROW).min().over(key).alias("_first_row"))
+
     def hits(mask: pl.Expr, column: str, value: pl.Expr, rule: str | pl.Expr) -> pl.DataFrame:
         return finding_rows(
             frame,
@@ -181,8 +185,7 @@ def _row_checks(frame: pl.DataFrame, rid: str, file: str) -> pl.DataFrame:
             row=pl.col(ROW),
         )
 
-    key = [rid, EVENT, REPEAT_INSTRUMENT, REPEAT_INSTANCE]
-    first_row = pl.col(ROW).min().over(key)
+    first_row = pl.col("_first_row")
     instance = pl.col(REPEAT_INSTANCE)
     return concat_findings(
         [
