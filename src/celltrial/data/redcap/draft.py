@@ -47,9 +47,12 @@ def draft_mapping(project: Project, study_id: str = "redcap-study") -> str:
     d = project.dictionary
     fields = d.fields.filter(pl.col("field_type") != "descriptive")
     checks: dict[str, str] = {}
-    analytes = _analytes(fields, checks)
-    used = {a["field"] for a in analytes} | {a.get("unit_field") for a in analytes}
-    participants = _participants(fields, project, used, checks)
+    # participant attributes first: "height" on the demographics form is height_cm,
+    # not a height measurement
+    participants = _participants(fields, project, checks)
+    columns = participants["columns"].values() if participants else []
+    taken = {c["field"] if isinstance(c, dict) else c for c in columns}
+    analytes = _analytes(fields.filter(~pl.col("field_name").is_in(list(taken))), checks)
     doc: dict[str, object] = {
         "celltrial_mapping": 1,
         "study_id": study_id,
@@ -137,18 +140,15 @@ def _time_field(fields: pl.DataFrame, form: str) -> str:
     return pick["field_name"][0] if pick.height else "CHOOSE_A_DATE_FIELD"
 
 
-def _participants(
-    fields: pl.DataFrame, project: Project, used: set, checks: dict[str, str]
-) -> dict | None:
+def _participants(fields: pl.DataFrame, project: Project, checks: dict[str, str]) -> dict | None:
     columns: dict[str, object] = {"participant_id": "@record"}
     choices = project.dictionary.choices()
+    form = project.dictionary.forms[0]  # the form REDCap opens a record with
+    first_form = fields.filter(pl.col("form_name") == form)
     for column, pattern in PARTICIPANT_FIELDS.items():  # a few participant attributes
-        hits = fields.filter(
-            (
-                pl.col("field_name").str.contains(f"(?i){pattern}")
-                | pl.col("field_label").fill_null("").str.contains(f"(?i){pattern}")
-            )
-            & ~pl.col("field_name").is_in(list(used - {None}))
+        hits = first_form.filter(
+            pl.col("field_name").str.contains(f"(?i){pattern}")
+            | pl.col("field_label").fill_null("").str.contains(f"(?i){pattern}")
         )
         if hits.height == 0:
             continue
@@ -164,7 +164,6 @@ def _participants(
         columns["site_id"] = "@dag"
     if len(columns) == 1:
         return None
-    form = project.dictionary.forms[0]
     return {"form": form, "columns": columns}
 
 
