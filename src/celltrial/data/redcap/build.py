@@ -24,7 +24,7 @@ from celltrial.data.findings import (
     finding_rows,
     findings_frame,
 )
-from celltrial.data.redcap.dates import display_format, is_date, is_datetime, iso_text
+from celltrial.data.redcap.dates import display_format, is_date, is_datetime, iso_cells
 from celltrial.data.redcap.dictionary import CHOICE_TYPES, FIXED_CHOICES
 from celltrial.data.redcap.mapping import (
     AnalyteMap,
@@ -47,7 +47,10 @@ from celltrial.data.schema import TABLES
 from celltrial.data.study import StudyData, StudyMeta
 from celltrial.data.validation import validate
 
-WHERE = "_where"
+RECORD = "_record"  # the record id under one name, whatever the project calls it
+# 'record 7, event d0_arm_1, instance 2': built for findings only, never for every row
+WHERE = where(RECORD)
+PLACE = [RECORD, EVENT, REPEAT_INSTRUMENT, REPEAT_INSTANCE]
 FIELD = "_field"  # per measurement row: the field its value came from
 TIME_FIELD = "_time_field"
 _FORM = "_form"  # the repeat instrument as a form name
@@ -70,7 +73,7 @@ def import_redcap(project: Project, located: LocatedMapping) -> Imported:
     rid = project.records.record_id
     records = project.records.frame.with_columns(
         pl.col(REPEAT_INSTRUMENT).str.to_lowercase().str.replace_all(r"\s+", "_").alias(_FORM),
-        where(rid).alias(WHERE),
+        pl.col(rid).alias(RECORD),
     )
     mapped = _mapped_columns(located)
     records, cell_findings = _clean_cells(records, project, located, mapped)
@@ -201,7 +204,7 @@ def _missing_code_notes(
             pl.lit(c).alias("field"),
             pl.col(c).alias("code"),
             pl.col(ROW).alias("row"),
-            pl.col(WHERE).alias("where"),
+            WHERE.alias("where"),
         )
         for c in columns  # mapped fields
     )
@@ -248,9 +251,7 @@ def _choice(
         table="records",
         column=column,
         value=cell,
-        rule=pl.format(
-            "{}: not a choice of {} ({})", pl.col(WHERE), pl.lit(column), pl.lit(allowed)
-        ),
+        rule=pl.format("{}: not a choice of {} ({})", WHERE, pl.lit(column), pl.lit(allowed)),
         file=file,
         row=pl.col(ROW),
     )
@@ -260,21 +261,22 @@ def _choice(
 def _date(
     records: pl.DataFrame, column: str, validation: str, file: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    iso = iso_text(pl.col(column), validation)
+    iso = iso_cells(records[column], validation)
     shown = display_format(validation)
+    rule = pl.format(
+        "{}: not a {} ({}, or YYYY-MM-DD as raw exports write it)",
+        WHERE,
+        pl.lit(validation),
+        pl.lit(shown),
+    )
     bad = finding_rows(
         records,
-        pl.col(column).is_not_null() & iso.is_null(),
+        pl.col(column).is_not_null() & pl.lit(iso).is_null(),
         severity=ERROR,
         table="records",
         column=column,
         value=pl.col(column),
-        rule=pl.format(
-            "{}: not a {} ({}, or YYYY-MM-DD as raw exports write it)",
-            pl.col(WHERE),
-            pl.lit(validation),
-            pl.lit(shown),
-        ),
+        rule=rule,
         file=file,
         row=pl.col(ROW),
     )
@@ -334,7 +336,7 @@ def _table_rows(
         _origin(spec, located, rid).cast(pl.Utf8).alias(column)
         for column, spec in table.columns.items()
     )
-    source = rows.select(ROW, WHERE)
+    source = rows.select(ROW, *PLACE)
     notes = _unmapped_events(rows, table, located, name)
     return text, source, notes
 
@@ -392,7 +394,7 @@ def _analyte_rows(
         sources.append(
             rows.select(
                 ROW,
-                WHERE,
+                *PLACE,
                 pl.lit(a.field).alias(FIELD),
                 pl.lit(a.time_field).alias(TIME_FIELD),
                 pl.lit(a.unit_field, pl.Utf8).alias("_unit_field"),
@@ -453,7 +455,7 @@ def _at_redcap(
                 pl.col(ROW).alias("row"),
                 pl.coalesce(field, column).alias("column"),
                 "value",
-                pl.format("{}: {} ({})", pl.col(WHERE), pl.col("rule"), pl.lit(name)).alias("rule"),
+                pl.format("{}: {} ({})", WHERE, pl.col("rule"), pl.lit(name)).alias("rule"),
                 pl.lit(file).alias("file"),
             )
         )

@@ -32,6 +32,25 @@ def display_format(validation: str) -> str:
     return f"{day} HH:MM" if validation.startswith("datetime") else day
 
 
+def iso_cells(cells: pl.Series, validation: str) -> pl.Series:
+    """iso_text over a column, the strptime work done only for cells not already ISO: a raw
+    export (every date Y-M-D) costs one parse of the column, and its text is kept as is."""
+    if is_date(validation):
+        iso = cells.str.to_date(ISO_DATE, strict=False)
+    else:
+        iso = pl.select(
+            pl.coalesce(
+                pl.lit(cells).str.to_datetime(f"{ISO_DATE} %H:%M:%S", strict=False),
+                pl.lit(cells).str.to_datetime(f"{ISO_DATE} %H:%M", strict=False),
+            )
+        ).to_series()
+    other = (iso.is_null() & cells.is_not_null()).arg_true()
+    if other.len() == 0:
+        return cells
+    fixed = pl.select(iso_text(pl.lit(cells.gather(other)), validation)).to_series()
+    return cells.scatter(other, fixed)
+
+
 def iso_text(text: pl.Expr, validation: str) -> pl.Expr:
     """The cell as ISO text (YYYY-MM-DD, or YYYY-MM-DD HH:MM:SS), null when it is not a
     date of this type; / and . are read as - (31/12/2019, 31.12.2019)."""
