@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from celltrial.data.canonical import entry_columns, to_canonical
-from celltrial.data.cells import type_columns
 from celltrial.data.findings import (
     ERROR,
     WARNING,
@@ -24,6 +22,7 @@ from celltrial.data.findings import (
     finding_rows,
     findings_frame,
 )
+from celltrial.data.folder import conform_table
 from celltrial.data.redcap.dates import display_format, is_date, is_datetime, iso_cells
 from celltrial.data.redcap.dictionary import CHOICE_TYPES, FIXED_CHOICES
 from celltrial.data.redcap.mapping import (
@@ -404,17 +403,9 @@ def _analyte_rows(
 
 
 def _typed(name: str, text: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The text table in the schema's types (cells.type_columns); measurements in canonical
-    units from the entry (canonical.to_canonical), as reading a study folder does."""
-    schema = TABLES[name]
-    if name == "measurements":
-        text = entry_columns(text).drop("value", "unit")
-    absent = [c.name for c in schema.columns if c.name not in text.columns]
-    text = text.with_columns(pl.lit(None, pl.Utf8).alias(c) for c in absent)
-    typed, found = type_columns(text, schema, None)
-    if name == "measurements":
-        typed = to_canonical(typed)
-    return typed.select(list(schema.polars_schema)).rechunk(), found
+    """The text table typed and in canonical units as a study folder's table is read."""
+    typed, found = conform_table(text, TABLES[name], None)
+    return typed.select(list(TABLES[name].polars_schema)), found
 
 
 # ---------------------------------------------------------------- findings at REDCap's cells
