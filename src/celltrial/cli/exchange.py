@@ -20,4 +20,4 @@ app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
 # each format's commands, added to the groups above on import
-from celltrial.cli import export_redcap, import_redcap  # noqa: E402, F401
+from celltrial.cli import excel, export_redcap, import_redcap  # noqa: E402, F401
