@@ -286,19 +286,21 @@ def _date(
 
 
 def _origin(spec: ColumnSpec, located: LocatedMapping, rid: str) -> pl.Expr:
+    """The column's text per row; codes (REDCap value -> StudyData value) applied last."""
     if spec.value is not None:
         return pl.lit(spec.value, pl.Utf8)
-    if spec.source == "@record":
-        return pl.col(rid)
-    if spec.source == "@event":
-        return _visit(located)
-    if spec.source == "@dag":
-        return pl.col(DAG)
-    if spec.source == "@instance":
-        return pl.col(REPEAT_INSTANCE)
-    if spec.template is not None:
-        return _template(spec.template, rid)
-    cell = pl.col(spec.field)
+    sources = {
+        "@record": pl.col(rid),
+        "@event": _visit(located),
+        "@dag": pl.col(DAG),
+        "@instance": pl.col(REPEAT_INSTANCE),
+    }
+    if spec.source is not None:
+        cell = sources[spec.source]
+    elif spec.template is not None:
+        cell = _template(spec.template, rid)
+    else:
+        cell = pl.col(spec.field)
     return cell.replace(spec.codes) if spec.codes else cell
 
 

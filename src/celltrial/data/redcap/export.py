@@ -270,7 +270,10 @@ def _dictionary(plans: list[FormPlan]) -> pl.DataFrame:
         for i, column in enumerate(exported_columns(plan)):
             rows.append(_field_row(plan, column, i == 0))
     frame = pl.DataFrame(rows, schema=dict.fromkeys(HEADERS, pl.Utf8))
-    return frame.with_columns(pl.col(c).fill_null("") for c in frame.columns)
+    # empty cells as REDCap writes them (nothing between the commas), not ""
+    return frame.with_columns(
+        pl.when(pl.col(c) != "").then(pl.col(c)).alias(c) for c in frame.columns
+    )
 
 
 # ---------------------------------------------------------------- records

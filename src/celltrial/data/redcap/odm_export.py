@@ -10,9 +10,10 @@ from xml.sax.saxutils import quoteattr
 
 import polars as pl
 
+from celltrial.data.redcap.dictionary import checkbox_column
 from celltrial.data.redcap.export import Export
 from celltrial.data.redcap.odm import ODM_NS, REDCAP_NS
-from celltrial.data.redcap.records import EVENT, REPEAT_INSTANCE, REPEAT_INSTRUMENT
+from celltrial.data.redcap.records import DAG, EVENT, REPEAT_INSTANCE, REPEAT_INSTRUMENT
 
 _DATA_TYPES = {
     "integer": "integer",
@@ -96,7 +97,7 @@ def _forms(export: Export) -> str:
             for field, kind, choices in fields.select(
                 "Variable / Field Name", "Field Type", "Choices, Calculations, OR Slider Labels"
             ).iter_rows()
-            for item in _item_oids(field, kind, choices)
+            for item in _item_oids(field, kind, choices or "")
         )
         status = f"{form}_complete"
         refs += f'<ItemRef ItemOID="{status}" Mandatory="No" redcap:Variable="{status}"/>\n'
@@ -113,7 +114,27 @@ def _forms(export: Export) -> str:
 def _item_oids(field: str, kind: str, choices: str) -> list[str]:
     if kind != "checkbox":
         return [field]
-    return [f"{field}___{c.split(',')[0].strip()}" for c in choices.split("|")]
+    return [checkbox_column(field, code) for code in _choice_codes(choices)]
+
+
+def _choice_codes(choices: str) -> list[str]:
+    return [c.split(",", 1)[0].strip() for c in choices.split("|") if c.strip()]
+
+
+def _code_items(pairs: list) -> str:
+    return "".join(
+        f"<CodeListItem CodedValue={quoteattr(code)}><Decode><TranslatedText>{_text(label)}"
+        "</TranslatedText></Decode></CodeListItem>\n"
+        for code, label in pairs
+    )
+
+
+def _item_def(oid: str, data_type: str, attrs: str, label: str, code_list: str | None) -> str:
+    ref = f'<CodeListRef CodeListOID="{code_list}"/>\n' if code_list else ""
+    return (
+        f'<ItemDef OID="{oid}" Name="{oid}" DataType="{data_type}" Length="999" {attrs}>\n'
+        f"<Question><TranslatedText>{label}</TranslatedText></Question>\n{ref}</ItemDef>\n"
+    )
 
 
 def _items(export: Export) -> str:
@@ -134,25 +155,28 @@ def _items(export: Export) -> str:
         ):
             if row[key]:
                 attrs += f" redcap:{attr}={quoteattr(row[key])}"
+        label = _text(row["Field Label"] or "")
+        choices = row["Choices, Calculations, OR Slider Labels"] or ""
+        if kind == "checkbox":  # REDCap: one boolean item per choice, field___code
+            for code in _choice_codes(choices):
+                oid = checkbox_column(field, code)
+                items += _item_def(oid, "boolean", attrs, label, f"{oid}.choices")
+                lists += (
+                    f'<CodeList OID="{oid}.choices" Name="{oid}" DataType="boolean" '
+                    f'redcap:Variable="{field}" redcap:CheckboxChoices={quoteattr(choices)}>\n'
+                    f"{_code_items([('1', 'Checked'), ('0', 'Unchecked')])}</CodeList>\n"
+                )
+            continue
         data_type = "boolean" if kind == "yesno" else _DATA_TYPES.get(validation, "text")
-        codes = ""
+        code_list = None
         if kind in ("dropdown", "radio"):
-            codes = f'<CodeListRef CodeListOID="{field}.choices"/>\n'
-            entries = "".join(
-                f"<CodeListItem CodedValue={quoteattr(c.split(',', 1)[0].strip())}><Decode>"
-                f"<TranslatedText>{_text(c.split(',', 1)[1].strip())}</TranslatedText>"
-                "</Decode></CodeListItem>\n"
-                for c in row["Choices, Calculations, OR Slider Labels"].split("|")
-            )
+            code_list = f"{field}.choices"
+            pairs = [tuple(x.strip() for x in c.split(",", 1)) for c in choices.split("|")]
             lists += (
-                f'<CodeList OID="{field}.choices" Name="{field}" DataType="text" '
-                f'redcap:Variable="{field}">\n{entries}</CodeList>\n'
+                f'<CodeList OID="{code_list}" Name="{field}" DataType="text" '
+                f'redcap:Variable="{field}">\n{_code_items(pairs)}</CodeList>\n'
             )
-        items += (
-            f'<ItemDef OID="{field}" Name="{field}" DataType="{data_type}" Length="999" {attrs}>\n'
-            f"<Question><TranslatedText>{_text(row['Field Label'])}</TranslatedText></Question>\n"
-            f"{codes}</ItemDef>\n"
-        )
+        items += _item_def(field, data_type, attrs, label, code_list)
     for form in d["Form Name"].unique(maintain_order=True).to_list():  # status items
         items += (
             f'<ItemDef OID="{form}_complete" Name="{form}_complete" DataType="text" '
@@ -182,7 +206,13 @@ def _clinical(export: Export) -> str:
     long = (
         records.unpivot(index=keys, variable_name="item", value_name="value")
         .filter(pl.col("value").is_not_null())
-        .with_columns(pl.col("item").replace_strict(forms, default=None).alias("form"))
+        .with_columns(
+            # a checkbox choice's column (field___code) belongs to its field's form
+            pl.col("item")
+            .str.replace(r"___[^_].*$|____.*$", "")
+            .replace_strict(forms, default=None)
+            .alias("form")
+        )
         .filter(pl.col("form").is_not_null())
     )
     item = pl.format(
@@ -220,10 +250,17 @@ def _clinical(export: Export) -> str:
         ).alias("x"),
     )
     subjects = events.group_by("record_id", maintain_order=True).agg(pl.col("x").str.join("\n"))
+    dag = pl.lit("")
+    if DAG in records.columns:  # a record's data access group, on its SubjectData
+        groups = records.group_by("record_id").agg(pl.col(DAG).drop_nulls().first())
+        subjects = subjects.join(groups, on="record_id", how="left", maintain_order="left")
+        given = pl.format(' redcap:DataAccessGroup="{}"', _escaped(pl.col(DAG)))
+        dag = pl.coalesce(given, pl.lit(""))
     lines = subjects.select(
         pl.format(
-            '<SubjectData SubjectKey="{}" redcap:RecordIdField="record_id">\n{}\n</SubjectData>',
+            '<SubjectData SubjectKey="{}" redcap:RecordIdField="record_id"{}>\n{}\n</SubjectData>',
             _escaped(pl.col("record_id")),
+            dag,
             pl.col("x"),
         )
     ).to_series()
