@@ -11,7 +11,6 @@ import polars as pl
 import yaml
 
 from celltrial.clinical.analytes import ANALYTES
-from celltrial.data.redcap.dates import is_date, is_datetime
 from celltrial.data.redcap.project import Project
 from celltrial.data.redcap.records import DAG
 
@@ -25,7 +24,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "cp2h": ("2h c-peptide", "2-h c-peptide", "2hcp"),
     "fins": ("fasting insulin", "insulin"),
     "hscrp": ("hs-crp", "crp"),
-    "creatinine": ("creat", "scr"),
+    "creatinine": ("creat", "serum creatinine"),
     "leukocytes": ("wbc", "white blood cell", "leucocytes"),
     "ca199": ("ca19-9", "ca 19-9"),
 }
@@ -39,6 +38,8 @@ PARTICIPANT_FIELDS = {
     "diabetes_duration_years": r"duration",
     "site_id": r"\bsite\b|centre|center",
 }
+# REDCap's numeric validation types (a lab value is a number or a text field without one)
+NUMERIC = ("number", "integer", "number_1dp", "number_2dp", "number_3dp", "number_4dp", "float")
 _UNIT_IN_TEXT = re.compile(r"\(([^()]+)\)\s*$|\[([^\[\]]+)\]\s*$|in ([^\s]+)\s*$")
 
 
@@ -88,7 +89,7 @@ def _analytes(fields: pl.DataFrame, checks: dict[str, str]) -> list[dict]:
         "field_type",
     ).iter_rows()
     for name, form, label, note, validation, kind in rows:  # dictionary fields
-        if kind not in ("text", "calc") or is_date(validation) or is_datetime(validation):
+        if kind not in ("text", "calc") or (validation or "number") not in NUMERIC:
             continue
         analyte = _analyte_of(name, label or "")
         if analyte is None:
