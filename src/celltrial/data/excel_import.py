@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 
+from celltrial.data.canonical import entry_names
 from celltrial.data.excel_template import LISTS_SHEET, STUDY_SHEET
 from celltrial.data.findings import (
     WARNING,
@@ -41,7 +42,7 @@ def read_workbook(path: str | Path) -> StudyData:
     sheets = _sheets(file)
     meta, found = _meta(sheets.pop(STUDY_SHEET, None), file)
     sheets.pop(LISTS_SHEET, None)
-    frames, sources, rows = {}, {}, {}
+    frames, sources, rows, names = {}, {}, {}, {}
     for name, raw in sheets.items():  # a sheet per table
         if name not in TABLES:
             rule = f"sheet {name!r} is not a table ({', '.join(TABLES)}); not read"
@@ -55,12 +56,15 @@ def read_workbook(path: str | Path) -> StudyData:
         frames[name] = typed if text.height else empty_frame(name)
         found.append(at_file_rows(table_findings, excel_rows))
         sources[name], rows[name] = label, excel_rows
+        if name == "measurements":  # findings name the sheet's value/unit columns
+            names[name] = entry_names(text.columns)
     return StudyData(
         meta=meta,
         **frames,
         load_findings=concat_findings(found),
         source_files=sources,
         file_rows=rows,
+        file_columns=names,
     )
 
 
