@@ -7,6 +7,7 @@ import datetime as dt
 
 import polars as pl
 import pytest
+import yaml
 from redcap_centre import write_project
 
 from celltrial.data.redcap import import_redcap, load_mapping, read_csv_project
@@ -92,3 +93,31 @@ def test_unmapped_fields_are_listed(tmp_path):
     mapping = files["mapping"].read_text().replace("      height_cm: height\n", "")
     files["mapping"].write_text(mapping)
     assert _import(files).unmapped == ["height"]
+
+
+def test_flat_project_without_events(tmp_path):
+    """A classic (not longitudinal) project: no redcap_event_name, no designations; the
+    repeating AE form still gives one row per instance."""
+    files = write_project(tmp_path)
+    records = pl.read_csv(files["records"], infer_schema=False)
+    flat = records.filter(pl.col("redcap_event_name") != "day_28_arm_1").drop("redcap_event_name")
+    ae = records.filter(pl.col("redcap_repeat_instrument").is_not_null()).drop("redcap_event_name")
+    pl.concat([flat, ae]).write_csv(files["records"])
+    mapping = yaml.safe_load(files["mapping"].read_text())
+    mapping["events"] = {}
+    files["mapping"].write_text(yaml.safe_dump(mapping))
+    project = read_csv_project(files["dictionary"], files["records"])
+    imported = import_redcap(project, load_mapping(files["mapping"]))
+    s = imported.study
+    assert s.participants.height == 2 and s.adverse_events["ae_id"].to_list() == ["1-AE1"]
+    assert s.measurements["visit_id"].null_count() == s.measurements.height == 5
+    # without events the baseline lab values are still read, with no visit
+    assert _value_without_visit(s, "1", "fpg") == pytest.approx(10.0)
+
+
+def _value_without_visit(study, participant, analyte) -> float:
+    m = study.measurements.filter(
+        (pl.col("participant_id") == participant) & (pl.col("analyte") == analyte)
+    )
+    assert m.height == 1
+    return m["value"][0]

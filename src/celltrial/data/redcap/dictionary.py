@@ -78,10 +78,6 @@ class Dictionary:
     def forms(self) -> list[str]:
         return self.fields["form_name"].unique(maintain_order=True).to_list()
 
-    def attribute(self, name: str, column: str) -> str | None:
-        hit = self.fields.filter(pl.col("field_name") == name)[column]
-        return hit[0] if hit.len() else None
-
     def types(self) -> dict[str, str]:
         return dict(self.fields.select("field_name", "field_type").iter_rows())
 

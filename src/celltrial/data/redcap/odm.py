@@ -115,8 +115,7 @@ def read_project_xml(path: str | Path, max_bytes: int = MAX_BYTES) -> Project:
         else dict(REDCAP_MISSING_CODES)
     )
     designations = pl.DataFrame(state.designations, schema=list(DESIGNATION_COLUMNS), orient="row")
-    labels = {unique: label for _, unique, label in state.events}
-    return Project(dictionary, records, designations, codes, labels)
+    return Project(dictionary, records, designations, codes)
 
 
 def _parser(state: _Parse) -> expat.XMLParserType:

@@ -27,7 +27,6 @@ class Project:
         default_factory=lambda: pl.DataFrame(schema=dict.fromkeys(DESIGNATION_COLUMNS, pl.Utf8))
     )
     missing_codes: dict[str, str] = field(default_factory=lambda: dict(REDCAP_MISSING_CODES))
-    event_labels: dict[str, str] = field(default_factory=dict)  # unique name -> label
 
     @property
     def findings(self) -> pl.DataFrame:
