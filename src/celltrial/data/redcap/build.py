@@ -1,8 +1,8 @@
-"""A REDCap project and a mapping in, a StudyData out: every table built from whole columns
-of the record export (one Polars pass per mapped field or table, never a loop per record),
-typed by the project's one typing of cells, measurements converted by the one converter,
-then checked by the standard validate(). Findings name the REDCap file, its row, the field
-and the record, event and instance, not the table row nobody has seen."""
+"""A REDCap project and a mapping in, a StudyData out: cells cleaned (cells.py), every table
+built from whole columns of the record export (one Polars pass per mapped field or table,
+never a loop per record), typed and converted by conform_table as a study folder is, then
+checked by the standard validate(). Findings name the REDCap file, its row, the field and
+the record, event and instance, not the table row nobody has seen."""
 
 from __future__ import annotations
 
@@ -19,12 +19,10 @@ from celltrial.data.findings import (
     Findings,
     concat_findings,
     empty_findings,
-    finding_rows,
     findings_frame,
 )
 from celltrial.data.folder import conform_table
-from celltrial.data.redcap.dates import display_format, is_date, is_datetime, iso_cells
-from celltrial.data.redcap.dictionary import CHOICE_TYPES, FIXED_CHOICES
+from celltrial.data.redcap.cells import clean_cells
 from celltrial.data.redcap.mapping import (
     AnalyteMap,
     ColumnSpec,
@@ -37,18 +35,16 @@ from celltrial.data.redcap.project import Project
 from celltrial.data.redcap.records import (
     DAG,
     EVENT,
+    RECORD,
     REPEAT_INSTANCE,
     REPEAT_INSTRUMENT,
     ROW,
-    where,
+    WHERE,
 )
 from celltrial.data.schema import TABLES
 from celltrial.data.study import StudyData, StudyMeta
 from celltrial.data.validation import validate
 
-RECORD = "_record"  # the record id under one name, whatever the project calls it
-# 'record 7, event d0_arm_1, instance 2': built for findings only, never for every row
-WHERE = where(RECORD)
 PLACE = [RECORD, EVENT, REPEAT_INSTRUMENT, REPEAT_INSTANCE]
 FIELD = "_field"  # per measurement row: the field its value came from
 TIME_FIELD = "_time_field"
@@ -75,7 +71,7 @@ def import_redcap(project: Project, located: LocatedMapping) -> Imported:
         pl.col(rid).alias(RECORD),
     )
     mapped = _mapped_columns(located)
-    records, cell_findings = _clean_cells(records, project, located, mapped)
+    records, cell_findings = clean_cells(records, project, located, mapped)
     tables: dict[str, pl.DataFrame] = {}
     sources: dict[str, pl.DataFrame] = {}
     found = [project.findings, cell_findings]
@@ -151,135 +147,6 @@ def _unmapped(project: Project, located: LocatedMapping) -> list[str]:
     named = {n.split("___")[0] for n in _mapped_columns(located)}
     fields = project.dictionary.fields.filter(pl.col("field_type") != "descriptive")
     return [f for f in fields["field_name"].to_list() if f not in named]
-
-
-# ---------------------------------------------------------------- cells
-
-
-def _clean_cells(
-    records: pl.DataFrame, project: Project, located: LocatedMapping, mapped: list[str]
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Missing-data codes to null (noted once per field and code), choice labels to codes
-    (a labelled export), REDCap dates to ISO text; a cell that fits none is a finding."""
-    codes = located.mapping.missing_codes or project.missing_codes
-    file, d = project.records.file, project.dictionary
-    present = [c for c in mapped if c in records.columns]
-    found = [_missing_code_notes(records, present, codes, file)]
-    records = records.with_columns(
-        pl.when(~pl.col(c).is_in(list(codes))).then(pl.col(c)).alias(c) for c in present
-    )
-    choices = d.choices()
-    kinds, validations = d.types(), d.validations()
-    unit_fields = {a.unit_field for a in located.mapping.analytes if a.unit_field}
-    for column in present:  # mapped fields, not records
-        base = column.split("___")[0]
-        kind = kinds.get(base)
-        if column in unit_fields and kind in CHOICE_TYPES:
-            pairs = choices.filter(pl.col("field_name") == column).select("label", "code")
-            records, bad = _choice(records, column, dict(pairs.iter_rows()), file)
-        elif column != base and kind == "checkbox":
-            records, bad = _choice(records, column, {"1": "Checked", "0": "Unchecked"}, file)
-        elif kind in CHOICE_TYPES or kind in FIXED_CHOICES:
-            pairs = choices.filter(pl.col("field_name") == column)
-            records, bad = _choice(
-                records, column, dict(pairs.select("code", "label").iter_rows()), file
-            )
-        elif is_date(validations.get(column)) or is_datetime(validations.get(column)):
-            records, bad = _date(records, column, validations[column], file)
-        else:
-            continue
-        found.append(bad)
-    return records, concat_findings(found)
-
-
-def _missing_code_notes(
-    records: pl.DataFrame, columns: list[str], codes: dict[str, str], file: str
-) -> pl.DataFrame:
-    if not columns or not codes:
-        return empty_findings()
-    codes_list = list(codes)
-    long = pl.concat(
-        records.filter(pl.col(c).is_in(codes_list)).select(
-            pl.lit(c).alias("field"),
-            pl.col(c).alias("code"),
-            pl.col(ROW).alias("row"),
-            WHERE.alias("where"),
-        )
-        for c in columns  # mapped fields
-    )
-    if long.height == 0:
-        return empty_findings()
-    groups = long.group_by("field", "code", maintain_order=True).agg(
-        pl.len().alias("n"), pl.col("row").first(), pl.col("where").first()
-    )
-    label = pl.col("code").replace_strict(codes, default="")
-    rule = pl.format(
-        "REDCap missing-data code {} ({}) in {} cell(s), read as missing (first: {})",
-        pl.col("code"),
-        label,
-        pl.col("n"),
-        pl.col("where"),
-    )
-    return finding_rows(
-        groups,
-        pl.lit(True),
-        severity=WARNING,
-        table="records",
-        column=pl.col("field"),
-        value=pl.col("code"),
-        rule=rule,
-        file=file,
-        row=pl.col("row"),
-    )
-
-
-def _choice(
-    records: pl.DataFrame, column: str, labels: dict[str, str], file: str
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    codes = list(labels)
-    by_label = {label: code for code, label in labels.items() if label not in labels}
-    cell = pl.col(column)
-    coded = (
-        pl.when(cell.is_in(codes)).then(cell).otherwise(cell.replace_strict(by_label, default=None))
-    )
-    allowed = ", ".join(f"{c} = {lab}" for c, lab in list(labels.items())[:12])
-    bad = finding_rows(
-        records,
-        cell.is_not_null() & coded.is_null(),
-        severity=ERROR,
-        table="records",
-        column=column,
-        value=cell,
-        rule=pl.format("{}: not a choice of {} ({})", WHERE, pl.lit(column), pl.lit(allowed)),
-        file=file,
-        row=pl.col(ROW),
-    )
-    return records.with_columns(coded.alias(column)), bad
-
-
-def _date(
-    records: pl.DataFrame, column: str, validation: str, file: str
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    iso = iso_cells(records[column], validation)
-    shown = display_format(validation)
-    rule = pl.format(
-        "{}: not a {} ({}, or YYYY-MM-DD as raw exports write it)",
-        WHERE,
-        pl.lit(validation),
-        pl.lit(shown),
-    )
-    bad = finding_rows(
-        records,
-        pl.col(column).is_not_null() & pl.lit(iso).is_null(),
-        severity=ERROR,
-        table="records",
-        column=column,
-        value=pl.col(column),
-        rule=rule,
-        file=file,
-        row=pl.col(ROW),
-    )
-    return records.with_columns(iso.alias(column)), bad
 
 
 # ---------------------------------------------------------------- tables

@@ -39,6 +39,7 @@ LABEL_HEADERS = {
     "Survey Identifier": "redcap_survey_identifier",
 }
 ROW = "_row"  # the file's 1-based data row of each record row
+RECORD = "_record"  # the record id under one name, whatever the project calls it
 # 1 GiB: larger exports are refused (split them by event or record batch in REDCap) so a
 # 2 GB file is one clear message, not an out-of-memory crash on a clinic laptop
 MAX_BYTES = 1 << 30
@@ -217,3 +218,7 @@ def _row_checks(frame: pl.DataFrame, rid: str, file: str) -> pl.DataFrame:
             ),
         ]
     )
+
+
+# 'record 7, event d0_arm_1, instance 2': built for findings only, never for every row
+WHERE = where(RECORD)
