@@ -4,11 +4,14 @@ same study; findings by sheet and Excel row; unreadable workbooks refused."""
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 
 import openpyxl
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from celltrial.cli import _register, app
@@ -130,3 +133,34 @@ def test_template_is_never_written_over_a_workbook(template):
     assert result.exit_code == BAD_INPUT
     result = runner.invoke(app, ["export", "template", "--protocol", "nope", str(template) + "x"])
     assert result.exit_code == BAD_INPUT
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    heights=st.lists(
+        st.one_of(
+            st.floats(100, 220, allow_nan=False).map(lambda x: round(x, 1)),
+            st.text(alphabet="abc,;/ -", min_size=1, max_size=6),
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_any_cell_in_a_number_column_is_read_or_named_at_its_excel_row(tmp_path, heights):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "participants"
+    sheet.append(["participant_id", "site_id", "sex", "enrollment_date", "height_cm"])
+    for i, h in enumerate(heights):  # a test building a small workbook
+        sheet.append([f"P{i}", "S1", "F", "2020-01-01", h])
+    file = Path(tempfile.mkdtemp(dir=tmp_path)) / "h.xlsx"
+    book.save(file)
+    study = read_workbook(file)
+    bad = {f.row: f.value for f in validate(study) if f.column == "height_cm"}
+    for i, h in enumerate(heights):
+        if isinstance(h, float):
+            assert study.participants["height_cm"][i] == pytest.approx(h)
+        elif h.strip():  # text that is not a number: an error at Excel row i + 2
+            assert bad[i + 2] == h.strip() or bad[i + 2] == h

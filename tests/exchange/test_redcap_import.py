@@ -121,3 +121,14 @@ def _value_without_visit(study, participant, analyte) -> float:
     )
     assert m.height == 1
     return m["value"][0]
+
+
+def test_repeating_event_instance_is_named_in_findings(tmp_path):
+    """A second day-28 lab panel as a repeating event (instance 2, no instrument)."""
+    files = write_project(tmp_path)
+    lines = files["records"].read_text().splitlines()
+    again = lines[2].replace("day_28_arm_1,,,", "day_28_arm_1,,2,").replace(",53,", ",5e,")
+    files["records"].write_text("\n".join([*lines, again]) + "\n")
+    found = [f for f in _import(files).findings if f.value == "5e"]
+    assert len(found) == 1 and found[0].row == 5 and found[0].column == "hba1c"
+    assert found[0].rule.startswith("record 1, event day_28_arm_1 instance 2:")

@@ -164,14 +164,15 @@ def _unknown_columns(frame: pl.DataFrame, expected: list[str], rid: str, file: s
 
 
 def where(record: str) -> pl.Expr:
-    """'record 7, event d0_arm_1, instance 2' for each row: the REDCap address of a cell."""
+    """'record 7, event d0_arm_1, adverse_events instance 2' (or 'event d28_arm_1 instance
+    2' for a repeating event) for each row: the REDCap address of a cell."""
     return pl.concat_str(
         pl.lit("record "),
         pl.col(record),
         pl.concat_str(pl.lit(", event "), pl.col(EVENT)),
-        pl.concat_str(
-            pl.lit(", "), pl.col(REPEAT_INSTRUMENT), pl.lit(" instance "), pl.col(REPEAT_INSTANCE)
-        ),
+        # a repeating instrument's instance names the form; a repeating event's does not
+        pl.concat_str(pl.lit(", "), pl.col(REPEAT_INSTRUMENT)),
+        pl.concat_str(pl.lit(" instance "), pl.col(REPEAT_INSTANCE)),
         ignore_nulls=True,
     )
 
