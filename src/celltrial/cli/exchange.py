@@ -19,10 +19,5 @@ export_app = typer.Typer(
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 
-
-def _register() -> None:
-    # each format's module adds its commands to the groups above on import
-    from celltrial.cli import export_formats  # noqa: F401
-
-
-_register()
+# each format's commands, added to the groups above on import
+from celltrial.cli import excel, export_formats, export_redcap, import_redcap  # noqa: E402, F401

@@ -63,7 +63,7 @@ def validate_command(
     if as_json:
         _print_json(findings)
     else:
-        _print_table(findings, None if show_all else (limit or SHOWN), study_dir)
+        print_findings(findings, None if show_all else (limit or SHOWN), study_dir)
     raise typer.Exit(DONE if findings.ok else FINDINGS)
 
 
@@ -77,7 +77,9 @@ def _print_json(findings: Findings) -> None:
         typer.echo(json.dumps(row, ensure_ascii=False))
 
 
-def _print_table(findings: Findings, limit: int | None, study_dir: Path) -> None:
+def print_findings(findings: Findings, limit: int | None, study_dir: Path) -> None:
+    """The findings as a table (one line each on a narrow terminal), files named relative
+    to `study_dir`, at most `limit` of them, then the count and the verdict."""
     out = stdout_console()
     shown = _relative_files(findings.frame, study_dir)
     shown = shown if limit is None else shown.head(limit)

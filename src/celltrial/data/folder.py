@@ -83,7 +83,7 @@ def _read_folder(path: str | os.PathLike[str]) -> StudyData:
             raw = _read_raw(file, schema)
         except OSError as exc:  # permissions, a folder named like a table file, I/O errors
             raise StudyReadError(f"{file}: cannot be read ({_os_reason(exc)})") from None
-        frames[name], table_findings = _conform(raw.frame, schema, str(file))
+        frames[name], table_findings = conform_table(raw.frame, schema, str(file))
         found += [raw.findings, at_file_rows(table_findings, raw.rows)]
         if raw.rows is not None:
             rows[name] = raw.rows
@@ -170,10 +170,12 @@ def _first(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def _conform(
-    raw: pl.DataFrame, schema: TableSchema, file: str
+def conform_table(
+    raw: pl.DataFrame, schema: TableSchema, file: str | None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Schema columns in schema order (missing ones null), typed; extra columns kept."""
+    """Schema columns in schema order (missing ones null), typed; extra columns kept. Also
+    used by the other readers (REDCap, Excel) on their text tables; `file` None for tables
+    built in memory."""
     if raw.width == 0:  # an empty file: already reported, read as no rows
         return empty_frame(schema.name), empty_findings()
     raw = raw.rename({c: c.strip() for c in raw.columns if c != c.strip()})
@@ -194,7 +196,7 @@ def _conform(
     return typed[[*schema.polars_schema, *extra]].rechunk(), concat_findings(found)
 
 
-def _column_findings(raw: pl.DataFrame, schema: TableSchema, file: str) -> pl.DataFrame:
+def _column_findings(raw: pl.DataFrame, schema: TableSchema, file: str | None) -> pl.DataFrame:
     have = set(raw.columns)
     needed = set(schema.required)
     if schema.name == "measurements":
