@@ -9,27 +9,16 @@ study or protocol cannot be read (one line, no traceback).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
 
-import polars as pl
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from celltrial.analysis import analyze_study
 from celltrial.cli import app
 from celltrial.cli.consoles import stdout_console
-from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
-from celltrial.cli.study_protocol import protocol_spec
-from celltrial.cli.validate import finding_lines
+from celltrial.cli.exits import DONE
+from celltrial.cli.study_input import bad_input, valid_study
 from celltrial.cli.wording import counted
-from celltrial.data import StudyReadError, read_study
-from celltrial.data.findings import errors_first
-from celltrial.protocol import ProtocolError, load_protocol
-from celltrial.protocol.conformance import study_findings
 from celltrial.report import write_outputs
-
-_SHOWN_ERRORS = 5  # validation errors echoed before stopping
 
 
 @app.command("analyze")
@@ -41,19 +30,9 @@ def analyze_command(
     ),
 ) -> None:
     """Analyse a study the way the source papers did, and more; write tables, figures, report."""
-    err = Console(stderr=True)
     if out.exists() and not out.is_dir():  # before any work: the user can fix it at once
-        _bad_input(err, f"cannot write to {out}: it is a file, not a folder")
-    try:
-        study = read_study(study_dir, check="skip")
-        spec = protocol or study.meta.protocol
-        proto = load_protocol(protocol_spec(spec, study_dir)) if spec else None
-    except (StudyReadError, ProtocolError) as exc:
-        _bad_input(err, f"cannot read input: {_one_line(exc)}")
-    findings = study_findings(study, proto)  # what `celltrial validate` finds
-    if not findings.ok:
-        _report_errors(err, errors_first(findings))
-        raise typer.Exit(FINDINGS)
+        bad_input(f"cannot write to {out}: it is a file, not a folder")
+    study, proto = valid_study(study_dir, protocol, protocol_required=False)
     console = stdout_console()
     with console.status("analysing ..."):
         results = analyze_study(study, proto, check="skip")  # checked just above
@@ -61,7 +40,7 @@ def analyze_command(
         with console.status(f"writing {out} ..."):
             paths = write_outputs(results, out)
     except OSError as exc:  # no such parent, read-only, a file in the way, disk full
-        _bad_input(err, f"cannot write to {out}: {exc.strerror or exc}")
+        bad_input(f"cannot write to {out}: {exc.strerror or exc}")
     console.print(f"results: {paths.results_json}")
     console.print(
         f"per participant: {counted(len(paths.per_participant), 'file')} "
@@ -71,28 +50,3 @@ def analyze_command(
     console.print(f"figures: {counted(len(paths.figures), 'file')} in {out / 'figures'}")
     console.print(f"report:  {paths.html}")
     raise typer.Exit(DONE)
-
-
-def _one_line(exc: Exception) -> str:
-    """The first problem on one line, with how many more there are."""
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [type(exc).__name__]
-    more = f" (and {counted(len(lines) - 1, 'more problem')})" if len(lines) > 1 else ""
-    return lines[0] + more
-
-
-def _bad_input(err: Console, message: str) -> NoReturn:
-    err.print(Text(message, style="red"), soft_wrap=True)
-    raise typer.Exit(BAD_INPUT)
-
-
-def _report_errors(err: Console, findings: object) -> None:
-    frame = findings.frame.filter(findings.frame["severity"] == "error")
-    shown = frame.head(_SHOWN_ERRORS).with_columns(pl.coalesce("file", "table").alias("file"))
-    err.print(finding_lines(shown), soft_wrap=True)  # as validate prints them, at most 5
-    err.print(
-        Text(
-            f"{counted(findings.errors, 'validation error')}: "
-            f"run `celltrial validate` and fix {'it' if findings.errors == 1 else 'them'} first"
-        ),
-        style="red",
-    )

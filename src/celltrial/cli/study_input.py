@@ -16,8 +16,10 @@ from celltrial.cli.exits import BAD_INPUT, FINDINGS
 from celltrial.cli.study_protocol import protocol_spec
 from celltrial.cli.validate import finding_lines
 from celltrial.cli.wording import counted
-from celltrial.data import StudyData, StudyReadError, read_study, validate
+from celltrial.data import StudyData, StudyReadError, read_study
+from celltrial.data.findings import errors_first
 from celltrial.protocol import ProtocolError, load_protocol
+from celltrial.protocol.conformance import study_findings
 from celltrial.protocol.model import Protocol
 
 SHOWN_ERRORS = 5  # validation errors echoed before stopping
@@ -49,18 +51,21 @@ def report_errors(findings: object) -> None:
     )
 
 
-def valid_study(study_dir: Path, protocol: str | None) -> tuple[StudyData, Protocol]:
-    """The study and its protocol (`protocol`, else the one study.yaml names)."""
+def valid_study(
+    study_dir: Path, protocol: str | None, *, protocol_required: bool = True
+) -> tuple[StudyData, Protocol | None]:
+    """The study and its protocol (`protocol`, else the one study.yaml names), checked by the
+    rules `celltrial validate` applies, the protocol's included."""
     try:
-        study = read_study(study_dir)
+        study = read_study(study_dir, check="skip")  # checked below, with the protocol
         spec = protocol or study.meta.protocol
-        if not spec:
+        if not spec and protocol_required:
             bad_input(f"{study_dir}: study.yaml names no protocol; give one with --protocol")
-        proto = load_protocol(protocol_spec(spec, study_dir))
+        proto = load_protocol(protocol_spec(spec, study_dir)) if spec else None
     except (StudyReadError, ProtocolError) as exc:
         bad_input(f"cannot read input: {one_line(exc)}")
-    findings = validate(study)
+    findings = study_findings(study, proto)  # what `celltrial validate` finds
     if not findings.ok:
-        report_errors(findings)
+        report_errors(errors_first(findings))
         raise typer.Exit(FINDINGS)
     return study, proto
