@@ -16,8 +16,10 @@ import polars as pl
 from scipy import fft, stats
 
 from celltrial.analysis.holm import holm
+from celltrial.analysis.ranking import DEFAULT_RANK_TESTS, RankTests, at_precision_expr
 from celltrial.analysis.wilcoxon import (
     EXACT_MAX_N,
+    METHOD_EXACT,
     MagnitudeOrder,
     order_by_magnitude,
     signed_rank,
@@ -315,17 +317,13 @@ def hodges_lehmann(
 ) -> pl.DataFrame:
     """Hodges-Lehmann estimate (median of Walsh averages) and its 95 % CI per group.
 
-    `ranks` is the output of signed_rank for the same groups (for n, ties and zeros). Zero
-    differences are dropped, as in the test (R wilcox.test does the same). The CI limits are
-    the k-th smallest and k-th largest Walsh averages (k from _ci_order). `order`:
-    order_by_magnitude(diffs, by) if the caller has it (the large groups are sliced from it).
+    `ranks` is the output of signed_rank for the same groups (n, tie term, and whether its
+    p-value was exact: the CI inverts the same test). Zero differences are dropped, as in the
+    test (R wilcox.test does the same). The CI limits are the k-th smallest and k-th largest
+    Walsh averages (k from _ci_order). `order`: order_by_magnitude(diffs, by) if the caller
+    has it (the large groups are sliced from it).
     """
-    exact = ranks.select(
-        *by,
-        "n",
-        "tie_term",
-        ((pl.col("n") <= EXACT_MAX_N) & ~pl.col("ties") & (pl.col("n_zero") == 0)).alias("_ex"),
-    )
+    exact = ranks.select(*by, "n", "tie_term", (pl.col("method") == METHOD_EXACT).alias("_ex"))
     k = _ci_order(
         exact["n"].to_numpy().astype(float),
         exact["tie_term"].to_numpy().astype(float),
@@ -413,6 +411,7 @@ def compare_with_baseline(
     analytes: list[str],
     subgroup: str = "all",
     pairs: pl.DataFrame | None = None,
+    rank_tests: RankTests = DEFAULT_RANK_TESTS,
 ) -> pl.DataFrame:
     """Every follow-up visit against baseline, per analyte: one record per (analyte, visit, test).
 
@@ -420,7 +419,10 @@ def compare_with_baseline(
     the paired t-test (estimate = mean change, 95 % CI). p_holm is Holm-adjusted within each
     (subgroup, analyte, test) family over the follow-up visits. Groups without pairs give a
     record with n_pairs = 0 and a reason instead of an exception. `pairs`: the output of
-    pair_with_baseline(values, baseline_visit) if the caller has it already.
+    pair_with_baseline(values, baseline_visit) if the caller has it already. The signed-rank
+    test and the Hodges-Lehmann estimate use the changes rounded to the analyte's reporting
+    precision (ties as recorded, celltrial.analysis.ranking) and the `rank_tests` convention;
+    the t-test and the change columns use the changes as computed.
     """
     follow = [v for v in visits if v != baseline_visit]
     grid = pl.DataFrame({"analyte": analytes}).join(
@@ -435,9 +437,10 @@ def compare_with_baseline(
     pairs = pairs.with_columns(group_key(analytes, follow))
     grid = grid.with_columns(group_key(analytes, follow))
     g = ["_g"]
-    order = order_by_magnitude(pairs, g)  # one sort per group serves ranks and Walsh averages
-    ranks = signed_rank(pairs, g, order=order)
-    hl = hodges_lehmann(pairs, g, ranks, order=order)
+    rounded = pairs.select(*g, at_precision_expr("d", analytes))
+    order = order_by_magnitude(rounded, g)  # one sort per group serves ranks and Walsh averages
+    ranks = signed_rank(rounded, g, order=order, rank_tests=rank_tests)
+    hl = hodges_lehmann(rounded, g, ranks, order=order)
     tt = paired_t(pairs, g)
     ch = _changes(pairs, g)
     wide = (
