@@ -82,8 +82,10 @@ def methods(rank_tests: RankTests = DEFAULT_RANK_TESTS) -> dict[str, str]:
         "mixed_model": (
             "Change from baseline was also estimated by a linear mixed model with visit as a "
             "fixed effect and a random intercept per participant, fitted by restricted maximum "
-            "likelihood (REML) to all observed values, not only those of completers; its CIs "
-            "and P-values are Wald intervals and tests."
+            "likelihood (REML) to all observed values, not only those of completers; each "
+            "change was tested by its t statistic with Satterthwaite's degrees of freedom (the "
+            "residual degrees of freedom when the between-participant variance was estimated "
+            f"as zero), and its {ci} CI taken from the same t distribution."
         ),
         "medication": (
             "Hypoglycaemic-agent doses were expressed as fractions of the WHO ATC/DDD defined "
