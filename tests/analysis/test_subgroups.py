@@ -124,3 +124,20 @@ def test_completers_take_text_keys_as_well_as_categorical(study) -> None:
     plan = resolve_plan(study, "lian2022")
     values = visit_values(study, plan)
     assert completers(study, as_text(values), plan).equals(completers(study, values, plan))
+
+
+def test_float_noise_does_not_break_a_tie_between_groups() -> None:
+    # a member's change 8.3 - 8.2 = 0.10000000000000142 and a non-member's 7.1 - 7.0 =
+    # 0.09999999999999964 are both 0.1 mmol/L as recorded (fpg: 2 decimals): they tie
+    d = np.array([8.3 - 8.2, -0.4, 0.35, 7.1 - 7.0, -0.2, 0.6, 0.9])
+    member = np.array([True, True, True, False, False, False, False])
+    pairs = as_keys(
+        pl.DataFrame({"analyte": ["fpg"] * 7, "visit_id": ["d14"] * 7, "d": d}),
+    )
+    (got,) = compare_members(rank_changes(pairs), member, ["fpg"], "s")
+    recorded = np.array([0.1, -0.4, 0.35, 0.1, -0.2, 0.6, 0.9])
+    # ranks: -0.4 -> 1, -0.2 -> 2, 0.1 0.1 -> 3.5 3.5, 0.35 -> 5, 0.6 -> 6, 0.9 -> 7
+    # members 3.5 + 1 + 5 = 9.5: U = 9.5 - 3 x 4 / 2 = 3.5 (untied ranks would give U = 3 or 4)
+    assert got["statistic"] == 3.5
+    ref = stats.mannwhitneyu(recorded[:3], recorded[3:], method="asymptotic", use_continuity=False)
+    assert got["p_value"] == pytest.approx(ref.pvalue, rel=1e-12)
