@@ -16,7 +16,7 @@ import polars as pl
 from scipy import fft, stats
 
 from celltrial.analysis.holm import holm
-from celltrial.analysis.ranking import DEFAULT_RANK_TESTS, RankTests, at_precision_expr
+from celltrial.analysis.ranking import DEFAULT_RANK_TESTS, RankTests, scale_of
 from celltrial.analysis.wilcoxon import (
     EXACT_MAX_N,
     METHOD_EXACT,
@@ -437,7 +437,7 @@ def compare_with_baseline(
     pairs = pairs.with_columns(group_key(analytes, follow))
     grid = grid.with_columns(group_key(analytes, follow))
     g = ["_g"]
-    rounded = pairs.select(*g, at_precision_expr("d", analytes))
+    rounded = changes_at_precision(pairs, analytes, follow)
     order = order_by_magnitude(rounded, g)  # one sort per group serves ranks and Walsh averages
     ranks = signed_rank(rounded, g, order=order, rank_tests=rank_tests)
     hl = hodges_lehmann(rounded, g, ranks, order=order)
@@ -460,6 +460,17 @@ def group_key(analytes: list[str], visits: list[str]) -> pl.Expr:
     a = pl.col("analyte").cast(pl.Enum(list(dict.fromkeys(analytes)))).to_physical()
     v = pl.col("visit_id").cast(pl.Enum(list(dict.fromkeys(visits)))).to_physical()
     return (a.cast(pl.UInt64) * len(visits) + v.cast(pl.UInt64)).alias("_g")
+
+
+def changes_at_precision(
+    pairs: pl.DataFrame, analytes: list[str], visits: list[str]
+) -> pl.DataFrame:
+    """_g and d rounded to each analyte's reporting precision (half to even; ranking.scale_of),
+    the scale gathered by the integer group key of group_key(analytes, visits): ties as
+    recorded, for the signed-rank test and the Hodges-Lehmann estimate."""
+    per_analyte = [scale_of(a) for a in dict.fromkeys(analytes)]
+    s = pl.lit(pl.Series(np.repeat(per_analyte, len(visits)))).gather(pl.col("_g"))
+    return pairs.select("_g", ((pl.col("d") * s).round(0) / s).alias("d"))
 
 
 def _to_records(

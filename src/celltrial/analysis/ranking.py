@@ -24,9 +24,8 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import polars as pl
 
-from celltrial.clinical.precision import DEFAULT_DECIMALS, decimals
+from celltrial.clinical.precision import decimals
 
 RankTests = Literal["spss", "exact"]
 SPSS: RankTests = "spss"
@@ -72,12 +71,3 @@ def at_precision(values: np.ndarray, variable: str) -> np.ndarray:
     """`values` rounded to the reporting precision of `variable` (half to even, as NumPy)."""
     s = scale_of(variable)
     return np.round(np.asarray(values, dtype=float) * s) / s
-
-
-def at_precision_expr(column: str, analytes: list[str], by: str = "analyte") -> pl.Expr:
-    """Column `column` rounded to the reporting precision of each row's `by` value (one of
-    `analytes`), half to even: one multiply, round and divide over the whole frame."""
-    scales = {a: scale_of(a) for a in dict.fromkeys(analytes)}  # one per distinct analyte
-    other = float(10**DEFAULT_DECIMALS)
-    s = pl.col(by).cast(pl.Utf8).replace_strict(scales, default=other, return_dtype=pl.Float64)
-    return ((pl.col(column) * s).round(0) / s).alias(column)
