@@ -35,7 +35,7 @@ def test_average_ranks_by_hand() -> None:
     assert tie_term == 24.0
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)  # timing varies on a shared machine
 @given(st.lists(_values.filter(lambda v: len(v) > 0), min_size=2, max_size=2))
 def test_normal_approximation_equals_scipy_exactly(xy: list[list[float]]) -> None:
     x, y = (np.array(v) for v in xy)

@@ -191,3 +191,46 @@ def test_an_infinite_difference_in_a_large_group_gives_no_estimate_not_an_error(
     diffs = pl.DataFrame({"_g": [0] * n, "d": d})
     out = hodges_lehmann(diffs, ["_g"], signed_rank(diffs, ["_g"]))
     assert out["hl_ci_low"][0] is None and np.isnan(out["hl_estimate"][0])
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        np.random.default_rng(4).integers(-300, 300, 400),  # many ties, as rounded changes
+        np.array([-7, 3, 3, 3, 12, 40]),
+        np.full(9, 5),
+    ],
+)
+def test_walsh_sums_on_a_grid_equal_brute_force(q: np.ndarray) -> None:
+    from celltrial.analysis.paired import walsh_order_stats_on_grid
+
+    sums = np.sort([a + b for a, b in itertools.combinations_with_replacement(q, 2)])
+    m = len(sums)
+    ranks = [1, 2, m // 3, m // 2, m // 2 + 1, m - 1, m]
+    assert walsh_order_stats_on_grid(q, ranks) == [float(sums[r - 1]) for r in ranks]
+
+
+def test_large_rounded_group_on_the_grid_equals_brute_force() -> None:
+    # a group above WALSH_JOIN_MAX_N, rounded to fpg's 2 decimals: counted on the grid
+    from celltrial.analysis.paired import WALSH_JOIN_MAX_N
+
+    rng = np.random.default_rng(8)
+    n = WALSH_JOIN_MAX_N + 200
+    base = np.round(rng.normal(8, 1, n), 2)
+    follow = base + np.round(rng.normal(-0.3, 0.8, n), 2)
+    rec = compare_with_baseline(_values(base, {"m6": follow}), "d0", ["d0", "m6"], ["fpg"])
+    d = np.round(follow - base, 2)
+    d = d[d != 0]
+    w = np.add.outer(d, d)[np.triu_indices(len(d))] / 2  # every Walsh average, i <= j
+    assert rec["estimate"][0] == pytest.approx(np.median(w), abs=1e-12)
+    # the CI limits equal those the bracket selection finds (walsh_order_stats, checked against
+    # brute force above) when the group is not declared to be on a grid
+    from celltrial.analysis.paired import hodges_lehmann
+    from celltrial.analysis.wilcoxon import signed_rank
+
+    frame = pl.DataFrame({"g": [0] * len(d), "d": d})
+    off_grid = hodges_lehmann(frame, ["g"], signed_rank(frame, ["g"])).row(0, named=True)
+    assert (rec["ci_low"][0], rec["ci_high"][0]) == pytest.approx(
+        (off_grid["hl_ci_low"], off_grid["hl_ci_high"]), abs=1e-12
+    )
+    assert off_grid["hl_estimate"] == pytest.approx(rec["estimate"][0], abs=1e-12)
