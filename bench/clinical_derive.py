@@ -104,7 +104,7 @@ def baseline_per_row(study: StudyData, n_participants: int) -> float:
         out += [(v["hba1c"] - 2.152) / 0.09148, (28.7 * v["hba1c"] - 46.7) / 18.016]
         f = person["sex"] == "F"
         k, a = (0.7, -0.241) if f else (0.9, -0.302)
-        r = v["creatinine"] / 88.42 / k
+        r = v["creatinine"] / 88.4 / k
         out.append(142 * min(r, 1) ** a * max(r, 1) ** -1.2 * 0.9938 ** person["age"])
         _ = visit, math
     return time.perf_counter() - start

@@ -46,14 +46,116 @@ def test_fit_mixed_matches_statsmodels(n: int, seed: int, drop: float) -> None:
         assert row["estimate"] == pytest.approx(ref.params[term], rel=1e-4, abs=1e-6)
         # SEs are the GLS (X'V^-1 X)^-1 sigma^2 (as nlme/lme4; checked densely below);
         # statsmodels takes them from the observed information of all parameters, which
-        # differs by up to ~1 % when many values are missing: compare half-widths to 1 %
-        half = (row["ci_high"] - row["ci_low"]) / 2
+        # differs by up to ~1 % when many values are missing: compare them to 1 %
         ref_half = (ci.loc[term, 1] - ci.loc[term, 0]) / 2
-        assert half == pytest.approx(ref_half, rel=1e-2)
-        assert (row["ci_low"] + row["ci_high"]) / 2 == pytest.approx(row["estimate"])
-        z = stats.norm.isf(row["p_value"] / 2)
-        assert z == pytest.approx(abs(row["estimate"]) / (half / stats.norm.ppf(0.975)))
+        assert row["se"] == pytest.approx(ref_half / stats.norm.ppf(0.975), rel=1e-2)
+        # inference with t on the reported df (Satterthwaite, checked below), not Wald z
+        assert row["df_method"] == "Satterthwaite" and 1 < row["df"] < row["n_observations"]
+        half = stats.t.ppf(0.975, row["df"]) * row["se"]
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx(
+            (row["estimate"] - half, row["estimate"] + half)
+        )
+        assert row["t"] == pytest.approx(row["estimate"] / row["se"])
+        assert row["p_value"] == pytest.approx(2 * stats.t.sf(abs(row["t"]), row["df"]))
         assert row["n_observations"] == frame.height and row["n_participants"] == n
+
+
+@pytest.mark.parametrize(("m", "seed"), [(6, 1), (8, 3), (12, 5)])
+def test_balanced_design_t_and_df_equal_the_two_way_anova_by_hand(m: int, seed: int) -> None:
+    # m participants at every one of 4 visits: the visit contrasts are within-participant, so
+    # their Satterthwaite df is the error df of the two-way ANOVA, (m - 1)(k - 1), and their
+    # SE is sqrt(2 MSE / m) with MSE the residual mean square (participant x visit).
+    frame = _data(m, seed, 0.0, sd_b=1.5).with_columns(pl.lit("a").alias("analyte"))
+    y = frame.sort("participant_id", "visit_id")["value"].to_numpy().reshape(m, len(VISITS))
+    resid = y - y.mean(1, keepdims=True) - y.mean(0, keepdims=True) + y.mean()
+    df_error = (m - 1) * (len(VISITS) - 1)
+    mse = (resid**2).sum() / df_error
+    se = np.sqrt(2 * mse / m)
+    ours = fit_mixed(frame, "a", VISITS, "v0").sort("visit_id")
+    for j, row in enumerate(ours.iter_rows(named=True), start=1):
+        diff = y[:, j].mean() - y[:, 0].mean()
+        t = diff / se
+        assert row["df_method"] == "Satterthwaite"
+        assert row["df"] == pytest.approx(df_error, rel=1e-5)
+        assert row["estimate"] == pytest.approx(diff, rel=1e-9)
+        assert row["se"] == pytest.approx(se, rel=1e-6)
+        assert row["t"] == pytest.approx(t, rel=1e-6)
+        assert row["p_value"] == pytest.approx(2 * stats.t.sf(abs(t), df_error), rel=1e-5)
+        half = stats.t.ppf(0.975, df_error) * se
+        assert row["ci_low"] == pytest.approx(diff - half, rel=1e-6)
+
+
+def _dense_satterthwaite(frame: pl.DataFrame, scale: float, group_var: float) -> np.ndarray:
+    """Satterthwaite df of the visit coefficients from dense N x N matrices, at variances fitted
+    by statsmodels, differentiating in (sigma^2, sigma_b^2) themselves (not their logs)."""
+    codes = frame["participant_id"].rank("dense").cast(int).to_numpy() - 1
+    x = np.column_stack(
+        [np.ones(frame.height)] + [(frame["visit_id"] == v).to_numpy() for v in VISITS[1:]]
+    ).astype(float)
+    y = frame["value"].to_numpy()
+    zz = (codes[:, None] == codes[None, :]).astype(float)
+
+    def cov_beta(theta: np.ndarray) -> np.ndarray:
+        v = theta[0] * np.eye(len(y)) + theta[1] * zz
+        return np.linalg.inv(x.T @ np.linalg.solve(v, x))
+
+    def deviance(theta: np.ndarray) -> float:  # -2 REML log-likelihood, up to a constant
+        v = theta[0] * np.eye(len(y)) + theta[1] * zz
+        vinv = np.linalg.inv(v)
+        c = np.linalg.inv(x.T @ vinv @ x)
+        r = y - x @ c @ x.T @ vinv @ y
+        return np.linalg.slogdet(v)[1] - np.linalg.slogdet(c)[1] + r @ vinv @ r
+
+    theta = np.array([scale, group_var])
+    h = 1e-4 * theta
+    e = np.diag(h)
+    hess = np.empty((2, 2))
+    for i in range(2):
+        for j in range(2):
+            hess[i, j] = (
+                deviance(theta + e[i] + e[j])
+                - deviance(theta + e[i] - e[j])
+                - deviance(theta - e[i] + e[j])
+                + deviance(theta - e[i] - e[j])
+            ) / (4 * h[i] * h[j])
+    grad = np.stack(
+        [np.diag(cov_beta(theta + e[i]) - cov_beta(theta - e[i])) / (2 * h[i]) for i in range(2)]
+    )
+    f = np.diag(cov_beta(theta))
+    a = 2 * np.linalg.inv(hess)
+    return 2 * f**2 / np.einsum("ip,ij,jp->p", grad, a, grad)
+
+
+@pytest.mark.parametrize(("n", "seed", "drop"), [(10, 4, 0.3), (15, 9, 0.5)])
+def test_satterthwaite_df_unbalanced_matches_dense_computation(n: int, seed: int, drop: float):
+    frame = _data(n, seed, drop).with_columns(pl.lit("a").alias("analyte"))
+    ref = _statsmodels(frame)
+    dense = _dense_satterthwaite(frame, ref.scale, float(ref.cov_re.iloc[0, 0]))
+    ours = fit_mixed(frame, "a", VISITS, "v0").sort("visit_id")
+    # unbalanced: the df lie between the error df and N - p, not at a whole number
+    assert ours["df"].to_numpy() == pytest.approx(dense[1:], rel=2e-3)
+
+
+def test_no_between_participant_variance_gives_the_least_squares_df() -> None:
+    # residuals centred within each participant: every participant mean is the same, the
+    # REML estimate of sigma_b^2 is 0 (boundary), the model is least squares: df = N - p
+    rng = np.random.default_rng(5)
+    e = rng.normal(0, 0.6, (10, len(VISITS)))
+    e -= e.mean(axis=1, keepdims=True)
+    y = 8 + np.array([0.0, -0.5, -0.9, -0.7]) + e
+    frame = pl.DataFrame(
+        {
+            "participant_id": np.repeat([f"P{i}" for i in range(10)], len(VISITS)),
+            "visit_id": np.tile(VISITS, 10),
+            "value": y.ravel(),
+            "analyte": "a",
+        }
+    )
+    ours = fit_mixed(frame, "a", VISITS, "v0")
+    assert ours["df"].to_numpy() == pytest.approx([40 - 4] * 3, rel=1e-4)
+    resid = y - y.mean(0)  # least squares on visit means: residual variance on 36 df
+    se = np.sqrt(2 * (resid**2).sum() / 36 / 10)
+    assert ours["se"].to_numpy() == pytest.approx([se] * 3, rel=1e-6)
 
 
 @pytest.mark.parametrize("drop", [0.25, 0.5])

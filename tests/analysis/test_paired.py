@@ -28,23 +28,38 @@ def _walsh_median(d: np.ndarray) -> float:
     return float(np.median([(a + b) / 2 for a, b in itertools.combinations_with_replacement(d, 2)]))
 
 
-def test_paired_records_match_scipy_and_hand_hl() -> None:
+def _untied(rng: np.random.Generator, n: int, shift: float) -> np.ndarray:
+    """n changes on the 0.01 grid (fpg's reporting precision) with distinct magnitudes."""
+    magnitude = rng.choice(np.arange(1, 400), n, replace=False) / 100
+    return magnitude * np.where(rng.random(n) < 0.5 + shift, 1.0, -1.0)
+
+
+@pytest.mark.parametrize("rank_tests", ["spss", "exact"])
+def test_paired_records_match_scipy_and_hand_hl(rank_tests: str) -> None:
     rng = np.random.default_rng(7)
-    base = rng.normal(9.5, 2, 16)
-    d14, d84 = base - rng.normal(2, 1.5, 16), base - rng.normal(0.5, 1.5, 16)
+    base = np.round(rng.normal(9.5, 2, 16), 2)
+    d14, d84 = base + _untied(rng, 16, -0.3), base + _untied(rng, 16, -0.1)
     out = compare_with_baseline(
-        _values(base, {"d14": d14, "d84": d84}), "d0", ["d0", "d14", "d84"], ["fpg"]
+        _values(base, {"d14": d14, "d84": d84}),
+        "d0",
+        ["d0", "d14", "d84"],
+        ["fpg"],
+        rank_tests=rank_tests,
     )
     assert out.height == 4
     for visit, x in [("d14", d14), ("d84", d84)]:
         rows = out.filter(pl.col("visit_id") == visit)
         w = rows.filter(pl.col("method") != METHOD_T).row(0, named=True)
         t = rows.filter(pl.col("method") == METHOD_T).row(0, named=True)
-        ref_w = stats.wilcoxon(x, base, method="exact")
+        d = np.round(x - base, 2)  # the changes as recorded, without float noise
+        if rank_tests == "exact":  # 16 untied non-zero differences: the exact test
+            ref_w = stats.wilcoxon(d, method="exact")
+        else:  # SPSS 25 Asymp. Sig.
+            ref_w = stats.wilcoxon(d, method="approx", correction=False)
         ref_t = stats.ttest_rel(x, base)
         assert w["n_pairs"] == 16 and w["baseline_visit_id"] == "d0"
         assert w["p_value"] == pytest.approx(ref_w.pvalue, rel=1e-10)
-        assert w["estimate"] == pytest.approx(_walsh_median(x - base))
+        assert w["estimate"] == pytest.approx(_walsh_median(d))
         assert t["statistic"] == pytest.approx(ref_t.statistic)
         assert t["p_value"] == pytest.approx(ref_t.pvalue)
         ci = ref_t.confidence_interval(0.95)
@@ -52,22 +67,43 @@ def test_paired_records_match_scipy_and_hand_hl() -> None:
         assert t["pct_change"] == pytest.approx(100 * (x.mean() - base.mean()) / base.mean())
 
 
-@pytest.mark.parametrize(("n", "method"), [(16, "exact"), (70, "asymptotic")])
-def test_hl_ci_is_the_inversion_of_the_test(n: int, method: str) -> None:
+@pytest.mark.parametrize(
+    ("n", "rank_tests", "method"),
+    [(16, "exact", "exact"), (16, "spss", "approx"), (70, "exact", "approx")],
+)
+def test_hl_ci_is_the_inversion_of_the_test(n: int, rank_tests: str, method: str) -> None:
     # The CI holds exactly the shifts mu the test does not reject: just inside a limit the
     # SciPy p-value of d - mu is >= 0.05, just outside it is < 0.05.
     rng = np.random.default_rng(n)
-    base = rng.normal(8, 1, n)
-    x = base + rng.normal(-0.6, 1, n)
-    rec = compare_with_baseline(_values(base, {"m6": x}), "d0", ["d0", "m6"], ["fpg"]).row(
-        0, named=True
-    )
-    d = x - base
+    base = np.round(rng.normal(8, 1, n), 2)
+    d = _untied(rng, n, -0.2)
+    x = base + d
+    rec = compare_with_baseline(
+        _values(base, {"m6": x}), "d0", ["d0", "m6"], ["fpg"], rank_tests=rank_tests
+    ).row(0, named=True)
     eps = 1e-9
     for limit, inward in [(rec["ci_low"], eps), (rec["ci_high"], -eps)]:
         p_in = stats.wilcoxon(d - (limit + inward), method=method, correction=False).pvalue
         p_out = stats.wilcoxon(d - (limit - inward), method=method, correction=False).pvalue
         assert p_in >= 0.05 > p_out
+
+
+def test_float_noise_does_not_break_a_tie() -> None:
+    # 8.3 - 8.2 = 0.10000000000000142 and 7.1 - 7.0 = 0.09999999999999964 in floating point:
+    # both are a change of 0.1 mmol/L as recorded (fpg is reported to 2 decimals), so they tie
+    # (average rank 1.5 each) and the signed-rank sums equal SciPy's on the recorded changes.
+    base = np.array([8.2, 7.0, 6.5, 9.0, 7.7, 8.8])
+    follow = np.array([8.3, 7.1, 6.1, 8.3, 7.0, 8.0])
+    assert follow[0] - base[0] != follow[1] - base[1]
+    out = compare_with_baseline(_values(base, {"d14": follow}), "d0", ["d0", "d14"], ["fpg"])
+    w = out.filter(pl.col("method") != METHOD_T).row(0, named=True)
+    recorded = np.array([0.1, 0.1, -0.4, -0.7, -0.7, -0.8])
+    ref = stats.wilcoxon(recorded, method="approx", correction=False)
+    # |d| ranks: 0.1 0.1 -> 1.5 1.5, 0.4 -> 3, 0.7 0.7 -> 4.5 4.5, 0.8 -> 6: R+ = 3
+    assert w["statistic"] == 3.0 == ref.statistic
+    assert w["p_value"] == pytest.approx(ref.pvalue, rel=1e-12)
+    # without rounding the two 0.1s would rank 1 and 2: R+ stays 3 but the tie term drops
+    assert w["z"] == pytest.approx((3 - 10.5) / np.sqrt((6 * 7 * 13 - (6 + 6) / 2) / 24))
 
 
 def test_holm_matches_statsmodels_per_family() -> None:
@@ -155,3 +191,46 @@ def test_an_infinite_difference_in_a_large_group_gives_no_estimate_not_an_error(
     diffs = pl.DataFrame({"_g": [0] * n, "d": d})
     out = hodges_lehmann(diffs, ["_g"], signed_rank(diffs, ["_g"]))
     assert out["hl_ci_low"][0] is None and np.isnan(out["hl_estimate"][0])
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        np.random.default_rng(4).integers(-300, 300, 400),  # many ties, as rounded changes
+        np.array([-7, 3, 3, 3, 12, 40]),
+        np.full(9, 5),
+    ],
+)
+def test_walsh_sums_on_a_grid_equal_brute_force(q: np.ndarray) -> None:
+    from celltrial.analysis.paired import walsh_order_stats_on_grid
+
+    sums = np.sort([a + b for a, b in itertools.combinations_with_replacement(q, 2)])
+    m = len(sums)
+    ranks = [1, 2, m // 3, m // 2, m // 2 + 1, m - 1, m]
+    assert walsh_order_stats_on_grid(q, ranks) == [float(sums[r - 1]) for r in ranks]
+
+
+def test_large_rounded_group_on_the_grid_equals_brute_force() -> None:
+    # a group above WALSH_JOIN_MAX_N, rounded to fpg's 2 decimals: counted on the grid
+    from celltrial.analysis.paired import WALSH_JOIN_MAX_N
+
+    rng = np.random.default_rng(8)
+    n = WALSH_JOIN_MAX_N + 200
+    base = np.round(rng.normal(8, 1, n), 2)
+    follow = base + np.round(rng.normal(-0.3, 0.8, n), 2)
+    rec = compare_with_baseline(_values(base, {"m6": follow}), "d0", ["d0", "m6"], ["fpg"])
+    d = np.round(follow - base, 2)
+    d = d[d != 0]
+    w = np.add.outer(d, d)[np.triu_indices(len(d))] / 2  # every Walsh average, i <= j
+    assert rec["estimate"][0] == pytest.approx(np.median(w), abs=1e-12)
+    # the CI limits equal those the bracket selection finds (walsh_order_stats, checked against
+    # brute force above) when the group is not declared to be on a grid
+    from celltrial.analysis.paired import hodges_lehmann
+    from celltrial.analysis.wilcoxon import signed_rank
+
+    frame = pl.DataFrame({"g": [0] * len(d), "d": d})
+    off_grid = hodges_lehmann(frame, ["g"], signed_rank(frame, ["g"])).row(0, named=True)
+    assert (rec["ci_low"][0], rec["ci_high"][0]) == pytest.approx(
+        (off_grid["hl_ci_low"], off_grid["hl_ci_high"]), abs=1e-12
+    )
+    assert off_grid["hl_estimate"] == pytest.approx(rec["estimate"][0], abs=1e-12)

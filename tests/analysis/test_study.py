@@ -7,7 +7,8 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from celltrial.analysis import analyze_study
-from celltrial.analysis.wilcoxon import METHOD_EXACT
+from celltrial.analysis.paired import METHOD_T
+from celltrial.analysis.wilcoxon import METHOD_EXACT, METHOD_NORMAL
 
 
 def test_analyze_study_per_visit_and_paired_match_scipy(study, tmp_path) -> None:
@@ -20,12 +21,29 @@ def test_analyze_study_per_visit_and_paired_match_scipy(study, tmp_path) -> None
     )
     assert s["n"] == 12
     assert s["q1"] == pytest.approx(np.quantile(d14, 0.25, method="weibull"))
+    d = np.round(d14 - d0, 2)  # changes at fpg's reporting precision (2 decimals)
     p = res.paired.filter(
         (pl.col("analyte") == "fpg")
         & (pl.col("visit_id") == "d14")
-        & (pl.col("method") == METHOD_EXACT)
+        & (pl.col("method") != METHOD_T)
     ).row(0, named=True)
-    assert p["p_value"] == pytest.approx(stats.wilcoxon(d14, d0, method="exact").pvalue)
+    # the default convention: SPSS 25 Asymp. Sig. (tie-corrected, no continuity correction)
+    assert res.meta["rank_tests"] == "spss" and p["method"] == METHOD_NORMAL
+    ref = stats.wilcoxon(d, method="approx", correction=False)
+    assert p["p_value"] == pytest.approx(ref.pvalue, rel=1e-12)
+    assert "without continuity correction" in res.meta["methods"]["wilcoxon"]
+    exact = analyze_study(study, "lian2022", rank_tests="exact")
+    p = exact.paired.filter(
+        (pl.col("analyte") == "fpg")
+        & (pl.col("visit_id") == "d14")
+        & (pl.col("method") != METHOD_T)
+    ).row(0, named=True)
+    # at 2 decimals two pairs of changes tie (-2.68, -2.05): no exact distribution, so the
+    # "exact" convention falls back to the same asymptotic test
+    assert len(np.unique(np.abs(d))) == len(d) - 2
+    assert exact.meta["rank_tests"] == "exact" and p["method"] == METHOD_NORMAL
+    assert p["p_value"] == pytest.approx(ref.pvalue, rel=1e-12)
+    assert "exact null distribution" in exact.meta["methods"]["wilcoxon"]
     # hba1c is scheduled at d0, d28, d84 only (Lian 2022 Figure 2E)
     assert set(res.summaries.filter(pl.col("analyte") == "hba1c")["visit_id"]) == {
         "d0",
@@ -97,7 +115,11 @@ def test_missing_summary_and_completers(study_factory) -> None:
     base = study.measurements.filter((pl.col("analyte") == "fpg") & (pl.col("visit_id") == "d0"))
     x = base.filter(~pl.col("participant_id").is_in(["P00", "P01"]))["value"].to_numpy()
     y = base.filter(pl.col("participant_id").is_in(["P00", "P01"]))["value"].to_numpy()
-    assert c["p_value"] == pytest.approx(stats.mannwhitneyu(x, y).pvalue)
+    # values at fpg's reporting precision; SPSS 25 asymptotic test, no continuity correction
+    ref = stats.mannwhitneyu(
+        np.round(x, 2), np.round(y, 2), use_continuity=False, method="asymptotic"
+    )
+    assert c["p_value"] == pytest.approx(ref.pvalue, rel=1e-12)
 
 
 def test_one_participant_gives_reasons_not_exceptions(study_factory) -> None:
@@ -113,7 +135,7 @@ def test_one_participant_gives_reasons_not_exceptions(study_factory) -> None:
 
 def test_two_participants_exact_p_and_no_ci(study_factory) -> None:
     study = study_factory(n=2)
-    res = analyze_study(study, "lian2022")
+    res = analyze_study(study, "lian2022", rank_tests="exact")
     fpg = study.measurements.filter(pl.col("analyte") == "fpg").sort("participant_id")
     d0 = fpg.filter(pl.col("visit_id") == "d0")["value"].to_numpy()
     d14 = fpg.filter(pl.col("visit_id") == "d14")["value"].to_numpy()
@@ -122,7 +144,7 @@ def test_two_participants_exact_p_and_no_ci(study_factory) -> None:
         & (pl.col("visit_id") == "d14")
         & (pl.col("method") == METHOD_EXACT)
     ).row(0, named=True)
-    assert row["p_value"] == pytest.approx(stats.wilcoxon(d14, d0, method="exact").pvalue)
+    assert row["p_value"] == pytest.approx(stats.wilcoxon(d14 - d0, method="exact").pvalue)
     assert row["ci_low"] is None and row["reason"] == "too few pairs for a 95 % CI"
 
 
@@ -237,7 +259,7 @@ def test_holm_family_is_the_scheduled_visits(study_factory) -> None:
     # its Holm family has two tests, not four
     study = _with_safety_labs(study_factory(n=10), [], ["d0", "d14", "d21", "d28", "d84"])
     res = analyze_study(study, "lian2022")
-    rows = res.paired.filter((pl.col("analyte") == "pg2h") & (pl.col("method") == METHOD_EXACT))
+    rows = res.paired.filter((pl.col("analyte") == "pg2h") & (pl.col("method") != METHOD_T))
     assert rows["visit_id"].to_list() == ["d28", "d84"]
     expected = multipletests(rows["p_value"].to_numpy(), method="holm")[1]
     assert rows["p_holm"].to_numpy() == pytest.approx(expected)

@@ -24,7 +24,33 @@ def test_analyze_writes_every_output(tmp_path) -> None:
     data = json.loads((out / "results.json").read_text())
     fpg = [r for r in data["summaries"] if r["analyte"] == "fpg" and r["visit_id"] == "d0"]
     assert fpg[0]["n"] == 8
+    assert data["meta"]["rank_tests"] == "spss"  # the stated default
     assert not list(out.rglob("*.tmp"))
+
+
+def test_rank_tests_exact_is_used_and_stated(tmp_path) -> None:
+    study = build_study(simulate_trials(load_preset("lian2022"), 1, 8, seed=5))
+    folder = write_study(study, tmp_path / "study")
+    out = tmp_path / "out"
+    args = ["analyze", str(folder), "--protocol", "lian2022", "--rank-tests", "exact"]
+    res = runner.invoke(app, [*args, "--out", str(out)])
+    assert res.exit_code == DONE, res.output
+    assert "rank tests: exact" in res.output
+    data = json.loads((out / "results.json").read_text())
+    assert data["meta"]["rank_tests"] == "exact"
+    assert "exact null distribution" in data["meta"]["methods"]["wilcoxon"]
+    methods = {r["method"] for r in data["paired"] if r["method"].startswith("wilcoxon")}
+    assert "wilcoxon signed-rank (exact)" in methods  # 8 participants: untied groups exist
+    assert "exact null distribution" in (out / "report.html").read_text()
+
+
+def test_unknown_rank_tests_exits_2(tmp_path) -> None:
+    res = runner.invoke(
+        app, ["analyze", str(tmp_path), "--rank-tests", "spss25", "--out", str(tmp_path / "o")]
+    )
+    assert res.exit_code == BAD_INPUT
+    assert "'spss25' is not one of 'spss', 'exact'" in res.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_missing_folder_exits_2_with_one_line(tmp_path) -> None:

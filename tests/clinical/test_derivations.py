@@ -159,8 +159,8 @@ def test_egfr_from_birth_date_or_age_and_skips_with_reasons():
     m = _frame(
         "measurements",
         [
-            _m("P1", "d0", T0, "creatinine", 88.42, "umol/L"),  # woman aged 50.0 exactly
-            _m("P2", "d0", T0, "creatinine", 70.736, "umol/L"),  # man aged 40 at enrolment
+            _m("P1", "d0", T0, "creatinine", 88.4, "umol/L"),  # woman aged 50.0 exactly
+            _m("P2", "d0", T0, "creatinine", 70.72, "umol/L"),  # man aged 40 at enrolment
             _m("P3", "d0", T0, "creatinine", 80.0, "umol/L"),  # sex U
             _m("P4", "d0", T0, "creatinine", 80.0, "umol/L"),  # 16 years old
         ],

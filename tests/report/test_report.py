@@ -90,7 +90,7 @@ def test_methods_paragraph_names_every_test_properly(written) -> None:
     text = methods_paragraph(results)
     for phrase in [
         "Wilcoxon signed-rank test",
-        "exact null distribution",
+        "SPSS 25",  # the default rank-test convention (analysis.ranking)
         "normal approximation with tie correction",
         "Hodges-Lehmann estimate",
         "Walsh averages",

@@ -7,9 +7,8 @@ import platform
 from importlib import metadata
 
 from celltrial.analysis.descriptive import QUANTILE_DEFINITION
-from celltrial.analysis.groups import MWU_EXACT_MAX_N
 from celltrial.analysis.paired import CONF_LEVEL
-from celltrial.analysis.wilcoxon import EXACT_MAX_N
+from celltrial.analysis.ranking import DEFAULT_RANK_TESTS, EXACT, EXACT_MAX_N, RankTests
 from celltrial.clinical.derivations import AGE_DEFINITION, WEIGHT_ON_DATE
 from celltrial.clinical.dose_change import HALF, TENTH
 from celltrial.clinical.drugs import INSULIN_DDD_U
@@ -37,9 +36,22 @@ def versions() -> dict[str, str]:
     return out
 
 
-def methods() -> dict[str, str]:
-    """One complete sentence per method, keyed by what it covers."""
+def _rank_p_values(rank_tests: RankTests) -> str:
+    """How both rank tests got their P-values, as a clause."""
+    asymptotic = "the normal approximation with tie correction and without continuity correction"
+    if rank_tests == EXACT:
+        return (
+            f"the exact null distribution when at most {EXACT_MAX_N} values were ranked (non-zero "
+            f"differences, or both groups together) without ties, and otherwise {asymptotic}"
+        )
+    return f"{asymptotic} (as the asymptotic significance of SPSS 25), whatever the sample size"
+
+
+def methods(rank_tests: RankTests = DEFAULT_RANK_TESTS) -> dict[str, str]:
+    """One complete sentence per method, keyed by what it covers; `rank_tests` is the
+    convention the Wilcoxon and Mann-Whitney P-values were computed under."""
     ci = f"{100 * CONF_LEVEL:g} %"
+    p_rank = _rank_p_values(rank_tests)
     return {
         "descriptive": (
             "Continuous variables are summarised as mean ± standard deviation (SD) and median "
@@ -48,9 +60,9 @@ def methods() -> dict[str, str]:
         "quantiles": QUANTILE_DEFINITION,
         "wilcoxon": (
             "Each follow-up visit was compared with baseline by the Wilcoxon signed-rank test "
-            "with zero differences excluded, using the exact null distribution when there were "
-            f"at most {EXACT_MAX_N} non-zero differences and no ties, and otherwise the normal "
-            "approximation with tie correction and without continuity correction."
+            f"with zero differences excluded, with P-values from {p_rank}; differences were "
+            "rounded to the precision at which each variable is reported before ranking, so that "
+            "equal recorded changes tie."
         ),
         "hodges_lehmann": (
             "The median change is the Hodges-Lehmann estimate (median of the Walsh averages), "
@@ -67,15 +79,16 @@ def methods() -> dict[str, str]:
         "proportions": f"Proportions are given with Wilson score {ci} CIs.",
         "two_groups": (
             "Subgroups, and completers against non-completers, were compared by the "
-            "Mann-Whitney U test (exact when a group had at most "
-            f"{MWU_EXACT_MAX_N} values and there were no ties, otherwise the normal approximation "
-            "with tie and continuity correction) and, for sex, by Fisher's exact test."
+            "Mann-Whitney U test (values rounded likewise, P-values by the same convention as the "
+            "signed-rank test) and, for sex, by Fisher's exact test."
         ),
         "mixed_model": (
             "Change from baseline was also estimated by a linear mixed model with visit as a "
             "fixed effect and a random intercept per participant, fitted by restricted maximum "
-            "likelihood (REML) to all observed values, not only those of completers; its CIs "
-            "and P-values are Wald intervals and tests."
+            "likelihood (REML) to all observed values, not only those of completers; each "
+            "change was tested by its t statistic with Satterthwaite's degrees of freedom (the "
+            "residual degrees of freedom when the between-participant variance was estimated "
+            f"as zero), and its {ci} CI taken from the same t distribution."
         ),
         "age": (
             f"Age is in {AGE_DEFINITION}: at enrolment in the baseline table and subgroups, "

@@ -11,8 +11,16 @@ With V_i = sigma^2 (I + gamma J): V_i^-1 = (I - w_i J) / sigma^2, w_i = gamma / 
 |I + gamma J| = 1 + n_i gamma (Searle SR, Casella G, McCulloch CE. Variance Components 1992,
 sec. 6.8). statsmodels MixedLM fits the same model by the same criterion, but loops over
 participants in Python (minutes at 100,000 participants); tests/analysis/test_mixed.py checks
-estimates and standard errors against it. Inference is Wald with the normal distribution, as
-statsmodels MixedLM reports it.
+estimates and standard errors against it.
+
+Inference on each visit coefficient uses t = estimate / SE with Satterthwaite's degrees of
+freedom (Satterthwaite FE, Biometrics Bull 1946;2:110; as lmerTest, Kuznetsova A et al.,
+J Stat Softw 2017;82(13)): df = 2 Var(b)^2 / (g' A g), g the gradient of Var(b) = sigma^2
+[(X'V0^-1 X)^-1]_jj in the variance parameters and A their asymptotic covariance, twice the
+inverse Hessian of the REML deviance; both by central differences of the closed form. In a
+balanced design it is the within-participant error df, (participants - 1)(visits - 1). At the
+boundary sigma_b^2 = 0 the model is ordinary least squares and the residual df N - p is used.
+Wald tests with the normal distribution (statsmodels MixedLM) are too liberal at small n.
 """
 
 from __future__ import annotations
@@ -27,6 +35,10 @@ from celltrial.analysis.values import as_keys, dense_codes, positions
 
 METHOD_LMM = "linear mixed model (REML; visit fixed, random intercept per participant)"
 CONF_LEVEL = 0.95
+# Step of the central differences in log sigma^2 and log sigma_b^2: truncation error O(h^2)
+# ~ 1e-6 against rounding error eps |deviance| / h^2; the balanced-design df comes out
+# within 1e-6 of (participants - 1)(visits - 1) (tests/analysis/test_mixed.py).
+_LOG_STEP = 1e-3
 # Search range of log(gamma): gamma from e^-25 (no participant effect) to e^15 (no residual).
 _LOG_GAMMA_BOUNDS = (-25.0, 15.0)
 _COLUMNS = {
@@ -36,9 +48,13 @@ _COLUMNS = {
     "n_participants": pl.Int64,
     "n_observations": pl.Int64,
     "estimate": pl.Float64,
+    "se": pl.Float64,
+    "t": pl.Float64,
+    "df": pl.Float64,
     "ci_low": pl.Float64,
     "ci_high": pl.Float64,
     "p_value": pl.Float64,
+    "df_method": pl.Utf8,
     "converged": pl.Boolean,
     "reason": pl.Utf8,
 }
@@ -53,6 +69,8 @@ class RandomInterceptFit:
     scale: float  # residual variance sigma^2
     group_var: float  # random-intercept variance sigma_b^2
     converged: bool
+    df: np.ndarray  # degrees of freedom of each coefficient's t (Satterthwaite or residual)
+    df_method: str  # DF_SATTERTHWAITE or DF_RESIDUAL
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,50 @@ def _neg_reml(log_gamma: float, sums: _Sums, dof: int) -> float:
     return dof * np.log(q / dof) + logdet_v + logdet_h
 
 
+DF_SATTERTHWAITE = "Satterthwaite"
+DF_RESIDUAL = "residual"
+
+
+def _deviance(sums: _Sums, dof: int, log_theta: np.ndarray) -> float:
+    """-2 x REML log-likelihood at (log sigma^2, log sigma_b^2), up to a constant:
+    (N - p) log sigma^2 + log|V0| + log|X'V0^-1 X| + Q / sigma^2 (V = sigma^2 V0)."""
+    scale, group_var = np.exp(log_theta)
+    _, h, q, logdet_v = _gls(sums, group_var / scale)
+    return dof * np.log(scale) + logdet_v + np.linalg.slogdet(h)[1] + q / scale
+
+
+def _coef_var(sums: _Sums, log_theta: np.ndarray) -> np.ndarray:
+    """Var of each coefficient, sigma^2 diag((X'V0^-1 X)^-1), at (log sigma^2, log sigma_b^2)."""
+    scale, group_var = np.exp(log_theta)
+    _, h, _, _ = _gls(sums, group_var / scale)
+    return scale * np.diag(np.linalg.inv(h))
+
+
+def _satterthwaite(sums: _Sums, dof: int, scale: float, group_var: float) -> np.ndarray:
+    """Satterthwaite df of every coefficient: 2 f^2 / (g' A g), A = 2 H^-1 with H the Hessian
+    of the REML deviance, f the coefficient's variance and g its gradient (lmerTest's
+    recipe; derivatives by central differences in the log variances, invariant at the
+    optimum to that choice of parameters)."""
+    at = np.log([scale, group_var])
+    step = np.eye(2) * _LOG_STEP
+    dev = {
+        (i, j): _deviance(sums, dof, at + i * step[0] + j * step[1])
+        for i in (-1, 0, 1)
+        for j in (-1, 0, 1)
+    }  # nine evaluations of the closed form: the 3 x 3 stencil
+    d2_scale = dev[1, 0] - 2 * dev[0, 0] + dev[-1, 0]
+    d2_group = dev[0, 1] - 2 * dev[0, 0] + dev[0, -1]
+    d2_cross = (dev[1, 1] - dev[1, -1] - dev[-1, 1] + dev[-1, -1]) / 4
+    hess = np.array([[d2_scale, d2_cross], [d2_cross, d2_group]]) / _LOG_STEP**2
+    grad = np.stack(
+        [(_coef_var(sums, at + d) - _coef_var(sums, at - d)) / (2 * _LOG_STEP) for d in step]
+    )  # (2 parameters, p coefficients)
+    a = 2.0 * np.linalg.inv(hess)
+    f = _coef_var(sums, at)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 2.0 * f**2 / np.einsum("ip,ij,jp->p", grad, a, grad)
+
+
 def fit_random_intercept(group: np.ndarray, x: np.ndarray, y: np.ndarray) -> RandomInterceptFit:
     """REML fit of the random-intercept model (group: integer participant codes from 0)."""
     sums = _sums(np.asarray(group, dtype=np.int64), np.asarray(x, float), np.asarray(y, float))
@@ -140,7 +202,13 @@ def _fit(sums: _Sums, dof: int) -> RandomInterceptFit:
     beta, h, q, _ = _gls(sums, gamma)
     scale = q / dof
     bse = np.sqrt(np.diag(np.linalg.inv(h)) * scale)
-    return RandomInterceptFit(beta, bse, scale, gamma * scale, bool(res.success))
+    df, how = np.full(len(beta), float(dof)), DF_RESIDUAL  # sigma_b^2 = 0: least squares
+    if log_gamma > _LOG_GAMMA_BOUNDS[0]:
+        with np.errstate(all="ignore"):
+            sat = _satterthwaite(sums, dof, scale, gamma * scale)
+        if np.all(np.isfinite(sat) & (sat > 0)):
+            df, how = sat, DF_SATTERTHWAITE
+    return RandomInterceptFit(beta, bse, scale, gamma * scale, bool(res.success), df, how)
 
 
 def _empty(
@@ -155,9 +223,13 @@ def _empty(
             "n_participants": [n_p] * k,
             "n_observations": [n_o] * k,
             "estimate": [None] * k,
+            "se": [None] * k,
+            "t": [None] * k,
+            "df": [None] * k,
             "ci_low": [None] * k,
             "ci_high": [None] * k,
             "p_value": [None] * k,
+            "df_method": [None] * k,
             "converged": [None] * k,
             "reason": [reason] * k,
         },
@@ -209,12 +281,13 @@ def _fit_outcome(
         fit = _fit(_pool(a, t.sums[o], n, xtx, xty, float(t.squares[o])), n_o - 1 - len(terms))
     except np.linalg.LinAlgError as exc:
         return _empty(analyte, follow, baseline, n_p, n_o, f"model failed: {exc}")
-    z = stats.norm.ppf(0.5 + CONF_LEVEL / 2.0)
-    e = np.full(len(follow), np.nan)
-    s = np.full(len(follow), np.nan)
-    e[np.array(terms) - 1], s[np.array(terms) - 1] = fit.params[1:], fit.bse[1:]
+    e, s, df = (np.full(len(follow), np.nan) for _ in range(3))
+    at = np.array(terms) - 1
+    e[at], s[at], df[at] = fit.params[1:], fit.bse[1:], fit.df[1:]
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = 2.0 * stats.norm.sf(np.abs(e / s))
+        t = e / s
+        p = 2.0 * stats.t.sf(np.abs(t), df)
+        half = stats.t.ppf(0.5 + CONF_LEVEL / 2.0, df) * s
     ok = ~np.isnan(e)
     return pl.DataFrame(
         {
@@ -224,14 +297,21 @@ def _fit_outcome(
             "n_participants": [n_p] * len(follow),
             "n_observations": [n_o] * len(follow),
             "estimate": e,
-            "ci_low": e - z * s,
-            "ci_high": e + z * s,
+            "se": s,
+            "t": t,
+            "df": df,
+            "ci_low": e - half,
+            "ci_high": e + half,
             "p_value": p,
+            "df_method": [fit.df_method if k else None for k in ok],
             "converged": [fit.converged] * len(follow),
             "reason": [None if k else "no values at this visit" for k in ok],
         },
         schema=_COLUMNS,
-    ).with_columns(pl.col(c).fill_nan(None) for c in ("estimate", "ci_low", "ci_high", "p_value"))
+    ).with_columns(
+        pl.col(c).fill_nan(None)
+        for c in ("estimate", "se", "t", "df", "ci_low", "ci_high", "p_value")
+    )
 
 
 def _tallies(

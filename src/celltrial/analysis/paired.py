@@ -16,8 +16,10 @@ import polars as pl
 from scipy import fft, stats
 
 from celltrial.analysis.holm import holm
+from celltrial.analysis.ranking import DEFAULT_RANK_TESTS, RankTests, scale_of
 from celltrial.analysis.wilcoxon import (
     EXACT_MAX_N,
+    METHOD_EXACT,
     MagnitudeOrder,
     order_by_magnitude,
     signed_rank,
@@ -223,16 +225,54 @@ def walsh_order_stats(d: np.ndarray, ranks: list[int], bins: int | None = None) 
     return [out[r] for r in ranks]
 
 
-def _hl_one_group(d: np.ndarray, m: int, k: int) -> tuple[float, float | None, float | None]:
+# Differences on a grid of step 1/scale (rounded to the reporting precision) have integer
+# Walsh sums in grid units: one FFT self-convolution of their histogram counts the pairs at
+# every sum exactly, up to this many grid steps between the smallest and largest difference.
+WALSH_GRID_MAX_BINS = 1 << 21
+
+
+def walsh_order_stats_on_grid(q: np.ndarray, ranks: list[int]) -> list[float] | None:
+    """The r-th smallest (1-based) Walsh sum q_i + q_j, i <= j, of integers q, for each r in
+    ranks; None when their range exceeds WALSH_GRID_MAX_BINS. Pair counts per sum come from
+    the histogram convolved with itself (ordered pairs, the i = j pairs added once more, then
+    halved), each exact after rounding: the FFT error is ~1e-16 of n^2 (< 0.5 for n < 10^7)."""
+    low = int(q.min())
+    width = int(q.max()) - low + 1
+    if width > WALSH_GRID_MAX_BINS:
+        return None
+    h = np.bincount(q - low, minlength=width).astype(float)
+    size = 2 * width - 1
+    nfft = int(fft.next_fast_len(size, real=True))
+    spectrum = np.fft.rfft(h, nfft)
+    ordered = np.rint(np.fft.irfft(spectrum * spectrum, nfft)[:size])
+    ordered[::2] += h  # i = j pairs, at index 2 (q_i - low)
+    cum = np.cumsum(ordered / 2.0)  # pairs i <= j with sum at most 2 low + index: integers
+    at = np.searchsorted(cum, np.asarray(ranks, dtype=float), side="left")
+    return [float(2 * low + i) for i in at]
+
+
+def _hl_one_group(
+    d: np.ndarray, m: int, k: int, scale: float | None = None
+) -> tuple[float, float | None, float | None]:
     """HL estimate and CI limits of one group: Walsh averages of ranks (m+1)/2, k, m-k+1.
-    An infinite difference (not possible in validated data) gives no estimate, not an error."""
+    `scale`: d lies on the grid of step 1/scale (counted there, exactly). An infinite
+    difference (not possible in validated data) gives no estimate, not an error."""
     if not np.isfinite(d).all():
         return float("nan"), None, None
     mid = [(m + 1) // 2] if m % 2 else [m // 2, m // 2 + 1]
     ok = 1 <= k <= m - k + 1
-    found = walsh_order_stats(d, [*mid, *([k, m - k + 1] if ok else [])])
+    wanted = [*mid, *([k, m - k + 1] if ok else [])]
+    sums = None if scale is None else walsh_order_stats_on_grid(_grid_units(d, scale), wanted)
+    on_grid = sums is not None
+    found = [x / (2.0 * scale) for x in sums] if on_grid else walsh_order_stats(d, wanted)
     est = float(np.mean(found[: len(mid)]))
     return est, (found[len(mid)] if ok else None), (found[len(mid) + 1] if ok else None)
+
+
+def _grid_units(d: np.ndarray, scale: float) -> np.ndarray:
+    """d in grid units (integers): d was rounded as round(d x scale) / scale, which rint
+    inverts exactly (the product is within an ulp of the integer)."""
+    return np.rint(d * scale).astype(np.int64)
 
 
 def _d_order(v: np.ndarray) -> np.ndarray:
@@ -251,7 +291,7 @@ def _hl_by_selection(
     differences prepare(samples[i])), one task per group. The groups run on a thread pool: the
     work is NumPy sorting, searching and FFT, which release the GIL."""
     ks = keys["_k"].cast(pl.Int64).to_list()
-    jobs = list(zip(samples, keys["_m"].to_list(), ks, strict=True))
+    jobs = list(zip(samples, keys["_m"].to_list(), ks, keys["_scale"].to_list(), strict=True))
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         found = list(pool.map(lambda job: _hl_one_group(prepare(job[0]), *job[1:]), jobs))
     schema = {
@@ -269,7 +309,7 @@ def _large_from_frame(
 ) -> tuple[pl.DataFrame, list[np.ndarray]]:
     """The large groups' keys and differences, split from the frame."""
     parts = nz.join(large, on=by, how="inner").partition_by(by, maintain_order=True)
-    keys = pl.concat([p.select(*by, "_m", "_k").head(1) for p in parts])
+    keys = pl.concat([p.select(*by, "_m", "_k", "_scale").head(1) for p in parts])
     return keys, [p["d"].to_numpy() for p in parts]
 
 
@@ -312,20 +352,19 @@ def hodges_lehmann(
     ranks: pl.DataFrame,
     join_max_n: int = WALSH_JOIN_MAX_N,
     order: MagnitudeOrder | None = None,
+    scales: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Hodges-Lehmann estimate (median of Walsh averages) and its 95 % CI per group.
 
-    `ranks` is the output of signed_rank for the same groups (for n, ties and zeros). Zero
-    differences are dropped, as in the test (R wilcox.test does the same). The CI limits are
-    the k-th smallest and k-th largest Walsh averages (k from _ci_order). `order`:
-    order_by_magnitude(diffs, by) if the caller has it (the large groups are sliced from it).
+    `ranks` is the output of signed_rank for the same groups (n, tie term, and whether its
+    p-value was exact: the CI inverts the same test). Zero differences are dropped, as in the
+    test (R wilcox.test does the same). The CI limits are the k-th smallest and k-th largest
+    Walsh averages (k from _ci_order). `order`: order_by_magnitude(diffs, by) if the caller
+    has it (the large groups are sliced from it). `scales`: `by` and _scale, for groups whose
+    differences were rounded to a grid of step 1/_scale (their Walsh averages are counted on
+    the grid: walsh_order_stats_on_grid).
     """
-    exact = ranks.select(
-        *by,
-        "n",
-        "tie_term",
-        ((pl.col("n") <= EXACT_MAX_N) & ~pl.col("ties") & (pl.col("n_zero") == 0)).alias("_ex"),
-    )
+    exact = ranks.select(*by, "n", "tie_term", (pl.col("method") == METHOD_EXACT).alias("_ex"))
     k = _ci_order(
         exact["n"].to_numpy().astype(float),
         exact["tie_term"].to_numpy().astype(float),
@@ -334,6 +373,10 @@ def hodges_lehmann(
     orders = exact.select(*by, "n").with_columns(pl.Series("_k", k))
     orders = orders.with_columns((pl.col("n") * (pl.col("n") + 1) // 2).alias("_m"))
     large = orders.filter(pl.col("n") > join_max_n).select(*by, "_m", "_k")
+    if scales is None:
+        large = large.with_columns(pl.lit(None, pl.Float64).alias("_scale"))
+    else:
+        large = large.join(scales.select(*by, "_scale"), on=by, how="left")
     small = orders.filter((pl.col("n") >= 1) & (pl.col("n") <= join_max_n))
     nz = diffs.lazy().filter(pl.col("d").is_not_null() & ~pl.col("d").is_nan() & (pl.col("d") != 0))
     nz = nz.select(*by, "d")  # lazy: with `order` and only large groups it is never needed
@@ -413,6 +456,7 @@ def compare_with_baseline(
     analytes: list[str],
     subgroup: str = "all",
     pairs: pl.DataFrame | None = None,
+    rank_tests: RankTests = DEFAULT_RANK_TESTS,
 ) -> pl.DataFrame:
     """Every follow-up visit against baseline, per analyte: one record per (analyte, visit, test).
 
@@ -420,7 +464,10 @@ def compare_with_baseline(
     the paired t-test (estimate = mean change, 95 % CI). p_holm is Holm-adjusted within each
     (subgroup, analyte, test) family over the follow-up visits. Groups without pairs give a
     record with n_pairs = 0 and a reason instead of an exception. `pairs`: the output of
-    pair_with_baseline(values, baseline_visit) if the caller has it already.
+    pair_with_baseline(values, baseline_visit) if the caller has it already. The signed-rank
+    test and the Hodges-Lehmann estimate use the changes rounded to the analyte's reporting
+    precision (ties as recorded, celltrial.analysis.ranking) and the `rank_tests` convention;
+    the t-test and the change columns use the changes as computed.
     """
     follow = [v for v in visits if v != baseline_visit]
     grid = pl.DataFrame({"analyte": analytes}).join(
@@ -435,9 +482,10 @@ def compare_with_baseline(
     pairs = pairs.with_columns(group_key(analytes, follow))
     grid = grid.with_columns(group_key(analytes, follow))
     g = ["_g"]
-    order = order_by_magnitude(pairs, g)  # one sort per group serves ranks and Walsh averages
-    ranks = signed_rank(pairs, g, order=order)
-    hl = hodges_lehmann(pairs, g, ranks, order=order)
+    rounded = changes_at_precision(pairs, analytes, follow)
+    order = order_by_magnitude(rounded, g)  # one sort per group serves ranks and Walsh averages
+    ranks = signed_rank(rounded, g, order=order, rank_tests=rank_tests)
+    hl = hodges_lehmann(rounded, g, ranks, order=order, scales=grid_scales(analytes, follow))
     tt = paired_t(pairs, g)
     ch = _changes(pairs, g)
     wide = (
@@ -457,6 +505,27 @@ def group_key(analytes: list[str], visits: list[str]) -> pl.Expr:
     a = pl.col("analyte").cast(pl.Enum(list(dict.fromkeys(analytes)))).to_physical()
     v = pl.col("visit_id").cast(pl.Enum(list(dict.fromkeys(visits)))).to_physical()
     return (a.cast(pl.UInt64) * len(visits) + v.cast(pl.UInt64)).alias("_g")
+
+
+def grid_scales(analytes: list[str], visits: list[str]) -> pl.DataFrame:
+    """_g (group_key(analytes, visits)) and _scale, 10^decimals of the analyte's reporting
+    precision (ranking.scale_of)."""
+    per_analyte = [scale_of(a) for a in dict.fromkeys(analytes)]
+    scale = np.repeat(per_analyte, len(visits))
+    return pl.DataFrame(
+        {"_g": np.arange(len(scale), dtype=np.uint64), "_scale": scale},
+        schema={"_g": pl.UInt64, "_scale": pl.Float64},
+    )
+
+
+def changes_at_precision(
+    pairs: pl.DataFrame, analytes: list[str], visits: list[str]
+) -> pl.DataFrame:
+    """_g and d rounded to each analyte's reporting precision (half to even), the scale
+    gathered by the integer group key of group_key(analytes, visits): ties as recorded, for
+    the signed-rank test and the Hodges-Lehmann estimate."""
+    s = pl.lit(grid_scales(analytes, visits)["_scale"]).gather(pl.col("_g"))
+    return pairs.select("_g", ((pl.col("d") * s).round(0) / s).alias("d"))
 
 
 def _to_records(

@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 
+from celltrial.analysis.ranking import DEFAULT_RANK_TESTS, RankTests
 from celltrial.data.study import StudyData
 from celltrial.protocol.model import AnalyteSubgroup, SexSubgroup
 
@@ -37,6 +38,8 @@ class AnalysisPlan:
     subgroups: tuple[Any, ...] = ()  # protocol subgroup models (analyte, ckd_stage, sex)
     visit_days: dict[str, int] = field(default_factory=dict)
     visit_labels: dict[str, str] = field(default_factory=dict)  # protocol labels, if any
+    # P-values of the Wilcoxon and Mann-Whitney tests: "spss" or "exact" (analysis.ranking)
+    rank_tests: RankTests = DEFAULT_RANK_TESTS
 
     @property
     def analytes(self) -> list[str]:

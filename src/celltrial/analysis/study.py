@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import polars as pl
@@ -27,6 +28,7 @@ from celltrial.analysis.plan import (
     plan_from_study,
     with_observed_visits,
 )
+from celltrial.analysis.ranking import RankTests, check_rank_tests
 from celltrial.analysis.results import Results
 from celltrial.analysis.safety import adverse_event_tables
 from celltrial.analysis.subgroups import (
@@ -74,17 +76,27 @@ def _holm_over_scheduled(paired: pl.DataFrame) -> pl.DataFrame:
     return paired.with_columns(holm(fam, ["subgroup", "analyte", "_t"]))
 
 
-def analyze_study(study: StudyData, protocol: Any = None, *, check: Check = "raise") -> Results:
+def analyze_study(
+    study: StudyData,
+    protocol: Any = None,
+    rank_tests: RankTests | None = None,
+    *,
+    check: Check = "raise",
+) -> Results:
     """Run every analysis on `study` under `protocol` (object, name, path or None).
 
     The study is first checked as `celltrial validate` checks it (its data and the
     protocol): with check="raise" a study with errors is refused with InvalidStudyError and
     warnings are issued as StudyWarning; "warn" issues both as warnings and analyses; "skip"
-    does not check (the caller did)."""
+    does not check (the caller did). `rank_tests`: "spss" or "exact", the P-value
+    convention of the Wilcoxon and Mann-Whitney tests (celltrial.analysis.ranking; default
+    the plan's, "spss")."""
     protocol = resolve_protocol(study, protocol)
     if check != "skip":
         enforce(study_findings(study, protocol), check, f"study {study.meta.study_id}")
     plan = resolve_plan(study, protocol)
+    if rank_tests is not None:
+        plan = replace(plan, rank_tests=check_rank_tests(rank_tests))
     values = visit_values(study, plan)
     analytes, visits, base = plan.analytes, list(plan.visits), plan.baseline_visit
     grid = summarize_per_visit(values, analytes, visits)  # every analyte x visit, n = 0 kept
@@ -93,7 +105,10 @@ def analyze_study(study: StudyData, protocol: Any = None, *, check: Check = "rai
     pairs = pair_with_baseline(values, base)  # made once, used by both paired analyses
     paired = _holm_over_scheduled(
         _filter_to_outcome_visits(
-            compare_with_baseline(values, base, visits, analytes, pairs=pairs), plan
+            compare_with_baseline(
+                values, base, visits, analytes, pairs=pairs, rank_tests=plan.rank_tests
+            ),
+            plan,
         )
     )
     outcome_visits = [(o.analyte, list(o.visits)) for o in plan.outcomes]
@@ -118,7 +133,8 @@ def analyze_study(study: StudyData, protocol: Any = None, *, check: Check = "rai
         "primary_outcomes": [o.analyte for o in plan.outcomes if o.primary],
         "safety_labs": plan.safety_labs,
         "n_participants": study.participants.height,
-        "methods": methods(),
+        "rank_tests": plan.rank_tests,
+        "methods": methods(plan.rank_tests),
         "software": versions(),
         "generated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }

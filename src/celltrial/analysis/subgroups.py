@@ -19,10 +19,10 @@ from celltrial.analysis.groups import (
     fisher_2x2,
     mann_whitney,
     mann_whitney_normal,
-    uses_exact,
 )
 from celltrial.analysis.paired import compare_with_baseline, pair_with_baseline
 from celltrial.analysis.plan import AnalysisPlan
+from celltrial.analysis.ranking import DEFAULT_RANK_TESTS, RankTests, at_precision, exact_applies
 from celltrial.analysis.values import as_keys, as_text
 from celltrial.clinical.egfr import ckd_stage
 from celltrial.data.study import StudyData
@@ -66,7 +66,12 @@ def subgroup_comparisons(
         for o in tied:  # one step per outcome of the subgroup
             frames.append(
                 compare_with_baseline(
-                    inside, plan.baseline_visit, list(o.visits), [o.analyte], sub.id
+                    inside,
+                    plan.baseline_visit,
+                    list(o.visits),
+                    [o.analyte],
+                    sub.id,
+                    rank_tests=plan.rank_tests,
                 )
             )
     return pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
@@ -85,8 +90,9 @@ def subgroup_membership(study: StudyData, values: pl.DataFrame, plan: AnalysisPl
 
 @dataclass(frozen=True)
 class RankedChanges:
-    """The changes d of one (analyte, visit) group sorted ascending, with their average ranks:
-    shared by every split of the group into members and non-members."""
+    """The changes d of one (analyte, visit) group, rounded to the analyte's reporting
+    precision (ties as recorded) and sorted ascending, with their average ranks: shared by
+    every split of the group into members and non-members."""
 
     analyte: str
     visit_id: str
@@ -99,6 +105,7 @@ class RankedChanges:
 
 
 def _ranked(rows: np.ndarray, d: np.ndarray, key: tuple[str, str]) -> RankedChanges:
+    d = at_precision(d, key[0])
     order = np.argsort(d)  # NaN last, as np.sort
     d = d[order]
     ranks, tie_term = average_ranks(d)
@@ -157,9 +164,11 @@ def _median(x: np.ndarray, has_nan: bool) -> float | None:
     return _sorted_median(x)
 
 
-def _tests(chosen: list[RankedChanges], splits: list[_Split]) -> list[GroupComparison]:
+def _tests(
+    chosen: list[RankedChanges], splits: list[_Split], rank_tests: RankTests
+) -> list[GroupComparison]:
     """Mann-Whitney of each split: the vectorized normal approximation from the rank sums
-    wherever SciPy's method="auto" would take it, mann_whitney (SciPy) elsewhere."""
+    wherever the convention takes it, mann_whitney (SciPy) elsewhere (exact, NaN, degenerate)."""
     n_in = np.array([len(s.inside) for s in splits], dtype=np.int64)
     n_out = np.array([len(s.outside) for s in splits], dtype=np.int64)
     has_nan = np.array([g.has_nan for g in chosen], dtype=bool)
@@ -168,7 +177,8 @@ def _tests(chosen: list[RankedChanges], splits: list[_Split]) -> list[GroupCompa
     highest = np.array([g.d[-1] for g in chosen], dtype=float)
     with np.errstate(invalid="ignore"):  # np.ptp as mann_whitney: inf - inf is NaN, not 0
         spread = highest - lowest != 0
-    normal = ~has_nan & (n_in > 0) & (n_out > 0) & spread & ~uses_exact(n_in, n_out, ties)
+    exact = exact_applies(rank_tests, n_in + n_out, ties)
+    normal = ~has_nan & (n_in > 0) & (n_out > 0) & spread & ~exact
     u1, p = mann_whitney_normal(
         np.array([s.r1 for s in splits], dtype=float)[normal],
         n_in[normal],
@@ -179,22 +189,27 @@ def _tests(chosen: list[RankedChanges], splits: list[_Split]) -> list[GroupCompa
     return [
         GroupComparison(METHOD_MWU, len(s.inside), len(s.outside), *next(fast))
         if use_normal
-        else mann_whitney(s.inside, s.outside)  # n without NaN changes, as SciPy counts
+        else mann_whitney(s.inside, s.outside, rank_tests)  # n without NaN, as SciPy counts
         for s, use_normal in zip(splits, normal.tolist(), strict=True)
     ]
 
 
 def compare_members(
-    ranked: list[RankedChanges], member: np.ndarray, analytes: list[str], subgroup: str
+    ranked: list[RankedChanges],
+    member: np.ndarray,
+    analytes: list[str],
+    subgroup: str,
+    rank_tests: RankTests = DEFAULT_RANK_TESTS,
 ) -> list[dict]:
     """Mann-Whitney of members (member[row of pairs]) against non-members in each ranked group
-    of the given analytes: result rows as change_between_groups reports them."""
+    of the given analytes: result rows as change_between_groups reports them. The medians are
+    of the changes at the analyte's reporting precision, as ranked."""
     wanted = set(analytes)
     chosen = [g for g in ranked if g.analyte in wanted]
     # the gathers of large groups release the GIL: the groups are split in parallel
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         splits = list(pool.map(lambda g: _split(g, member[g.rows]), chosen))
-    tests = _tests(chosen, splits)
+    tests = _tests(chosen, splits, rank_tests)
     return [
         {
             "subgroup": subgroup,
@@ -234,7 +249,9 @@ def change_between_groups(
     for sub in compared:
         ids = members(study, values, sub).implode()
         member = pairs["participant_id"].is_in(ids).fill_null(False).to_numpy()
-        rows += compare_members(ranked, member, tied[sub.id] or plan.analytes, sub.id)
+        rows += compare_members(
+            ranked, member, tied[sub.id] or plan.analytes, sub.id, plan.rank_tests
+        )
     if not rows:
         return pl.DataFrame()
     order = {  # subgroups in plan order, then analytes and visits in plan order
@@ -275,9 +292,9 @@ def completers(study: StudyData, values: pl.DataFrame, plan: AnalysisPlan) -> pl
     rows = []
     for variable in ["age", *plan.analytes]:  # one test per variable
         v = long.filter(pl.col("analyte") == variable)
-        x = v.filter(pl.col("completer"))["value"].drop_nulls().to_numpy()
-        y = v.filter(~pl.col("completer"))["value"].drop_nulls().to_numpy()
-        r = mann_whitney(x, y)
+        x = at_precision(v.filter(pl.col("completer"))["value"].drop_nulls().to_numpy(), variable)
+        y = at_precision(v.filter(~pl.col("completer"))["value"].drop_nulls().to_numpy(), variable)
+        r = mann_whitney(x, y, plan.rank_tests)
         rows.append(_completer_row(variable, r, x, y))
     sex = cov.filter(pl.col("sex").is_not_null())
     a = sex.filter(pl.col("completer") & (pl.col("sex") == "M")).height

@@ -1,10 +1,12 @@
 """Wilcoxon signed-rank test for paired differences, vectorized over many groups at once.
 
-Zero differences are dropped (Wilcoxon 1945; SciPy zero_method="wilcox", R wilcox.test). The
-p-value is exact when 1 <= n <= 50 with no ties and no zeros (null distribution by the
-recurrence of Wilcoxon's signed-rank counts), otherwise from the normal approximation with the
-tie correction and no continuity correction (Lehmann, Nonparametrics 1975, eq. 3.32; as SPSS's
-asymptotic test). Validated against scipy.stats.wilcoxon in tests/analysis/test_wilcoxon.py.
+Zero differences are dropped (Wilcoxon 1945; SciPy zero_method="wilcox"; SPSS NPAR TESTS). The
+p-value follows the rank-test convention (celltrial.analysis.ranking): "spss", SPSS 25's
+Asymp. Sig., the normal approximation with the tie correction and no continuity correction
+(Lehmann, Nonparametrics 1975, eq. 3.32), for every sample; or "exact", the exact null
+distribution (by the recurrence of Wilcoxon's signed-rank counts) when 1 <= n <= 50 non-zero
+differences have no tied magnitudes, else the same normal approximation. Validated against
+scipy.stats.wilcoxon in tests/analysis/test_wilcoxon.py.
 """
 
 from __future__ import annotations
@@ -16,9 +18,14 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-EXACT_MAX_N = 50  # exact test up to n = 50 (SciPy's method="auto" switch, Wilcoxon tables)
+from celltrial.analysis.ranking import DEFAULT_RANK_TESTS, EXACT_MAX_N, RankTests, exact_applies
+
+__all__ = ["EXACT_MAX_N", "METHOD_EXACT", "METHOD_NORMAL", "signed_rank", "signrank_cdf"]
 METHOD_EXACT = "wilcoxon signed-rank (exact)"
-METHOD_NORMAL = "wilcoxon signed-rank (normal approximation, tie-corrected)"
+METHOD_NORMAL = (
+    "wilcoxon signed-rank (asymptotic: normal approximation, tie-corrected, "
+    "no continuity correction)"
+)
 
 
 @cache
@@ -100,13 +107,18 @@ def _rank_sums(order: MagnitudeOrder) -> pl.DataFrame:
 
 
 def signed_rank(
-    diffs: pl.DataFrame, by: list[str], d: str = "d", order: MagnitudeOrder | None = None
+    diffs: pl.DataFrame,
+    by: list[str],
+    d: str = "d",
+    order: MagnitudeOrder | None = None,
+    rank_tests: RankTests = DEFAULT_RANK_TESTS,
 ) -> pl.DataFrame:
     """Wilcoxon signed-rank test of median(d) = 0 for each group of `by` in `diffs`.
 
     Returns `by` + n_pairs, n_zero, n (non-zero), r_plus, r_minus, statistic (min of the two, as
     SciPy and SPSS), ties, tie_term (sum of t^3 - t), z, p_value, method and reason. `order`:
-    order_by_magnitude(diffs, by, d), if the caller has it already.
+    order_by_magnitude(diffs, by, d), if the caller has it already. `d` is ranked as given:
+    compare_with_baseline rounds it to the analyte's precision first (ranking.at_precision).
     """
     valid = diffs.filter(pl.col(d).is_not_null() & ~pl.col(d).is_nan())
     counts = valid.group_by(by).agg(
@@ -120,15 +132,14 @@ def signed_rank(
         pl.col("tie_term").fill_null(0.0),
         pl.col("ties").fill_null(False),
     )
-    return _add_p_values(out)
+    return _add_p_values(out, rank_tests)
 
 
-def _add_p_values(out: pl.DataFrame) -> pl.DataFrame:
+def _add_p_values(out: pl.DataFrame, rank_tests: RankTests) -> pl.DataFrame:
     n = out["n"].to_numpy().astype(float)
     r_plus = out["r_plus"].to_numpy().astype(float)
     tie_term = out["tie_term"].to_numpy().astype(float)
-    no_ties = ~out["ties"].to_numpy().astype(bool) & (out["n_zero"].to_numpy() == 0)
-    exact = (n >= 1) & (n <= EXACT_MAX_N) & no_ties
+    exact = exact_applies(rank_tests, n, out["ties"].to_numpy())
     mean = n * (n + 1) / 4.0
     var = (n * (n + 1) * (2 * n + 1) - tie_term / 2.0) / 24.0  # Lehmann 1975 tie correction
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -1,6 +1,6 @@
-"""`celltrial analyze STUDY_DIR [--protocol NAME_OR_FILE] --out DIR`: every analysis of the
-study, written as results.json (with per_participant/*.parquet), tables.xlsx, tables.docx,
-figures and report.html.
+"""`celltrial analyze STUDY_DIR [--protocol NAME_OR_FILE] [--rank-tests spss|exact] --out DIR`:
+every analysis of the study, written as results.json (with per_participant/*.parquet),
+tables.xlsx, tables.docx, figures and report.html.
 
 Exit 0 when written, 1 when the study has validation errors (nothing analysed), 2 when the
 study or protocol cannot be read (one line, no traceback).
@@ -8,17 +8,22 @@ study or protocol cannot be read (one line, no traceback).
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 import typer
 
 from celltrial.analysis import analyze_study
+from celltrial.analysis.ranking import DEFAULT_RANK_TESTS, RANK_TESTS
 from celltrial.cli import app
 from celltrial.cli.consoles import stdout_console
 from celltrial.cli.exits import DONE
 from celltrial.cli.study_input import bad_input, valid_study
 from celltrial.cli.wording import counted
 from celltrial.report import write_outputs
+
+# the conventions of celltrial.analysis.ranking, as the choices Typer shows and checks
+RankTestsChoice = Enum("RankTestsChoice", {c.upper(): c for c in RANK_TESTS}, type=str)
 
 
 @app.command("analyze")
@@ -28,6 +33,15 @@ def analyze_command(
     protocol: str | None = typer.Option(
         None, "--protocol", help="Shipped protocol name or YAML file (default: the study's own)."
     ),
+    rank_tests: RankTestsChoice = typer.Option(
+        RankTestsChoice(DEFAULT_RANK_TESTS),
+        "--rank-tests",
+        help=(
+            "P-values of the Wilcoxon and Mann-Whitney tests: spss = SPSS 25 Asymp. Sig. "
+            "(normal approximation, tie-corrected, no continuity correction) at every n; "
+            "exact = exact distribution for at most 50 untied values, else as spss."
+        ),
+    ),
 ) -> None:
     """Analyse a study the way the source papers did, and more; write tables, figures, report."""
     if out.exists() and not out.is_dir():  # before any work: the user can fix it at once
@@ -35,13 +49,14 @@ def analyze_command(
     study, proto = valid_study(study_dir, protocol, protocol_required=False)
     console = stdout_console()
     with console.status("analysing ..."):
-        results = analyze_study(study, proto, check="skip")  # checked just above
+        # checked just above, by valid_study
+        results = analyze_study(study, proto, rank_tests=rank_tests.value, check="skip")
     try:
         with console.status(f"writing {out} ..."):
             paths = write_outputs(results, out)
     except OSError as exc:  # no such parent, read-only, a file in the way, disk full
         bad_input(f"cannot write to {out}: {exc.strerror or exc}")
-    console.print(f"results: {paths.results_json}")
+    console.print(f"results: {paths.results_json} (rank tests: {results.meta['rank_tests']})")
     console.print(
         f"per participant: {counted(len(paths.per_participant), 'file')} "
         f"in {out / 'per_participant'}"

@@ -173,8 +173,8 @@ ANALYTES: dict[str, Analyte] = {
             "Serum creatinine",
             "14682-9",
             "umol/L",
-            # creatinine M = 113.12 g/mol: 1 mg/dL = 88.42 umol/L (KDIGO 2012 conversion table)
-            {"mg/dL": UnitConversion(88.42, source="KDIGO 2012, 1 mg/dL = 88.42 umol/L")},
+            # KDIGO 2012 CKD guideline (Kidney Int Suppl 2013;3:1), units: 1 mg/dL = 88.4 umol/L
+            {"mg/dL": UnitConversion(88.4, source="KDIGO 2012, 1 mg/dL = 88.4 umol/L")},
             possible=(5.0, 3000.0),
             plausible=(30.0, 800.0),
         ),

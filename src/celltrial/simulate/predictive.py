@@ -21,6 +21,7 @@ import polars as pl
 from scipy import stats
 
 from celltrial.analysis.descriptive import summary_of_sorted
+from celltrial.analysis.ranking import at_precision
 from celltrial.analysis.wilcoxon import signed_rank
 from celltrial.simulate.calibrate import CohortSummary, dose_category, subgroup_mask, summarise
 from celltrial.simulate.physiology import Array
@@ -96,6 +97,10 @@ def descriptives(summary: CohortSummary, pairs: list[tuple[str, str]]) -> pl.Dat
     return grouped.select("key", "trial", *summary_of_sorted(pl.col("value")))
 
 
+# the summary's names of the C-peptide HOMA indices, as catalogue analytes
+CATALOGUE_ID = {"homa_ir": "homa_cp_ir", "homa_b": "homa_cp_b"}
+
+
 def change_tests(summary: CohortSummary, pairs: list[tuple[str, str]]) -> pl.DataFrame:
     """Wilcoxon signed-rank test of each visit against baseline, per (key, trial): the
     paper's test (L173 "Wilcoxon test", paired on the same 16 patients), two-sided; p_spss is
@@ -106,7 +111,8 @@ def change_tests(summary: CohortSummary, pairs: list[tuple[str, str]]) -> pl.Dat
     frames = []
     for q, v in pairs:  # one step per published test, each over all trials at once
         vals = summary.values[q]
-        d = vals[summary.visit_ids.index(v)] - vals[base]
+        # ranked as the analysis ranks them: rounded to the analyte's reporting precision
+        d = at_precision(vals[summary.visit_ids.index(v)] - vals[base], CATALOGUE_ID.get(q, q))
         t = np.broadcast_to(np.arange(d.shape[0])[:, None], d.shape)
         keep = np.isfinite(d)
         frames.append(pl.DataFrame({"key": _key(q, v), "trial": t[keep], "d": d[keep]}))
