@@ -41,7 +41,10 @@ def _register() -> None:
         demo,  # noqa: F401
         exchange,  # noqa: F401
         protocol,  # noqa: F401
+        registry,  # noqa: F401
+        serve,  # noqa: F401
         simulate,  # noqa: F401
+        users,  # noqa: F401
         validate,  # noqa: F401
     )
 
