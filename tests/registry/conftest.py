@@ -3,9 +3,11 @@ database DATABASE_URL names (.ci/run); pytest-django sets Django up from this en
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlencode
 
 import django
 import pytest
@@ -42,3 +44,47 @@ def make_user(db):
         return add_user(name, PASSWORD, role, study_id, list(sites)).user
 
     return make
+
+
+class Api:
+    """A Django test client that sends a user's bearer token and JSON bodies."""
+
+    def __init__(self, client, token: str) -> None:
+        self.client, self.headers = client, {"Authorization": f"Bearer {token}"}
+
+    def get(self, path: str, **params):
+        return self.client.get(path, params, headers=self.headers)
+
+    def post(self, path: str, body: dict | None = None, **params):
+        query = f"?{urlencode(params)}" if params else ""
+        return self.client.post(
+            path + query, json.dumps(body or {}), "application/json", headers=self.headers
+        )
+
+    def patch(self, path: str, body: dict):
+        return self.client.patch(path, json.dumps(body), "application/json", headers=self.headers)
+
+    def delete(self, path: str, **params):
+        return self.client.delete(f"{path}?{urlencode(params)}", headers=self.headers)
+
+
+@pytest.fixture
+def api_as(client, make_user):
+    """api_as(name, role, sites=...) -> an Api for a new user of small-study."""
+
+    def login(name: str, role: str, sites=("S01",)) -> Api:
+        make_user(name, role, sites=sites)
+        answer = client.post(
+            "/api/auth/token",
+            json.dumps({"username": name, "password": PASSWORD}),
+            "application/json",
+        )
+        assert answer.status_code == 200, answer.content
+        return Api(client, answer.json()["token"])
+
+    return login
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD

@@ -39,3 +39,18 @@ def refuse_errors(study: StudyData, table: str, row_number: int) -> None:
                 for r in found.select("column", "rule", "value").iter_rows(named=True)
             ]
         )
+
+
+def as_entered(changes: dict, before: dict | None = None) -> dict:
+    """A measurement sent as entered (value, unit): kept as value_as_entered and
+    unit_as_entered, from which the converter computes the stored value and unit."""
+    if "value" not in changes and "unit" not in changes:
+        return changes
+    before = before or {}
+    value = changes.get("value", before.get("value_as_entered"))
+    unit = changes.get("unit", before.get("unit_as_entered"))
+    out = {k: v for k, v in changes.items() if k not in ("value", "unit")}
+    out["value_as_entered"] = None if value is None else str(value)
+    out["unit_as_entered"] = unit
+    out["value"] = out["unit"] = None
+    return out

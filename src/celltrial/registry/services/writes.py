@@ -22,7 +22,7 @@ from celltrial.registry.services.access import (
     visible_rows,
 )
 from celltrial.registry.services.audit import audit_entry, changed_fields
-from celltrial.registry.services.checks import refuse_errors, row_frame, with_row
+from celltrial.registry.services.checks import as_entered, refuse_errors, row_frame, with_row
 from celltrial.registry.services.consent import consent_problem
 from celltrial.registry.services.errors import Conflict, NotFound, Problem, Refused
 from celltrial.registry.services.frames import schema_values, study_data
@@ -37,6 +37,8 @@ def create_row(
     actor: AbstractBaseUser, member: Membership, table: str, values: dict
 ) -> ClinicalRow:
     require_role(member, WRITERS, f"enter {table}")
+    if table == "measurements":
+        values = as_entered(values)
     row = {c.name: values.get(c.name) for c in TABLES[table].columns}
     _check_owner(member, table, row)
     study = member.study
@@ -78,6 +80,8 @@ def update_row(
         current = model.objects.select_for_update().get(pk=record_id)
         _check_version(table, current, version)
         before = schema_values(current, table)
+        if table == "measurements":
+            changes = as_entered(changes, before)
         row = {**before, **{k: v for k, v in changes.items() if k in before}}
         _check_owner(member, table, row)
         row, visits = _prepared(study, table, row, record_id)
@@ -219,7 +223,7 @@ def _visits_to_save(
     if table != "measurements":
         return changes.filter("_new")
     own = frame["visit_id"][0]
-    return changes.filter(pl.col("_new") | (pl.col("visit_id") == own))
+    return changes.filter(pl.col("_new") | pl.col("visit_id").eq_missing(own))
 
 
 def _with_visits(scoped: StudyData, visits: pl.DataFrame) -> StudyData:
