@@ -522,3 +522,11 @@ def test_audit_entries_name_every_field(small_study, api_as):
 
     assert set(entry.after) == {c.name for c in TABLES["measurements"].columns}
     assert entry.at is not None and entry.user.username == "ana"
+
+
+def test_a_deleted_lot_has_no_release_result(small_study, api_as):
+    api = api_as("ad", "admin", sites=())
+    pk = row_id(Lot, lot_id="L1902")
+    assert api.delete(f"/api/lots/{pk}", version=1, reason="entered twice").status_code == 200
+    assert api.get(f"/api/lots/{pk}/release").status_code == 404
+    assert api.get(f"/api/lots/{pk}").json()["deleted"] is True  # kept, flagged

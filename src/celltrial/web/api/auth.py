@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
@@ -11,6 +9,7 @@ from pydantic import Field
 from celltrial.registry.services.tokens import LoginRefused, issue_token
 from celltrial.web.api.root import api
 from celltrial.web.api.schemas import Strict
+from celltrial.web.api.types import LocalTime
 
 router = Router(tags=["auth"])
 
@@ -22,7 +21,7 @@ class Login(Strict):
 
 class Token(Schema):
     token: str
-    expires_at: dt.datetime
+    expires_at: LocalTime
 
 
 class Refusal(Schema):
