@@ -530,3 +530,18 @@ def test_a_deleted_lot_has_no_release_result(small_study, api_as):
     assert api.delete(f"/api/lots/{pk}", version=1, reason="entered twice").status_code == 200
     assert api.get(f"/api/lots/{pk}/release").status_code == 404
     assert api.get(f"/api/lots/{pk}").json()["deleted"] is True  # kept, flagged
+
+
+def test_a_key_stored_at_the_same_moment_is_refused_not_a_server_error(
+    small_study, api_as, monkeypatch
+):
+    # what two PostgreSQL writers can do: both pass validate(), the unique key refuses one
+    from celltrial.registry.services import writes
+
+    monkeypatch.setattr(writes, "refuse_errors", lambda *args: None)
+    api = api_as("ana", "coordinator")
+    assert api.post("/api/measurements", new_fpg()).status_code == 201
+    again = api.post("/api/measurements", new_fpg())
+    assert again.status_code == 422
+    assert again.json()["detail"][0]["message"].startswith("duplicate key: a measurements row")
+    assert Measurement.objects.filter(participant_id="P01", time="2026-01-05T08:00:00").count() == 1
