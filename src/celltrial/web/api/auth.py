@@ -28,7 +28,7 @@ class Refusal(Schema):
     detail: str
 
 
-@router.post("/token", auth=None, response={200: Token, 401: Refusal, 422: dict})
+@router.post("/token", auth=None, response={200: Token, 400: dict, 401: Refusal, 422: dict})
 def token(request: HttpRequest, body: Login):
     try:
         key, expires = issue_token(body.username, body.password)
