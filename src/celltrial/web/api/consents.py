@@ -18,7 +18,6 @@ from celltrial.registry.services.consent_records import (
     visible_consent,
     withdraw_consent,
 )
-from celltrial.registry.services.errors import NotFound
 from celltrial.web.api.context import checked_id, member_for, page
 from celltrial.web.api.root import ERRORS, Error, api
 from celltrial.web.api.schemas import Strict
@@ -90,8 +89,6 @@ def create(request: HttpRequest, body: ConsentIn, study: Key | None = None):
 def withdraw(request: HttpRequest, consent_id: int, body: Withdrawal, study: Key | None = None):
     member = member_for(request, study)
     consent = visible_consent(member, checked_id(consent_id))
-    if consent is None:
-        raise NotFound(f"no consent {consent_id}")
     return 200, withdraw_consent(
         request.auth, member, consent, body.version, body.withdrawal_date, body.scope, body.reason
     )
