@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import polars as pl
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "registry"))
 from live import CELLTRIAL, _wait, free_port, fresh_postgres, run
@@ -38,7 +39,7 @@ def setup(tmp: Path, env: dict) -> Path:
     study = tmp / "chin2025"
     run(["simulate", "--preset", "chin2025", "--seed", "1", "--out", str(study)], env)
     run(["registry", "import", str(study)], env)
-    study_id = "sim-chin2025-0"
+    study_id = yaml.safe_load((study / "study.yaml").read_text())["study_id"]
     run(["user", "add", "bench", "--role", "admin", "--study", study_id], env, PASSWORD + "\n")
     return study
 
