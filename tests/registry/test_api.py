@@ -545,3 +545,34 @@ def test_a_key_stored_at_the_same_moment_is_refused_not_a_server_error(
     assert again.status_code == 422
     assert again.json()["detail"][0]["message"].startswith("duplicate key: a measurements row")
     assert Measurement.objects.filter(participant_id="P01", time="2026-01-05T08:00:00").count() == 1
+
+
+def test_only_admins_manage_users(small_study, api_as, password):
+    coordinator = api_as("ana", "coordinator")
+    member = {"username": "carl", "password": password, "role": "monitor", "sites": ["S02"]}
+    assert coordinator.post("/api/studies/small-study/members", member).status_code == 403
+    admin = api_as("ad", "admin", sites=())
+    added = admin.post("/api/studies/small-study/members", member)
+    assert added.status_code == 201
+    assert added.json() == {"username": "carl", "role": "monitor", "sites": ["S02"]}
+    unknown = admin.post("/api/studies/small-study/members", member | {"sites": ["S99"]})
+    assert unknown.status_code == 422 and unknown.json()["detail"][0]["field"] == "site"
+
+
+def test_a_query_is_answered_by_the_site_and_closed_by_the_monitor(small_study, api_as):
+    monitor = api_as("mo", "monitor", sites=("S01",))
+    site = api_as("ana", "coordinator", sites=("S01",))
+    opened = monitor.post(
+        "/api/queries", {"participant_id": "P01", "table": "visits", "text": "date?"}
+    ).json()
+    path = f"/api/queries/{opened['id']}/status"
+    assert (
+        monitor.post(path, {"version": 1, "status": "answered", "answer": "x"}).status_code == 403
+    )
+    assert site.post(path, {"version": 1, "status": "closed"}).status_code == 403
+    answered = site.post(path, {"version": 1, "status": "answered", "answer": "as in the chart"})
+    assert answered.status_code == 200 and answered.json()["answer"] == "as in the chart"
+    closed = monitor.post(path, {"version": 2, "status": "closed"})
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    trail = monitor.get("/api/studies/small-study/audit", table="data_queries").json()["items"]
+    assert [e["after"]["status"] for e in trail] == ["open", "answered", "closed"]
