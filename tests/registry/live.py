@@ -17,7 +17,7 @@ from urllib.parse import urlparse, urlunparse
 import httpx
 
 CELLTRIAL = str(Path(sys.executable).parent / "celltrial")
-START_TIMEOUT_S = 180  # the CI machine is shared: imports and migrations can be slow
+START_TIMEOUT_S = 300  # the CI machine is shared: imports and migrations can be slow
 
 
 @dataclass
