@@ -328,3 +328,35 @@ def test_analyze_refuses_a_study_with_protocol_errors(tmp_path):
     assert result.exit_code == FINDINGS
     assert "CD73 90.0 % fails ISCT" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def _example_with(tmp_path, table: str, row: int, old: str, new: str):
+    study = tmp_path / "study"
+    shutil.copytree(Path(__file__).parents[2] / "examples" / "small-study", study)
+    lines = (study / f"{table}.csv").read_text().splitlines()
+    assert old in lines[row]  # row: file line, the header is line 0
+    lines[row] = lines[row].replace(old, new)
+    (study / f"{table}.csv").write_text("\n".join(lines) + "\n")
+    return study
+
+
+def test_day_month_year_visit_date_is_one_error_and_no_traceback(tmp_path) -> None:
+    # found by a new user: the unreadable date also made a window warning with no rule text
+    study = _example_with(tmp_path, "visits", 2, "2019-03-19", "19/03/2019")
+    result = runner.invoke(app, ["validate", str(study), "--json"])
+    assert result.exit_code == 1
+    findings = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    visits = [f for f in findings if f["table"] == "visits"]
+    assert [(f["severity"], f["row"], f["column"]) for f in visits] == [("error", 2, "actual_date")]
+    assert all(f["rule"] for f in findings)
+    table = runner.invoke(app, ["validate", str(study)])
+    assert table.exit_code == 1 and "Traceback" not in table.output
+
+
+def test_unreadable_first_infusion_makes_no_window_warnings(tmp_path) -> None:
+    # day 0 of lian2022 is the first infusion: unknown, so P01's visits are not judged
+    study = _example_with(tmp_path, "infusions", 1, "2019-03-04T09:30:00", "04/03/2019 09:30")
+    result = runner.invoke(app, ["validate", str(study), "--json"])
+    findings = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert [f["column"] for f in findings if f["table"] == "infusions"] == ["start_time"]
+    assert not [f for f in findings if f["table"] == "visits"]

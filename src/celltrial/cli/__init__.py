@@ -44,7 +44,10 @@ def _register() -> None:
         power,  # noqa: F401
         protocol,  # noqa: F401
         randomize,  # noqa: F401
+        registry,  # noqa: F401
+        serve,  # noqa: F401
         simulate,  # noqa: F401
+        users,  # noqa: F401
         validate,  # noqa: F401
     )
 

@@ -25,7 +25,7 @@ from celltrial.cli.consoles import PIPED_WIDTH, stdout_console
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
 from celltrial.cli.study_protocol import study_protocol
 from celltrial.cli.wording import counted, errors_and_warnings
-from celltrial.data import Findings, StudyReadError, read_study, validate
+from celltrial.data import Findings, StudyData, StudyReadError, read_study, validate
 from celltrial.data.findings import ERROR, concat_findings, errors_first
 
 SHOWN = 50  # rows printed by default, so a million findings do not flood the terminal
@@ -52,19 +52,25 @@ def validate_command(
     if len(chosen) > 1:
         err.print(Text(f"{' and '.join(chosen)} cannot be used together: give one"), style="red")
         raise typer.Exit(BAD_INPUT)
-    try:
-        study = read_study(study_dir, check="skip")
-    except StudyReadError as exc:
-        err.print(Text(f"cannot read study: {exc}", style="red"), soft_wrap=True)
-        raise typer.Exit(BAD_INPUT) from None
-    protocol = study_protocol(study, study_dir)
-    findings = validate(study)
-    findings = errors_first(Findings(concat_findings([findings.frame, protocol.findings])))
+    _, findings = checked_folder(study_dir)
     if as_json:
         _print_json(findings)
     else:
         print_findings(findings, None if show_all else (limit or SHOWN), study_dir)
     raise typer.Exit(DONE if findings.ok else FINDINGS)
+
+
+def checked_folder(study_dir: Path) -> tuple[StudyData, Findings]:
+    """The study in the folder and what `celltrial validate` finds in it (its data and the
+    protocol study.yaml names), errors first; exit 2 when the folder cannot be read."""
+    try:
+        study = read_study(study_dir, check="skip")
+    except StudyReadError as exc:
+        Console(stderr=True).print(Text(f"cannot read study: {exc}", style="red"), soft_wrap=True)
+        raise typer.Exit(BAD_INPUT) from None
+    protocol = study_protocol(study, study_dir)
+    found = validate(study)
+    return study, errors_first(Findings(concat_findings([found.frame, protocol.findings])))
 
 
 def _printing_options(show_all: bool, as_json: bool, limit: int | None) -> list[tuple[str, bool]]:

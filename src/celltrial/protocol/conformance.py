@@ -134,6 +134,14 @@ def _doses(study: StudyData, protocol: Protocol) -> list[pl.DataFrame]:
     ]
 
 
+def _unknown_day_0(study: StudyData) -> list[str]:
+    """Participants with an infusion whose time is unreadable or missing: their first
+    infusion, day 0 of a protocol anchored on it, is unknown (that cell has its own finding),
+    so their visits are not judged against windows counted from a later infusion."""
+    undated = study.infusions.filter(pl.col("start_time").is_null())
+    return undated["participant_id"].drop_nulls().unique().to_list()
+
+
 def _windows(study: StudyData, protocol: Protocol) -> list[pl.DataFrame]:
     """Visits dated outside their protocol window, and visit ids the protocol lacks; the
     window is the protocol's (windows.assign_visits), from its anchor."""
@@ -145,6 +153,8 @@ def _windows(study: StudyData, protocol: Protocol) -> list[pl.DataFrame]:
         "participant_id",
         "visit_id",
         pl.col("actual_date").cast(pl.Datetime).alias("time"),
+    ).filter(  # an unreadable date has its own finding; a window cannot be judged without it
+        pl.col("time").is_not_null() & ~pl.col("participant_id").is_in(_unknown_day_0(study))
     )
     assigned = (
         assign_visits(dated, anchor_dates(study, protocol), protocol)

@@ -1,0 +1,232 @@
+"""Studies and their sites, members (admins), the audit trail (JSON or CSV) and the
+study export (a zip of the StudyData folder; statisticians: de-identified only)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema
+from pydantic import Field
+
+from celltrial.registry.models import ROLES, AuditEntry
+from celltrial.registry.models.study import ADMIN, READERS, STATISTICIAN
+from celltrial.registry.services.access import (
+    memberships,
+    require_role,
+    site_ids,
+    visible_participants,
+)
+from celltrial.registry.services.exporting import export_study
+from celltrial.registry.services.users import add_user
+from celltrial.web.api.context import member_for, page
+from celltrial.web.api.root import ERRORS, api
+from celltrial.web.api.schemas import Strict
+from celltrial.web.api.types import Int64, Key, LocalTime
+
+router = Router(tags=["studies"])
+AUDIT_COLUMNS = (
+    "id",
+    "at",
+    "username",
+    "action",
+    "table",
+    "record_id",
+    "participant_id",
+    "version",
+    "reason",
+    "before",
+    "after",
+)
+
+
+SiteId = Annotated[str, Field(max_length=100, pattern=r"^[^\x00]*$")]
+
+
+class StudyOut(Schema):
+    study_id: str
+    title: str | None
+    protocol: str | None
+    role: str
+    sites: list[str]
+
+
+class SiteOut(Schema):
+    site_id: str
+    name: str | None
+
+
+class MemberIn(Strict):
+    username: str = Field(min_length=1, max_length=150, pattern=r"^[\w.@+-]+$")
+    password: str = Field(min_length=1, max_length=4096, pattern=r"^[^\x00]*$")
+    role: Literal[ROLES]  # type: ignore[valid-type]
+    sites: list[SiteId] = Field(default_factory=list)
+
+
+class MemberOut(Schema):
+    username: str
+    role: str
+    sites: list[str]
+
+
+class AuditOut(Schema):
+    id: int
+    at: LocalTime
+    username: str
+    action: str
+    table: str
+    record_id: int
+    participant_id: str | None
+    version: int
+    reason: str | None
+    before: dict | None
+    after: dict | None
+
+
+class AuditPage(Schema):
+    count: int
+    items: list[AuditOut]
+
+
+@router.get("", response={200: list[StudyOut], **ERRORS}, operation_id="list_studies")
+def list_studies(request: HttpRequest):
+    out = []
+    for m in memberships(request.auth):  # the user's few studies
+        sites = site_ids(m)
+        if sites is None:
+            sites = list(m.study.sites.values_list("site_id", flat=True))
+        out.append(
+            {
+                "study_id": m.study.study_id,
+                "title": m.study.title,
+                "protocol": m.study.protocol,
+                "role": m.role,
+                "sites": sorted(sites),
+            }
+        )
+    return 200, out
+
+
+@router.get("/{study_id}/sites", response={200: list[SiteOut], **ERRORS}, operation_id="list_sites")
+def list_sites(request: HttpRequest, study_id: Key):
+    member = member_for(request, study_id)
+    sites = site_ids(member)
+    rows = member.study.sites.order_by("site_id")
+    return 200, list(rows if sites is None else rows.filter(site_id__in=sites))
+
+
+@router.post("/{study_id}/members", response={201: MemberOut, **ERRORS}, operation_id="add_member")
+def add_member(request: HttpRequest, study_id: Key, body: MemberIn):
+    member = member_for(request, study_id)
+    require_role(member, (ADMIN,), "manage users")
+    added = add_user(body.username, body.password, body.role, study_id, body.sites)
+    sites = sorted(s.site_id for s in added.sites.all())
+    return 201, {"username": added.user.username, "role": added.role, "sites": sites}
+
+
+def _audit_rows(request: HttpRequest, study_id: str, table, record_id, participant_id):
+    member = member_for(request, study_id)
+    require_role(member, READERS, "read the audit trail")
+    rows = AuditEntry.objects.filter(study=member.study)
+    if site_ids(member) is not None:  # another site's participants are not shown
+        seen = visible_participants(member).values("participant_id")
+        rows = rows.filter(participant_id__in=seen) | rows.filter(participant_id__isnull=True)
+    if table is not None:
+        rows = rows.filter(table=table)
+    if record_id is not None:
+        rows = rows.filter(record_id=record_id)
+    if participant_id is not None:
+        rows = rows.filter(participant_id=participant_id)
+    return rows
+
+
+@router.get("/{study_id}/audit", response={200: AuditPage, **ERRORS}, operation_id="audit")
+def audit(
+    request: HttpRequest,
+    study_id: Key,
+    table: Key | None = None,
+    record_id: Int64 | None = None,
+    participant_id: Key | None = None,
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Field(ge=0, le=10**9)] = 0,
+):
+    return 200, page(
+        _audit_rows(request, study_id, table, record_id, participant_id), limit, offset
+    )
+
+
+@router.get(
+    "/{study_id}/audit.csv",
+    response={200: str, **ERRORS},
+    operation_id="audit_csv",
+    openapi_extra={"responses": {200: {"content": {"text/csv": {"schema": {"type": "string"}}}}}},
+)
+def audit_csv(
+    request: HttpRequest,
+    study_id: Key,
+    table: Key | None = None,
+    record_id: Int64 | None = None,
+    participant_id: Key | None = None,
+) -> HttpResponse:
+    rows = _audit_rows(request, study_id, table, record_id, participant_id).order_by("id")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(AUDIT_COLUMNS)
+    for e in rows.iterator():  # streamed from the database, written by the csv module
+        writer.writerow(
+            [
+                e.id,
+                e.at.isoformat(),
+                e.username,
+                e.action,
+                e.table,
+                e.record_id,
+                e.participant_id or "",
+                e.version,
+                e.reason or "",
+                json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
+                json.dumps(e.after, ensure_ascii=False) if e.after is not None else "",
+            ]
+        )
+    response = HttpResponse(out.getvalue(), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="audit-{study_id}.csv"'
+    return response
+
+
+@router.get(
+    "/{study_id}/export",
+    response={200: bytes, **ERRORS},
+    operation_id="export",
+    openapi_extra={
+        "responses": {
+            200: {
+                "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}
+            }
+        }
+    },
+)
+def export(request: HttpRequest, study_id: Key, deidentify: bool = False) -> HttpResponse:
+    """The study as a zip of its StudyData folder; statisticians get only de-identified."""
+    member = member_for(request, study_id)
+    if member.role == STATISTICIAN:
+        if not deidentify:
+            require_role(member, READERS, "export identified data (use deidentify=true)")
+    else:
+        require_role(member, (ADMIN,), "export the whole study (admins and statisticians)")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = export_study(member.study, Path(tmp) / study_id, deidentify)
+        archive = shutil.make_archive(str(Path(tmp) / "export"), "zip", folder)
+        data = Path(archive).read_bytes()
+    response = HttpResponse(data, content_type="application/zip")
+    name = f"{study_id}{'-deidentified' if deidentify else ''}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+api.add_router("/studies", router)
