@@ -1,0 +1,49 @@
+"""Home (the user's studies) and the study dashboard."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from celltrial.registry.models import Membership
+from celltrial.registry.services.access import memberships
+from celltrial.registry.services.alerts import open_alerts
+from celltrial.registry.services.worklist import worklist
+from celltrial.web.pages.access import study_page
+
+LISTED = 20  # rows shown per dashboard list; the counts give the whole
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    mine = list(memberships(request.user)[:2])
+    if len(mine) == 1:
+        return redirect("pages:dashboard", study_id=mine[0].study.study_id)
+    return render(request, "pages/home.html")
+
+
+@study_page
+def dashboard(request: HttpRequest, member: Membership) -> HttpResponse:
+    work = worklist(member)
+    peak = max(work.enrolment["cumulative"].max() or 1, 1)
+    enrolment = work.enrolment.with_columns(
+        (work.enrolment["cumulative"] / peak * 100).round(1).alias("pct")
+    ).to_dicts()
+    lists = {
+        "due": work.due,
+        "overdue": work.overdue,
+        "out_of_window": work.out_of_window,
+        "missing": work.missing,
+        "ae_review": work.ae_review,
+        "follow_up": work.follow_up,
+    }
+    context = {
+        "member": member,
+        "work": work,
+        "enrolment": enrolment,
+        "counts": {k: v.height for k, v in lists.items()},
+        "rows": {k: v.head(LISTED).to_dicts() for k, v in lists.items()},
+        "alerts": list(open_alerts(member).order_by("-created_at")[:LISTED]),
+    }
+    return render(request, "pages/dashboard.html", context)
