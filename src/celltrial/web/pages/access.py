@@ -11,7 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 
 from celltrial.registry.models import Membership, Participant
-from celltrial.registry.services.access import membership, visible_participants
+from celltrial.registry.models.study import READERS
+from celltrial.registry.services.access import membership, require_role, visible_participants
 from celltrial.registry.services.errors import Forbidden, NotFound
 
 
@@ -33,6 +34,7 @@ def study_page(view: Callable) -> Callable:
 
 
 def participant_of(member: Membership, participant_id: str) -> Participant:
+    require_role(member, READERS, "read participants")
     found = visible_participants(member).filter(participant_id=participant_id).first()
     if found is None:
         raise NotFound(f"no participant {participant_id!r}")

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from celltrial.registry.models import Membership
+from celltrial.registry.models.study import STATISTICIAN
 from celltrial.registry.services.access import memberships
 from celltrial.registry.services.alerts import open_alerts
 from celltrial.registry.services.worklist import worklist
@@ -25,6 +26,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @study_page
 def dashboard(request: HttpRequest, member: Membership) -> HttpResponse:
+    if member.role == STATISTICIAN:  # reads de-identified exports only (issue 11)
+        return redirect("pages:analysis", study_id=member.study.study_id)
     work = worklist(member)
     peak = max(work.enrolment["cumulative"].max() or 1, 1)
     enrolment = work.enrolment.with_columns(

@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 from django.views.static import serve
 
-from celltrial.web.pages import dashboard, entry, participants, review
+from celltrial.web.pages import dashboard, entry, participants, review, statistics
 from celltrial.web.pages.login import LoginForm
 
 app_name = "pages"
@@ -42,5 +42,9 @@ urlpatterns = [
     path(P + "audit/", review.audit_page, name="audit"),
     path("s/<str:study_id>/queries/<int:query_id>/", review.query_page, name="query"),
     path("s/<str:study_id>/alerts/", review.alerts_page, name="alerts"),
+    path("s/<str:study_id>/analysis/", statistics.analysis_page, name="analysis"),
+    path("s/<str:study_id>/analysis/run/", statistics.run_analysis, name="run_analysis"),
+    path("s/<str:study_id>/analysis/<str:name>/", statistics.analysis_file, name="analysis_file"),
+    path("s/<str:study_id>/export.zip", statistics.export_zip, name="export_zip"),
     path("s/<str:study_id>/alerts/<int:alert_id>/ack/", review.acknowledge_page, name="ack"),
 ]
