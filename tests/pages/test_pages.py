@@ -165,8 +165,9 @@ def test_bad_values_beside_their_fields_and_kept(login_as):
     # the whole panel or nothing: glucose -1 is impossible, so the valid HbA1c is not stored
     from celltrial.registry.models import Consent, Measurement
 
-    Consent.objects.create(study_id=Measurement.objects.first().study_id, participant_id="P01",
-                           form_version="1", date_signed=dt.date(2019, 1, 1), signed_by="x")  # fmt: skip
+    study_pk = Measurement.objects.first().study_id
+    signed = {"form_version": "1", "date_signed": dt.date(2019, 1, 1), "signed_by": "x"}
+    Consent.objects.create(study_id=study_pk, participant_id="P01", **signed)
     before = Measurement.objects.count()
     body = c.post(f"{S}/p/P01/labs/", {"time": "2024-01-01T08:00", "value_fpg": "-1",
                                        "unit_fpg": "mmol/L", "value_hba1c": "7.1",
