@@ -10,10 +10,10 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-
-from celltrial.protocol import load_protocol
 from tests.e2e.conftest import shot
 from tests.pages.test_workflow import at, day, lot_form
+
+from celltrial.protocol import load_protocol
 
 PASSWORD = "a-long-test-passphrase-42"
 S = "/s/small-study"
@@ -22,10 +22,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def study(transactional_db):
+    from tests.pages.conftest import SMALL_STUDY
+
     from celltrial.data import read_study
     from celltrial.registry.services.importing import store_study
     from celltrial.registry.services.users import add_user
-    from tests.pages.conftest import SMALL_STUDY
 
     store_study(read_study(SMALL_STUDY))
     for name, role, site in [("cora", "coordinator", "S01"), ("ivy", "investigator", "S01"),
