@@ -29,8 +29,9 @@ def study(transactional_db):
     from celltrial.registry.services.users import add_user
 
     store_study(read_study(SMALL_STUDY))
-    for name, role, site in [("cora", "coordinator", "S01"), ("ivy", "investigator", "S01"),
-                             ("mona", "monitor", "S01"), ("otto", "coordinator", "S02")]:  # fmt: skip
+    users = [("cora", "coordinator", "S01"), ("ivy", "investigator", "S01"),
+             ("mona", "monitor", "S01"), ("otto", "coordinator", "S02")]  # fmt: skip
+    for name, role, site in users:
         add_user(name, PASSWORD, role, "small-study", [site])
 
 
