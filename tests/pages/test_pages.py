@@ -237,3 +237,25 @@ def test_hypoglycaemia_alert_is_ada_level_2(glucose: float):
 def test_adverse_event_alerts(grade, serious, kinds):
     row = {"ae_id": "A1", "term": "fever", "grade": grade, "serious": serious}
     assert [k for k, _ in findings("adverse_events", row)] == kinds
+
+
+@pytest.mark.django_db
+def test_demo_study_and_logins(client):
+    from django.contrib.auth import authenticate
+
+    from celltrial.registry.models import ROLES, Participant
+    from celltrial.web.pages.demo import PATIENTS, STUDY_ID, create_demo
+
+    logins = create_demo()
+    assert {role for _, role, _ in logins} == set(ROLES)
+    sites = Counter(
+        Participant.objects.filter(study__study_id=STUDY_ID).values_list("site_id", flat=True)
+    )
+    assert sites == {"SZ01": PATIENTS // 2, "SZ02": PATIENTS // 2}  # round-robin over two sites
+    again = create_demo()  # a second start: same study, new passwords
+    assert Participant.objects.filter(study__study_id=STUDY_ID).count() == PATIENTS
+    for (name, _, old), (_, _, new) in zip(logins, again, strict=True):
+        assert authenticate(username=name, password=new) and old != new
+    name, _, password = again[3]  # demo-coordinator
+    assert client.post("/login/", {"username": name, "password": password}).status_code == 302
+    assert client.get(f"/s/{STUDY_ID}/").status_code == 200
