@@ -43,3 +43,13 @@ def login_as(client, small_study):
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Cached page parts are keyed by the latest audit id, which rolled-back tests reuse."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -86,16 +86,16 @@ def test_worklist_missing_outcome_and_enrolment(small_study):
 
 @pytest.mark.django_db
 def test_dashboard_page_shows_counts(login_as):
-    from celltrial.registry.models import DataQuery
-
     c = login_as("cora", "coordinator")
     page = c.get(f"{S}/").content.decode()
     assert "Enrolment over time" in page and 'id="open-queries">0<' in page
-    monitor = _member("monitor", name="mo").user
-    DataQuery.objects.create(study=monitor.memberships.get().study, participant_id="P01",
-                             table="participants", text="?", opened_by=monitor)  # fmt: skip
-    DataQuery.objects.create(study=monitor.memberships.get().study, participant_id="P04",
-                             table="participants", text="?", opened_by=monitor)  # fmt: skip
+    from celltrial.registry.services.data_queries import open_query
+
+    monitor = _member("monitor", sites=("S01", "S02"), name="mo")
+    for pid in ("P01", "P04"):  # through the service, audited like every change
+        open_query(
+            monitor.user, monitor, {"participant_id": pid, "table": "participants", "text": "?"}
+        )
     # the S02 participant's query is not counted for an S01 coordinator
     assert 'id="open-queries">1<' in c.get(f"{S}/").content.decode()
 

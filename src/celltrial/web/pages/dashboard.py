@@ -8,10 +8,11 @@ from django.shortcuts import redirect, render
 
 from celltrial.registry.models import Membership
 from celltrial.registry.models.study import STATISTICIAN
-from celltrial.registry.services.access import memberships
+from celltrial.registry.services.access import memberships, site_ids
 from celltrial.registry.services.alerts import open_alerts
 from celltrial.registry.services.worklist import worklist
 from celltrial.web.pages.access import study_page
+from celltrial.web.pages.cached import cached
 
 LISTED = 20  # rows shown per dashboard list; the counts give the whole
 
@@ -24,10 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "pages/home.html")
 
 
-@study_page
-def dashboard(request: HttpRequest, member: Membership) -> HttpResponse:
-    if member.role == STATISTICIAN:  # reads de-identified exports only (issue 11)
-        return redirect("pages:analysis", study_id=member.study.study_id)
+def _worklist_context(member: Membership) -> dict:
     work = worklist(member)
     peak = max(work.enrolment["cumulative"].max() or 1, 1)
     enrolment = work.enrolment.with_columns(
@@ -41,12 +39,23 @@ def dashboard(request: HttpRequest, member: Membership) -> HttpResponse:
         "ae_review": work.ae_review,
         "follow_up": work.follow_up,
     }
-    context = {
-        "member": member,
-        "work": work,
+    return {
+        "open_queries": work.open_queries,
         "enrolment": enrolment,
         "counts": {k: v.height for k, v in lists.items()},
         "rows": {k: v.head(LISTED).to_dicts() for k, v in lists.items()},
+    }
+
+
+@study_page
+def dashboard(request: HttpRequest, member: Membership) -> HttpResponse:
+    if member.role == STATISTICIAN:  # reads de-identified exports only (issue 11)
+        return redirect("pages:analysis", study_id=member.study.study_id)
+    sites = site_ids(member)
+    scope = ("dashboard", member.study_id, ",".join(sorted(sites)) if sites is not None else "*")
+    context = {
+        "member": member,
+        **cached(scope, lambda: _worklist_context(member)),
         "alerts": list(open_alerts(member).order_by("-created_at")[:LISTED]),
     }
     return render(request, "pages/dashboard.html", context)

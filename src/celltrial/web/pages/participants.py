@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from celltrial.data.study import StudyData, StudyMeta
 from celltrial.protocol import screen
 from celltrial.registry.models import Consent, DataQuery, Membership
 from celltrial.registry.models.queries import CLOSED
@@ -17,6 +18,7 @@ from celltrial.registry.services.frames import study_data
 from celltrial.registry.services.protocols import study_protocol
 from celltrial.registry.services.signatures import active_signature
 from celltrial.web.pages.access import participant_of, study_page
+from celltrial.web.pages.cached import cached
 from celltrial.web.pages.plots import analyte_plots
 from celltrial.web.pages.timeline import participant_tables, timeline
 
@@ -50,12 +52,14 @@ def participant_list(request: HttpRequest, member: Membership) -> HttpResponse:
     return render(request, template, context)
 
 
-def eligibility(member: Membership, participant_id: str) -> dict | None:
+def eligibility(
+    member: Membership, participant_id: str, data: StudyData | None = None
+) -> dict | None:
     """The protocol's screen() of one participant, as the API's eligibility answer."""
     protocol = study_protocol(member.study)
     if protocol is None:
         return None
-    result = screen(study_data(member.study, [participant_id]), protocol)
+    result = screen(data or study_data(member.study, [participant_id]), protocol)
     eligible = result.participants.filter(pl.col("participant_id") == participant_id)
     criteria = result.criteria.filter(pl.col("participant_id") == participant_id)
     return {
@@ -66,16 +70,31 @@ def eligibility(member: Membership, participant_id: str) -> dict | None:
     }
 
 
+def _meta(member: Membership) -> StudyMeta:
+    s = member.study
+    return StudyMeta(s.study_id, s.protocol, s.format_version, s.title)
+
+
+def _record(member: Membership, participant_id: str) -> dict:
+    """The parts of the page computed from the participant's data (cached)."""
+    tables = participant_tables(member, participant_id)
+    return {
+        "timeline": timeline(member, participant_id, tables),
+        "plots": analyte_plots(tables["measurements"]),
+        "eligibility": eligibility(member, participant_id, StudyData(_meta(member), **tables)),
+    }
+
+
 @study_page
 def participant_page(request: HttpRequest, member: Membership, participant_id: str) -> HttpResponse:
     person = participant_of(member, participant_id)
-    tables = participant_tables(member, participant_id)
     context = {
         "member": member,
         "person": person,
-        "timeline": timeline(member, participant_id, tables),
-        "plots": analyte_plots(tables["measurements"]),
-        "eligibility": eligibility(member, participant_id),
+        **cached(
+            ("participant", member.study_id, participant_id),
+            lambda: _record(member, participant_id),
+        ),
         "consents": Consent.objects.filter(
             study=member.study, participant_id=participant_id
         ).order_by("id"),
@@ -83,7 +102,5 @@ def participant_page(request: HttpRequest, member: Membership, participant_id: s
         .exclude(status=CLOSED)
         .order_by("id"),
         "signature": active_signature(member.study, participant_id),
-        "infusions": tables["infusions"].to_dicts(),
-        "adverse_events": tables["adverse_events"].to_dicts(),
     }
     return render(request, "pages/participant.html", context)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from celltrial.data.schema import TABLES
 from celltrial.registry.models import Consent, Membership
 from celltrial.registry.services.access import visible_rows
 from celltrial.registry.services.frames import frame_of
@@ -13,11 +14,13 @@ TIMELINE = {"when": pl.Datetime("us"), "kind": pl.Utf8, "text": pl.Utf8}
 
 
 def participant_tables(member: Membership, participant_id: str) -> dict[str, pl.DataFrame]:
-    tables = ("screening", "infusions", "visits", "measurements", "medications", "adverse_events")
-    return {
+    """The participant's rows of every table, and the study's lots."""
+    tables = {
         t: frame_of(visible_rows(member, t).filter(participant_id=participant_id), t)
-        for t in tables
+        for t in TABLES
+        if t != "lots"
     }
+    return {**tables, "lots": frame_of(visible_rows(member, "lots"), "lots")}
 
 
 def _dated(frame: pl.DataFrame, when: str, kind: str, text: pl.Expr) -> pl.DataFrame:
