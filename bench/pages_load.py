@@ -3,7 +3,10 @@ simulated 2,000-participant lian2022 study, served by `celltrial serve` (gunicor
 SQLite, requested by 20 concurrent logged-in users for a fixed time. Prints p50/p95/p99
 latency per page, requests per second and errors. Target: p95 under 200 ms.
 
-    python bench/pages_load.py [--n 2000] [--users 20] [--seconds 30]
+    python bench/pages_load.py [--n 2000] [--users 20] [--seconds 30] [--think 0]
+
+--think 0 (the default) sends each user's requests back to back, the strictest reading of
+"20 concurrent users"; --think 1 lets each user read a page for 0-2 s between clicks.
 """
 
 from __future__ import annotations
@@ -67,7 +70,12 @@ def logged_in(base: str) -> httpx.Client:
 
 
 def user(
-    base: str, ids: list[str], until: float, out: dict[str, list[float]], errors: list
+    base: str,
+    ids: list[str],
+    until: float,
+    think: float,
+    out: dict[str, list[float]],
+    errors: list,
 ) -> None:
     client = logged_in(base)
     rng = random.Random()
@@ -79,6 +87,7 @@ def user(
         out[page].append((time.perf_counter() - t) * 1000)
         if answer.status_code != 200:
             errors.append((path, answer.status_code))
+        time.sleep(rng.uniform(0, 2 * think))  # a person reading the page (0: back to back)
 
 
 def main() -> None:
@@ -86,6 +95,7 @@ def main() -> None:
     args.add_argument("--n", type=int, default=2000)
     args.add_argument("--users", type=int, default=20)
     args.add_argument("--seconds", type=float, default=30)
+    args.add_argument("--think", type=float, default=0.0, help="mean seconds between clicks")
     a = args.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="celltrial-pages-bench-"))
     t = time.perf_counter()
@@ -110,7 +120,7 @@ def main() -> None:
         errors: list = []
         until = time.perf_counter() + a.seconds
         threads = [
-            threading.Thread(target=user, args=(base, ids, until, out, errors))
+            threading.Thread(target=user, args=(base, ids, until, a.think, out, errors))
             for _ in range(a.users)
         ]
         for th in threads:
@@ -121,7 +131,10 @@ def main() -> None:
         server.terminate()
         server.wait(30)
     total = sum(len(v) for v in out.values())
-    print(f"{a.users} concurrent users for {a.seconds:.0f} s on SQLite (gunicorn 2 x 8 threads)")
+    print(
+        f"{a.users} concurrent users, mean think time {a.think:g} s, {a.seconds:.0f} s on SQLite"
+        " (gunicorn 2 x 8 threads)"
+    )
     print(f"{'page':<12} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     worst = 0.0
     for page, ms in out.items():

@@ -5,6 +5,7 @@ Without Chromium the tests skip, saying why; .ci/run installs it."""
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -18,6 +19,8 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "celltrial.web.settings"
 # still synchronous (Django's documented switch for this case)
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 django.setup()
+# the scenario's dates and form values are the page tests' (tests/pages/page_flow.py)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pages"))
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -58,9 +61,15 @@ def open_page(browser, live_server):
         c.close()
 
 
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+@pytest.fixture
+def shot():
+    """shot(page, name): a full-page screenshot into tests/e2e/screenshots/ (git-ignored)."""
+
+    def take(page, name: str) -> None:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    return take
 
 
 @pytest.fixture(autouse=True)

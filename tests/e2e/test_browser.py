@@ -9,20 +9,17 @@ from __future__ import annotations
 import re
 
 import pytest
+from page_flow import PASSWORD, SMALL_STUDY, at, day, lot_form
 from playwright.sync_api import expect
-from tests.e2e.conftest import shot
-from tests.pages.test_workflow import at, day, lot_form
 
 from celltrial.protocol import load_protocol
 
-PASSWORD = "a-long-test-passphrase-42"
 S = "/s/small-study"
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def study(transactional_db):
-    from tests.pages.conftest import SMALL_STUDY
 
     from celltrial.data import read_study
     from celltrial.registry.services.importing import store_study
@@ -57,7 +54,7 @@ def save(page) -> None:
     page.get_by_role("button", name=re.compile("^Save")).click()
 
 
-def test_trial_in_the_browser(study, open_page):
+def test_trial_in_the_browser(study, open_page, shot):
     page = open_page()
     login(page, "cora")
     shot(page, "dashboard")

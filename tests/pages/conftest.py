@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from pathlib import Path
 
 import django
 import pytest
@@ -15,9 +14,7 @@ os.environ.setdefault("CELLTRIAL_SECRET_KEY", "test-only-secret-key-not-for-prod
 os.environ["DJANGO_SETTINGS_MODULE"] = "celltrial.web.settings"
 django.setup()
 
-ROOT = Path(__file__).resolve().parents[2]
-SMALL_STUDY = ROOT / "examples" / "small-study"
-PASSWORD = "a-long-test-passphrase-42"
+from page_flow import PASSWORD, SMALL_STUDY  # noqa: E402 (after Django is set up)
 
 
 @pytest.fixture

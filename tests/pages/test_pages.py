@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.pages.conftest import PASSWORD, SMALL_STUDY
+from page_flow import PASSWORD, SMALL_STUDY
 
 from celltrial.clinical.hypoglycemia import hypoglycemia_level
 from celltrial.registry.services.alerts import findings

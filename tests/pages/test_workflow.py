@@ -6,48 +6,15 @@ the lian2022 protocol (1e6 cells/kg, +-10 %; ADA level 2 < 3.0 mmol/L)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
+from page_flow import PASSWORD, at, day, lot_form, panel
 
-from celltrial.clinical.analytes import ANALYTES
 from celltrial.protocol import load_protocol
 
 pytestmark = pytest.mark.django_db
-TODAY = dt.date.today()
 S = "/s/small-study"
-
-
-def day(n: int) -> str:
-    return (TODAY + dt.timedelta(days=n)).isoformat()
-
-
-def at(n: int, hour: int = 9) -> str:
-    return f"{day(n)}T{hour:02d}:00"
-
-
-def panel(time: str, **values) -> dict:
-    """A lab panel post: each analyte in its canonical unit unless (value, unit) given."""
-    data = {"time": time, "fasting": "true"}
-    for a, v in values.items():
-        value, unit = v if isinstance(v, tuple) else (v, ANALYTES[a].unit)
-        data[f"value_{a}"], data[f"unit_{a}"] = str(value), unit
-    return data
-
-
-def lot_form(lot_id: str) -> dict:
-    """A lot that passes every release test of lian2022 (ISCT: >= 95 % positive, <= 2 %
-    negative markers, viability >= 70 %, sterile, mycoplasma negative, endotoxin <= 0.5)."""
-    good = {f"{m}_pct": "99" for m in ("cd73", "cd90", "cd105")}
-    good |= {f"{m}_pct": "0.5" for m in ("cd45", "cd34", "cd14_cd11b", "cd79a_cd19", "hla_dr")}
-    return {
-        "lot_id": lot_id, "donor_id": "D9", "source_tissue": "umbilical cord", "passage": "4",
-        "cells_per_unit": "1e8", "volume_ml": "100", "viability_pct": "95",
-        "plastic_adherent": "true", "sterility": "pass", "endotoxin_eu_ml": "0.1",
-        "mycoplasma": "negative", "manufacture_date": day(-30), "expiry_date": day(300),
-        "storage": "LN2", "release_status": "released", **good,
-    }  # fmt: skip
 
 
 def enrol_eligible(c, pid: str = "P90") -> None:
@@ -147,8 +114,6 @@ def test_scenario(client, login_as, mailoutbox, django_capture_on_commit_callbac
     meaning = "I approve these data as the responsible investigator"
     r = investigator.post(f"{S}/p/P90/sign/", {"meaning": meaning, "password": "wrong"})
     assert 'id="id_password-error"' in r.content.decode()
-    from tests.pages.conftest import PASSWORD
-
     r = investigator.post(f"{S}/p/P90/sign/", {"meaning": meaning, "password": PASSWORD})
     assert r.status_code == 302
     assert 'id="locked"' in investigator.get(f"{S}/p/P90/").content.decode()
