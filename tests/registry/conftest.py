@@ -85,6 +85,22 @@ def api_as(client, make_user):
     return login
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def password() -> str:
     return PASSWORD
+
+
+@pytest.fixture(scope="session")
+def registry_server(tmp_path_factory):
+    """`celltrial serve` on a new data folder: small-study, a coordinator of each site,
+    a monitor of S01 and an admin (password PASSWORD)."""
+    from live import live_server
+
+    users = [
+        ("coord1", "coordinator", ["S01"]),
+        ("coord2", "coordinator", ["S02"]),
+        ("monitor1", "monitor", ["S01"]),
+        ("admin1", "admin", []),
+    ]
+    with live_server(tmp_path_factory.mktemp("live"), SMALL_STUDY, users, PASSWORD) as server:
+        yield server

@@ -522,3 +522,57 @@ def test_audit_entries_name_every_field(small_study, api_as):
 
     assert set(entry.after) == {c.name for c in TABLES["measurements"].columns}
     assert entry.at is not None and entry.user.username == "ana"
+
+
+def test_a_deleted_lot_has_no_release_result(small_study, api_as):
+    api = api_as("ad", "admin", sites=())
+    pk = row_id(Lot, lot_id="L1902")
+    assert api.delete(f"/api/lots/{pk}", version=1, reason="entered twice").status_code == 200
+    assert api.get(f"/api/lots/{pk}/release").status_code == 404
+    assert api.get(f"/api/lots/{pk}").json()["deleted"] is True  # kept, flagged
+
+
+def test_a_key_stored_at_the_same_moment_is_refused_not_a_server_error(
+    small_study, api_as, monkeypatch
+):
+    # what two PostgreSQL writers can do: both pass validate(), the unique key refuses one
+    from celltrial.registry.services import writes
+
+    monkeypatch.setattr(writes, "refuse_errors", lambda *args: None)
+    api = api_as("ana", "coordinator")
+    assert api.post("/api/measurements", new_fpg()).status_code == 201
+    again = api.post("/api/measurements", new_fpg())
+    assert again.status_code == 422
+    assert again.json()["detail"][0]["message"].startswith("duplicate key: a measurements row")
+    assert Measurement.objects.filter(participant_id="P01", time="2026-01-05T08:00:00").count() == 1
+
+
+def test_only_admins_manage_users(small_study, api_as, password):
+    coordinator = api_as("ana", "coordinator")
+    member = {"username": "carl", "password": password, "role": "monitor", "sites": ["S02"]}
+    assert coordinator.post("/api/studies/small-study/members", member).status_code == 403
+    admin = api_as("ad", "admin", sites=())
+    added = admin.post("/api/studies/small-study/members", member)
+    assert added.status_code == 201
+    assert added.json() == {"username": "carl", "role": "monitor", "sites": ["S02"]}
+    unknown = admin.post("/api/studies/small-study/members", member | {"sites": ["S99"]})
+    assert unknown.status_code == 422 and unknown.json()["detail"][0]["field"] == "site"
+
+
+def test_a_query_is_answered_by_the_site_and_closed_by_the_monitor(small_study, api_as):
+    monitor = api_as("mo", "monitor", sites=("S01",))
+    site = api_as("ana", "coordinator", sites=("S01",))
+    opened = monitor.post(
+        "/api/queries", {"participant_id": "P01", "table": "visits", "text": "date?"}
+    ).json()
+    path = f"/api/queries/{opened['id']}/status"
+    assert (
+        monitor.post(path, {"version": 1, "status": "answered", "answer": "x"}).status_code == 403
+    )
+    assert site.post(path, {"version": 1, "status": "closed"}).status_code == 403
+    answered = site.post(path, {"version": 1, "status": "answered", "answer": "as in the chart"})
+    assert answered.status_code == 200 and answered.json()["answer"] == "as in the chart"
+    closed = monitor.post(path, {"version": 2, "status": "closed"})
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    trail = monitor.get("/api/studies/small-study/audit", table="data_queries").json()["items"]
+    assert [e["after"]["status"] for e in trail] == ["open", "answered", "closed"]

@@ -54,6 +54,9 @@ def serve_command(
         str(THREADS),
         "--access-logfile",
         "-",
+        "--no-control-socket",  # several registries may run side by side
+        "--limit-request-line",
+        "8190",  # gunicorn's maximum: query strings of a few ids in UTF-8 percent-encoding
         "celltrial.web.wsgi:application",
     ]
     import sys

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from celltrial.registry.models import CLINICAL_MODELS, Membership, Participant, Study
+from celltrial.registry.models import CLINICAL_MODELS, Membership, Participant
 from celltrial.registry.models.study import ADMIN, READERS
 from celltrial.registry.services.errors import Forbidden, NotFound
 
@@ -71,7 +71,3 @@ def check_site(member: Membership, site_id: object) -> None:
     known = member.study.sites.filter(site_id=site_id).exists()
     if not known or (sites is not None and site_id not in sites):
         raise NotFound(f"no site {site_id!r}")
-
-
-def study_of(member: Membership) -> Study:
-    return member.study

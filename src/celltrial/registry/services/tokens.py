@@ -8,7 +8,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
@@ -61,7 +61,3 @@ def user_for_token(token: str) -> AbstractBaseUser | None:
     if found is None or not found.user.is_active:
         return None
     return found.user
-
-
-def user_model() -> type[AbstractBaseUser]:
-    return get_user_model()

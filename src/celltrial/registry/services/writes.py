@@ -5,10 +5,12 @@ trail, in one transaction. Nothing is stored when any check refuses."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import polars as pl
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from celltrial.data import StudyData
 from celltrial.data.schema import TABLES
@@ -44,7 +46,7 @@ def create_row(
     row = {c.name: values.get(c.name) for c in TABLES[table].columns}
     _check_owner(member, table, row)
     study = member.study
-    with transaction.atomic():
+    with _same_key_refused(table), transaction.atomic():
         row, visits = _prepared(study, table, row, None)
         obj = CLINICAL_MODELS[table].objects.create(study=study, **row)
         audit_entry(
@@ -79,7 +81,7 @@ def update_row(
     if not visible_rows(member, table).filter(pk=record_id).exists():
         raise NotFound(f"no {table} record {record_id}")
     study = member.study
-    with transaction.atomic():
+    with _same_key_refused(table), transaction.atomic():
         current = model.objects.select_for_update().get(pk=record_id)
         _check_version(table, current, version)
         before = schema_values(current, table)
@@ -145,6 +147,20 @@ def delete_row(
             _owner(table, values),
         ).save()
     return model.objects.get(pk=record_id)
+
+
+@contextmanager
+def _same_key_refused(table: str) -> Iterator[None]:
+    """Two writers checking the same new key at once (PostgreSQL runs them side by side;
+    SQLite's IMMEDIATE transactions queue them): the database's unique key refuses the
+    second, answered like validate()'s duplicate-key rule."""
+    try:
+        yield
+    except IntegrityError:
+        key = ", ".join(TABLES[table].key)
+        raise Refused(
+            [Problem(None, f"duplicate key: a {table} row with the same {key} was just stored")]
+        ) from None
 
 
 def changed_since(table: str, record_id: int, version: int) -> list[str]:

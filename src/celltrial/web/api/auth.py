@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
@@ -11,6 +9,7 @@ from pydantic import Field
 from celltrial.registry.services.tokens import LoginRefused, issue_token
 from celltrial.web.api.root import api
 from celltrial.web.api.schemas import Strict
+from celltrial.web.api.types import LocalTime
 
 router = Router(tags=["auth"])
 
@@ -22,14 +21,14 @@ class Login(Strict):
 
 class Token(Schema):
     token: str
-    expires_at: dt.datetime
+    expires_at: LocalTime
 
 
 class Refusal(Schema):
     detail: str
 
 
-@router.post("/token", auth=None, response={200: Token, 401: Refusal, 422: dict})
+@router.post("/token", auth=None, response={200: Token, 400: dict, 401: Refusal, 422: dict})
 def token(request: HttpRequest, body: Login):
     try:
         key, expires = issue_token(body.username, body.password)

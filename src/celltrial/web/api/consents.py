@@ -18,19 +18,16 @@ from celltrial.registry.services.consent_records import (
     visible_consent,
     withdraw_consent,
 )
-from celltrial.registry.services.errors import NotFound
 from celltrial.web.api.context import checked_id, member_for, page
-from celltrial.web.api.root import api
+from celltrial.web.api.root import ERRORS, Error, api
 from celltrial.web.api.schemas import Strict
-from celltrial.web.api.types import Text, Version
+from celltrial.web.api.types import Key, Text, Version
 
 router = Router(tags=["consents"])
-Error = dict[str, object]
-ERRORS = {403: Error, 404: Error, 422: Error}
 
 
 class ConsentIn(Strict):
-    participant_id: Text
+    participant_id: Key
     form_version: Text
     date_signed: dt.date
     signed_by: Text
@@ -62,8 +59,8 @@ class ConsentPage(Schema):
 @router.get("", response={200: ConsentPage, **ERRORS}, operation_id="list_consents")
 def list_consents(
     request: HttpRequest,
-    study: Text | None = None,
-    participant_id: Text | None = None,
+    study: Key | None = None,
+    participant_id: Key | None = None,
     limit: Annotated[int, Field(ge=1, le=1000)] = 100,
     offset: Annotated[int, Field(ge=0, le=10**9)] = 0,
 ):
@@ -79,7 +76,7 @@ def list_consents(
 
 
 @router.post("", response={201: ConsentOut, **ERRORS}, operation_id="record_consent")
-def create(request: HttpRequest, body: ConsentIn, study: Text | None = None):
+def create(request: HttpRequest, body: ConsentIn, study: Key | None = None):
     member = member_for(request, study)
     return 201, record_consent(request.auth, member, body.model_dump())
 
@@ -89,11 +86,9 @@ def create(request: HttpRequest, body: ConsentIn, study: Text | None = None):
     response={200: ConsentOut, 409: Error, **ERRORS},
     operation_id="withdraw_consent",
 )
-def withdraw(request: HttpRequest, consent_id: int, body: Withdrawal, study: Text | None = None):
+def withdraw(request: HttpRequest, consent_id: int, body: Withdrawal, study: Key | None = None):
     member = member_for(request, study)
     consent = visible_consent(member, checked_id(consent_id))
-    if consent is None:
-        raise NotFound(f"no consent {consent_id}")
     return 200, withdraw_consent(
         request.auth, member, consent, body.version, body.withdrawal_date, body.scope, body.reason
     )

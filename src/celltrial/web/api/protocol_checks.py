@@ -13,12 +13,10 @@ from celltrial.protocol import anchor_dates, release_lots, screen, visit_dates
 from celltrial.registry.services.errors import Problem, Refused
 from celltrial.registry.services.frames import study_data
 from celltrial.registry.services.protocols import study_protocol
-from celltrial.web.api.root import api
+from celltrial.web.api.root import ERRORS, api
 from celltrial.web.api.tables import find_row
 
 router = Router(tags=["protocol"])
-Error = dict[str, object]
-ERRORS = {403: Error, 404: Error, 422: Error}
 
 
 class CriterionOut(Schema):
@@ -94,7 +92,7 @@ def schedule(request: HttpRequest, record_id: int):
     "/lots/{record_id}/release", response={200: ReleaseOut, **ERRORS}, operation_id="lot_release"
 )
 def release(request: HttpRequest, record_id: int, on: dt.date | None = None):
-    _, row = find_row(request, "lots", record_id)
+    _, row = find_row(request, "lots", record_id, with_deleted=False)
     lots = study_data(row.study, []).lots.filter(pl.col("lot_id") == row.lot_id)
     result = release_lots(lots, _protocol(row.study).lot_release, on).row(0, named=True)
     return 200, {"lot_id": row.lot_id, "released": result["released"], "reasons": result["reasons"]}

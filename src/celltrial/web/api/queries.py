@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from django.http import HttpRequest
@@ -16,17 +15,15 @@ from celltrial.registry.models.study import READERS
 from celltrial.registry.services.access import require_role, visible_participants
 from celltrial.registry.services.data_queries import move_query, open_query, visible_query
 from celltrial.web.api.context import checked_id, member_for, page
-from celltrial.web.api.root import api
+from celltrial.web.api.root import ERRORS, Error, api
 from celltrial.web.api.schemas import Strict
-from celltrial.web.api.types import ID_MAX, Text, Version
+from celltrial.web.api.types import ID_MAX, Key, LocalTime, Text, Version
 
 router = Router(tags=["data queries"])
-Error = dict[str, object]
-ERRORS = {403: Error, 404: Error, 422: Error}
 
 
 class QueryIn(Strict):
-    participant_id: Text
+    participant_id: Key
     table: Literal[tuple(TABLES)]  # type: ignore[valid-type]
     record_id: Annotated[int, Field(ge=1, le=ID_MAX)] | None = None
     field: Text | None = None
@@ -48,7 +45,7 @@ class QueryOut(Schema):
     text: str
     answer: str | None
     status: str
-    opened_at: dt.datetime
+    opened_at: LocalTime
     version: int
 
 
@@ -60,9 +57,9 @@ class QueryPage(Schema):
 @router.get("", response={200: QueryPage, **ERRORS}, operation_id="list_queries")
 def list_queries(
     request: HttpRequest,
-    study: Text | None = None,
-    participant_id: Text | None = None,
-    status: Text | None = None,
+    study: Key | None = None,
+    participant_id: Key | None = None,
+    status: Key | None = None,
     limit: Annotated[int, Field(ge=1, le=1000)] = 100,
     offset: Annotated[int, Field(ge=0, le=10**9)] = 0,
 ):
@@ -80,7 +77,7 @@ def list_queries(
 
 
 @router.post("", response={201: QueryOut, **ERRORS}, operation_id="open_query")
-def create(request: HttpRequest, body: QueryIn, study: Text | None = None):
+def create(request: HttpRequest, body: QueryIn, study: Key | None = None):
     return 201, open_query(request.auth, member_for(request, study), body.model_dump())
 
 
@@ -89,7 +86,7 @@ def create(request: HttpRequest, body: QueryIn, study: Text | None = None):
     response={200: QueryOut, 409: Error, **ERRORS},
     operation_id="move_query",
 )
-def move(request: HttpRequest, query_id: int, body: QueryMove, study: Text | None = None):
+def move(request: HttpRequest, query_id: int, body: QueryMove, study: Key | None = None):
     member = member_for(request, study)
     query = visible_query(member, checked_id(query_id))
     return 200, move_query(request.auth, member, query, body.version, body.status, body.answer)

@@ -12,6 +12,15 @@ from ninja.security import HttpBearer
 from celltrial.registry.services.errors import Conflict, Forbidden, NotFound, Refused
 from celltrial.registry.services.tokens import user_for_token
 
+Error = dict[str, object]  # {"detail": ...}: a message, or one {field, message, value} each
+ERRORS = {
+    400: Error,
+    401: Error,
+    403: Error,
+    404: Error,
+    422: Error,
+}  # every authenticated operation
+
 
 class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):

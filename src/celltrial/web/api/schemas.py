@@ -11,7 +11,7 @@ from ninja import Schema
 from pydantic import ConfigDict, create_model
 
 from celltrial.data.schema import TABLES, Column
-from celltrial.web.api.types import Finite, Int64, Naive, Text, Version
+from celltrial.web.api.types import Finite, Int64, LocalTime, Naive, Text, Version
 
 
 class Strict(Schema):
@@ -37,7 +37,7 @@ def _response_type(column: Column) -> object:
         pl.Int64: int,
         pl.Boolean: bool,
         pl.Date: dt.date,
-    }.get(dtype, dt.datetime)
+    }.get(dtype, LocalTime)
 
 
 def _entry_columns(table: str) -> list[Column]:

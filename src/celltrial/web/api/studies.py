@@ -4,7 +4,6 @@ study export (a zip of the StudyData folder; statisticians: de-identified only).
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import shutil
@@ -27,13 +26,11 @@ from celltrial.registry.services.access import (
 from celltrial.registry.services.exporting import export_study
 from celltrial.registry.services.users import add_user
 from celltrial.web.api.context import member_for, page
-from celltrial.web.api.root import api
+from celltrial.web.api.root import ERRORS, api
 from celltrial.web.api.schemas import Strict
-from celltrial.web.api.types import Int64, Text
+from celltrial.web.api.types import Int64, Key, LocalTime
 
 router = Router(tags=["studies"])
-Error = dict[str, object]
-ERRORS = {403: Error, 404: Error, 422: Error}
 AUDIT_COLUMNS = (
     "id",
     "at",
@@ -80,7 +77,7 @@ class MemberOut(Schema):
 
 class AuditOut(Schema):
     id: int
-    at: dt.datetime
+    at: LocalTime
     username: str
     action: str
     table: str
@@ -97,7 +94,7 @@ class AuditPage(Schema):
     items: list[AuditOut]
 
 
-@router.get("", response=list[StudyOut], operation_id="list_studies")
+@router.get("", response={200: list[StudyOut], **ERRORS}, operation_id="list_studies")
 def list_studies(request: HttpRequest):
     out = []
     for m in memberships(request.auth):  # the user's few studies
@@ -113,11 +110,11 @@ def list_studies(request: HttpRequest):
                 "sites": sorted(sites),
             }
         )
-    return out
+    return 200, out
 
 
 @router.get("/{study_id}/sites", response={200: list[SiteOut], **ERRORS}, operation_id="list_sites")
-def list_sites(request: HttpRequest, study_id: Text):
+def list_sites(request: HttpRequest, study_id: Key):
     member = member_for(request, study_id)
     sites = site_ids(member)
     rows = member.study.sites.order_by("site_id")
@@ -125,7 +122,7 @@ def list_sites(request: HttpRequest, study_id: Text):
 
 
 @router.post("/{study_id}/members", response={201: MemberOut, **ERRORS}, operation_id="add_member")
-def add_member(request: HttpRequest, study_id: Text, body: MemberIn):
+def add_member(request: HttpRequest, study_id: Key, body: MemberIn):
     member = member_for(request, study_id)
     require_role(member, (ADMIN,), "manage users")
     added = add_user(body.username, body.password, body.role, study_id, body.sites)
@@ -152,10 +149,10 @@ def _audit_rows(request: HttpRequest, study_id: str, table, record_id, participa
 @router.get("/{study_id}/audit", response={200: AuditPage, **ERRORS}, operation_id="audit")
 def audit(
     request: HttpRequest,
-    study_id: Text,
-    table: Text | None = None,
+    study_id: Key,
+    table: Key | None = None,
     record_id: Int64 | None = None,
-    participant_id: Text | None = None,
+    participant_id: Key | None = None,
     limit: Annotated[int, Field(ge=1, le=1000)] = 100,
     offset: Annotated[int, Field(ge=0, le=10**9)] = 0,
 ):
@@ -172,10 +169,10 @@ def audit(
 )
 def audit_csv(
     request: HttpRequest,
-    study_id: Text,
-    table: Text | None = None,
+    study_id: Key,
+    table: Key | None = None,
     record_id: Int64 | None = None,
-    participant_id: Text | None = None,
+    participant_id: Key | None = None,
 ) -> HttpResponse:
     rows = _audit_rows(request, study_id, table, record_id, participant_id).order_by("id")
     out = io.StringIO()
@@ -214,7 +211,7 @@ def audit_csv(
         }
     },
 )
-def export(request: HttpRequest, study_id: Text, deidentify: bool = False) -> HttpResponse:
+def export(request: HttpRequest, study_id: Key, deidentify: bool = False) -> HttpResponse:
     """The study as a zip of its StudyData folder; statisticians get only de-identified."""
     member = member_for(request, study_id)
     if member.role == STATISTICIAN:

@@ -13,15 +13,15 @@ from celltrial.registry.services.access import membership, visible_rows
 from celltrial.registry.services.errors import NotFound
 from celltrial.registry.services.writes import create_row, delete_row, update_row
 from celltrial.web.api.context import checked_id, member_for, page
-from celltrial.web.api.root import api
+from celltrial.web.api.root import ERRORS, Error, api
 from celltrial.web.api.schemas import page_schema, request_schema, response_schema, update_schema
-from celltrial.web.api.types import Text, Version
+from celltrial.web.api.types import Key, Version
 
 PATHS = {t: t.replace("_", "-") for t in TABLES}  # adverse_events -> /api/adverse-events
 FILTERS = ("participant_id", "visit_id", "analyte", "criterion_id", "lot_id", "drug", "site_id")
+Reason = Annotated[str, Field(min_length=1, max_length=300, pattern=r"^[^\x00]*$")]
 Limit = Annotated[int, Field(ge=1, le=1000)]
 Offset = Annotated[int, Field(ge=0, le=10**9)]
-Error = dict[str, object]
 
 
 def find_row(request: HttpRequest, table: str, record_id: int, with_deleted: bool = True):
@@ -43,7 +43,7 @@ def _router(table: str) -> Router:
     Out = response_schema(table)
     In = request_schema(table)
     Change = update_schema(table)
-    responses = {404: Error, 403: Error, 422: Error}
+    responses = ERRORS
 
     @router.get(
         "",
@@ -52,10 +52,10 @@ def _router(table: str) -> Router:
     )
     def list_rows(
         request: HttpRequest,
-        study: Text | None = None,
-        participant_id: Text | None = None,
-        visit_id: Text | None = None,
-        analyte: Text | None = None,
+        study: Key | None = None,
+        participant_id: Key | None = None,
+        visit_id: Key | None = None,
+        analyte: Key | None = None,
         include_deleted: bool = False,
         limit: Limit = 100,
         offset: Offset = 0,
@@ -72,7 +72,7 @@ def _router(table: str) -> Router:
         return 200, find_row(request, table, record_id)[1]
 
     @router.post("", response={201: Out, **responses}, operation_id=f"create_{table}")
-    def create(request: HttpRequest, body: In, study: Text | None = None):
+    def create(request: HttpRequest, body: In, study: Key | None = None):
         member = member_for(request, study)
         return 201, create_row(request.auth, member, table, body.model_dump())
 
@@ -92,7 +92,7 @@ def _router(table: str) -> Router:
         response={200: Out, 409: Error, **responses},
         operation_id=f"delete_{table}",
     )
-    def delete(request: HttpRequest, record_id: int, version: Version, reason: Text):
+    def delete(request: HttpRequest, record_id: int, version: Version, reason: Reason):
         member, row = find_row(request, table, record_id, with_deleted=False)
         return 200, delete_row(request.auth, member, table, row.pk, version, reason)
 
