@@ -68,14 +68,6 @@ class ConsentForm(forms.Form):
     signed_by = forms.CharField(max_length=200, help_text="who took the consent")
 
 
-class WithdrawForm(forms.Form):
-    withdrawal_date = forms.DateField(widget=DATE)
-    scope = forms.ChoiceField(
-        choices=[("all", "all further data"), ("treatment", "treatment only")]
-    )
-    reason = forms.CharField(max_length=2000)
-
-
 class QueryForm(forms.Form):
     field = forms.CharField(max_length=200, help_text="the field the query is about")
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
