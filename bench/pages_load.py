@@ -83,7 +83,11 @@ def user(
         page = rng.choice(("dashboard", "participant"))
         path = "/s/bench/" if page == "dashboard" else f"/s/bench/p/{rng.choice(ids)}/"
         t = time.perf_counter()
-        answer = client.get(path)
+        try:
+            answer = client.get(path)
+        except httpx.TransportError as exc:  # counted, and the user carries on
+            errors.append((path, repr(exc)))
+            continue
         out[page].append((time.perf_counter() - t) * 1000)
         if answer.status_code != 200:
             errors.append((path, answer.status_code))
