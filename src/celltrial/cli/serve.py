@@ -23,11 +23,18 @@ def serve_command(
     data_dir: Path = data_dir_option(),
     debug: bool = typer.Option(False, "--debug", help="Django DEBUG (never in production)."),
     workers: int = typer.Option(WORKERS, "--workers", min=1, help="gunicorn worker processes."),
+    demo: bool = typer.Option(
+        False, "--demo", help="Add a simulated lian2022 study at two sites and demo users."
+    ),
 ) -> None:
     """Serve the registry: JSON API under /api/, OpenAPI document at /api/openapi.json."""
     from celltrial.web.boot import start
 
     start(data_dir, debug=debug)  # creates and migrates the database before workers fork
+    if demo:  # registry pages (issue 12)
+        from celltrial.web.pages.demo_start import print_demo
+
+        print_demo(data_dir, host, port)
     hosts = os.environ.get("CELLTRIAL_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
     if host not in ("127.0.0.1", "localhost", "0.0.0.0", "::"):
         hosts = f"{hosts},{host}"

@@ -22,6 +22,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "ninja",
     "celltrial.registry",
+    # registry pages (issue 12): templates and static files of celltrial.web, htmx requests
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "celltrial.web",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -30,6 +34,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",  # registry pages: request.htmx
 ]
 ROOT_URLCONF = "celltrial.web.urls"
 WSGI_APPLICATION = "celltrial.web.wsgi.application"
@@ -37,7 +42,14 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "APP_DIRS": True,
-        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csrf",
+                "django.contrib.auth.context_processors.auth",
+                "celltrial.web.pages.header.header",  # registry pages: studies and alerts
+            ]
+        },
     }
 ]
 DATABASES = {"default": database_settings(DATA_DIR, os.environ.get("DATABASE_URL"))}
@@ -80,3 +92,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"django": {"handlers": ["console"], "level": "WARNING"}},
 }
+
+# Registry pages (issue 12): static files served by the app itself (nothing from the
+# network), e-mail alerts to a file in the data folder unless SMTP is configured.
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+LOGIN_URL = "pages:login"
+LOGIN_REDIRECT_URL = "pages:home"
+LOGOUT_REDIRECT_URL = "pages:login"
+EMAIL_BACKEND = os.environ.get(
+    "CELLTRIAL_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
+)
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+EMAIL_HOST = os.environ.get("CELLTRIAL_EMAIL_HOST", "localhost")
+DEFAULT_FROM_EMAIL = os.environ.get("CELLTRIAL_EMAIL_FROM", "celltrial@localhost")

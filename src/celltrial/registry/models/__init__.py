@@ -1,6 +1,7 @@
 """Registry models: the study and who may see it, the eight StudyData tables, consent,
 data queries, the audit trail and API tokens."""
 
+from celltrial.registry.models.alerts import Alert, Signature
 from celltrial.registry.models.audit import AuditEntry
 from celltrial.registry.models.clinical import (
     CLINICAL_MODELS,
@@ -23,6 +24,7 @@ __all__ = [
     "CLINICAL_MODELS",
     "ROLES",
     "AdverseEvent",
+    "Alert",
     "ApiToken",
     "AuditEntry",
     "ClinicalRow",
@@ -36,6 +38,7 @@ __all__ = [
     "Membership",
     "Participant",
     "Screening",
+    "Signature",
     "Site",
     "Study",
     "Visit",

@@ -23,6 +23,7 @@ from celltrial.registry.services.access import (
     require_role,
     visible_rows,
 )
+from celltrial.registry.services.alerts import raise_alerts  # registry pages (issue 12)
 from celltrial.registry.services.audit import audit_entry, changed_fields
 from celltrial.registry.services.checks import as_entered, refuse_errors, row_frame, with_row
 from celltrial.registry.services.consent import consent_problem
@@ -31,6 +32,7 @@ from celltrial.registry.services.frames import schema_values, study_data
 from celltrial.registry.services.infusions import completed_infusion, dose_problems
 from celltrial.registry.services.protocols import study_protocol
 from celltrial.registry.services.schedule import placed, planned_visits, visit_changes
+from celltrial.registry.services.signatures import lock_problem  # registry pages (issue 12)
 
 SCHEDULED = "visit scheduled or dated by protocol {}"
 
@@ -60,6 +62,7 @@ def create_row(
             _owner(table, row),
         ).save()
         _save_visits(actor, study, visits)
+        raise_alerts(obj)
     return obj
 
 
@@ -105,7 +108,9 @@ def update_row(
             _owner(table, row),
         ).save()
         _save_visits(actor, study, visits)
-    return model.objects.get(pk=record_id)
+        changed = model.objects.get(pk=record_id)
+        raise_alerts(changed)
+    return changed
 
 
 def delete_row(
@@ -196,6 +201,7 @@ def _check_owner(member: Membership, table: str, row: dict) -> None:
         return
     check_participant(member, row.get("participant_id"))
     problem = consent_problem(member.study, row["participant_id"], table)
+    problem = problem or lock_problem(member.study, row["participant_id"])
     if problem:
         raise Refused([problem])
 

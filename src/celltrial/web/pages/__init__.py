@@ -1,0 +1,1 @@
+"""Registry pages (issue 12): server-rendered views over the same services as the API."""
