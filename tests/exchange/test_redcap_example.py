@@ -55,3 +55,18 @@ def test_hand_edits_are_read_as_the_mapping_says(from_csv):
     codes = sorted(f.value for f in from_csv.findings if "missing-data code" in f.rule)
     assert codes == ["NA", "NASK", "UNK"]
     assert from_csv.findings.errors == 0 and validate(s).errors == 0
+
+
+def test_the_shipped_bad_mapping_is_refused_at_its_line() -> None:
+    # the README's example: mapping.yaml with pt_birth_date mistyped on line 29
+    from celltrial.data.redcap.mapping import MappingError
+
+    project = read_csv_project(
+        PROJECT / "data_dictionary.csv",
+        PROJECT / "records.csv",
+        PROJECT / "instrument_designation.csv",
+    )
+    with pytest.raises(MappingError) as refused:
+        import_redcap(project, load_mapping(PROJECT / "bad-mapping.yaml"))
+    [issue] = refused.value.issues
+    assert issue.line == 29 and "pt_birthdate" in str(issue) and "pt_birth_date" in str(issue)

@@ -17,9 +17,9 @@ from rich.text import Text
 from celltrial.cli.arguments import study_dir_argument
 from celltrial.cli.exchange import export_app
 from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
-from celltrial.cli.validate import SHOWN, errors_first, print_findings
+from celltrial.cli.validate import SHOWN, checked_folder, print_findings
 from celltrial.cli.wording import counted
-from celltrial.data import StudyReadError, read_study, validate
+from celltrial.data import StudyReadError
 from celltrial.data.atomic_output import OutputExists, write_new_folder
 from celltrial.data.redcap.export import export_redcap, write_export
 from celltrial.data.redcap.odm_export import project_xml
@@ -35,14 +35,9 @@ def export_redcap_command(
     """Write the study as files REDCap imports, and mapping.yaml, which imports them back
     (`celltrial import redcap ... --mapping DIR/mapping.yaml`)."""
     err = Console(stderr=True)
-    try:
-        study = read_study(study_dir)
-    except StudyReadError as exc:
-        err.print(Text(f"cannot read study: {exc}", style="red"), soft_wrap=True)
-        raise typer.Exit(BAD_INPUT) from None
-    findings = validate(study)
+    study, findings = checked_folder(study_dir)  # as `celltrial validate` reads and checks
     if not findings.ok:
-        print_findings(errors_first(findings), SHOWN, study_dir)
+        print_findings(findings, SHOWN, study_dir)
         typer.echo(f"nothing written to {out}: fix the errors (celltrial validate {study_dir})")
         raise typer.Exit(FINDINGS)
     try:
