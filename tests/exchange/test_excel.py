@@ -164,3 +164,21 @@ def test_any_cell_in_a_number_column_is_read_or_named_at_its_excel_row(tmp_path,
             assert study.participants["height_cm"][i] == pytest.approx(h)
         elif h.strip():  # text that is not a number: an error at Excel row i + 2
             assert bad[i + 2] == h.strip() or bad[i + 2] == h
+
+
+def test_repeated_and_unnamed_headers_are_findings(tmp_path):
+    # a participants sheet whose header repeats site_id (column C) and skips column D
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "participants"
+    sheet.append(["participant_id", "site_id", "site_id", None, "sex", "enrollment_date"])
+    sheet.append(["P01", "S01", "S02", "note", "M", "2019-03-04"])
+    path = tmp_path / "dup.xlsx"
+    book.save(path)
+    found = read_workbook(path).load_findings
+    header = found.filter(pl.col("row") == 1)  # Excel's header row
+    got = sorted(header.select("severity", "row", "rule").rows())
+    assert got == [
+        ("error", 1, "column C repeats the header 'site_id'; only the first is read"),
+        ("warning", 1, "column D has no header; its cells are not read"),
+    ]

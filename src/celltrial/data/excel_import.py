@@ -12,10 +12,12 @@ from pathlib import Path
 
 import openpyxl
 import polars as pl
+from openpyxl.utils import get_column_letter
 
 from celltrial.data.canonical import entry_names
 from celltrial.data.excel_template import LISTS_SHEET, STUDY_SHEET
 from celltrial.data.findings import (
+    ERROR,
     WARNING,
     Finding,
     at_file_rows,
@@ -39,8 +41,9 @@ def read_workbook(path: str | Path) -> StudyData:
     """The study in the workbook; cells that do not fit are findings (validate() reports
     them with the rest); a file that is not a readable workbook raises StudyReadError."""
     file = Path(path)
-    sheets = _sheets(file)
+    sheets, headers = _sheets(file)
     meta, found = _meta(sheets.pop(STUDY_SHEET, None), file)
+    found += [_header_findings(name, header, sheet_label(file, name)) for name, header in headers]
     sheets.pop(LISTS_SHEET, None)
     frames, sources, rows, names = {}, {}, {}, {}
     for name, raw in sheets.items():  # a sheet per table
@@ -68,7 +71,23 @@ def read_workbook(path: str | Path) -> StudyData:
     )
 
 
-def _sheets(file: Path) -> dict[str, pl.DataFrame]:
+def _header_findings(sheet: str, header: list[str], label: str) -> pl.DataFrame:
+    """A repeated column header (its second column is not read: which one holds the data?)
+    is an error; an unnamed column is a warning (its cells are not read)."""
+    found = []
+    last_named = max((j for j, name in enumerate(header) if name), default=-1)
+    for j, name in enumerate(header):
+        column = get_column_letter(j + 1)
+        if name and name in header[:j]:
+            rule = f"column {column} repeats the header {name!r}; only the first is read"
+            found.append(Finding(ERROR, sheet, 1, name, name, rule, label))
+        elif not name and j < last_named:  # a gap between named columns
+            rule = f"column {column} has no header; its cells are not read"
+            found.append(Finding(WARNING, sheet, 1, None, None, rule, label))
+    return findings_frame(found)
+
+
+def _sheets(file: Path) -> tuple[dict[str, pl.DataFrame], list[tuple[str, list[str]]]]:
     if not file.is_file():
         raise StudyReadError(f"{file}: no such file (expected an .xlsx workbook)")
     if file.stat().st_size > MAX_BYTES:
@@ -83,18 +102,19 @@ def _sheets(file: Path) -> dict[str, pl.DataFrame]:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise StudyReadError(f"{file}: cannot be read as a workbook ({first})") from None
     try:
-        return {sheet.title: _text_frame(sheet) for sheet in book.worksheets}
+        read = {sheet.title: _text_frame(sheet) for sheet in book.worksheets}
     finally:
         book.close()
+    return {k: frame for k, (frame, _) in read.items()}, [(k, h) for k, (_, h) in read.items()]
 
 
-def _text_frame(sheet: object) -> pl.DataFrame:
+def _text_frame(sheet: object) -> tuple[pl.DataFrame, list[str]]:
     """Every cell as text (typing is conform_table's job); Excel's empty rows kept, so that
     frame rows keep their Excel numbers. openpyxl hands over cells one by one; the columns
     are then converted whole (a date cell becomes '2020-01-02 00:00:00', a number '3')."""
     rows = list(sheet.iter_rows(values_only=True))  # type: ignore[attr-defined]
     if not rows:
-        return pl.DataFrame()
+        return pl.DataFrame(), []
     header = [str(h).strip() if h is not None else "" for h in rows[0]]
     columns = list(zip_longest(*rows[1:], fillvalue=None)) if len(rows) > 1 else []
     data = {
@@ -105,9 +125,9 @@ def _text_frame(sheet: object) -> pl.DataFrame:
             strict=False,
         )
         for j, name in enumerate(header)
-        if name and name not in header[:j]  # unnamed and repeated headers are not read
+        if name and name not in header[:j]  # unnamed and repeated headers: _header_findings
     }
-    return pl.DataFrame(data)
+    return pl.DataFrame(data), header
 
 
 def _meta(sheet: pl.DataFrame | None, file: Path) -> tuple[StudyMeta, list[pl.DataFrame]]:
