@@ -17,8 +17,8 @@ from celltrial.analysis import analyze_study
 from celltrial.analysis.ranking import DEFAULT_RANK_TESTS, RANK_TESTS
 from celltrial.cli import app
 from celltrial.cli.consoles import stdout_console
-from celltrial.cli.exits import DONE
-from celltrial.cli.study_input import bad_input, valid_study
+from celltrial.cli.exits import DONE, bad_input
+from celltrial.cli.study_input import valid_study
 from celltrial.cli.wording import counted
 from celltrial.report import write_outputs
 

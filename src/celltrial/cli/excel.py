@@ -10,18 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 from celltrial.cli.exchange import export_app, import_app
-from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
-from celltrial.cli.study_protocol import study_protocol
-from celltrial.cli.validate import SHOWN, errors_first, print_findings
+from celltrial.cli.exits import DONE, FINDINGS, bad_input
+from celltrial.cli.validate import SHOWN, print_findings, study_findings
 from celltrial.cli.wording import counted
-from celltrial.data import Findings, StudyReadError, validate, write_study
+from celltrial.data import StudyReadError, write_study
 from celltrial.data.excel_import import read_workbook
 from celltrial.data.excel_template import write_template
-from celltrial.data.findings import concat_findings
 from celltrial.protocol import ProtocolError, load_protocol
 
 
@@ -32,18 +28,14 @@ def template_command(
 ) -> None:
     """Write a data-entry workbook: a sheet per table, headers with notes (description, unit,
     required), drop-down lists for codes, units, analytes, visits and screening criteria."""
-    err = Console(stderr=True)
     if out.suffix.lower() != ".xlsx":
-        err.print(Text(f"{out}: the workbook name must end in .xlsx", style="red"))
-        raise typer.Exit(BAD_INPUT)
+        bad_input(f"{out}: the workbook name must end in .xlsx")
     if out.exists():
-        err.print(Text(f"{out}: exists; a template is never written over a workbook", style="red"))
-        raise typer.Exit(BAD_INPUT)
+        bad_input(f"{out}: exists; a template is never written over a workbook")
     try:
         p = load_protocol(protocol)
     except ProtocolError as exc:
-        err.print(Text(f"cannot load protocol: {exc}", style="red"), soft_wrap=True)
-        raise typer.Exit(BAD_INPUT) from None
+        bad_input(f"cannot load protocol: {exc}")
     visits = [v.id for v in p.visits]
     write_template(out, protocol, visits, [c.id for c in p.eligibility])
     criteria = counted(len(p.eligibility), "screening criterion", "screening criteria")
@@ -63,17 +55,13 @@ def import_excel_command(
 ) -> None:
     """Read a workbook (as `export template` writes it) into a study folder. Findings name
     the sheet and the row as Excel numbers it; the study is written only without errors."""
-    err = Console(stderr=True)
     if fmt not in ("csv", "parquet"):
-        err.print(Text(f"--format must be csv or parquet, not {fmt!r}", style="red"))
-        raise typer.Exit(BAD_INPUT)
+        bad_input(f"--format must be csv or parquet, not {fmt!r}")
     try:
         study = read_workbook(workbook)
     except StudyReadError as exc:
-        err.print(Text(f"cannot read: {exc}", style="red"), soft_wrap=True)
-        raise typer.Exit(BAD_INPUT) from None
-    protocol = study_protocol(study, out)
-    findings = errors_first(Findings(concat_findings([validate(study).frame, protocol.findings])))
+        bad_input(f"cannot read: {exc}")
+    findings = study_findings(study, out)
     print_findings(findings, None if show_all else SHOWN, workbook.parent)
     if not findings.ok:
         typer.echo(f"nothing written to {out}: fix the errors above and import again")

@@ -15,8 +15,8 @@ import typer
 from celltrial.analysis.plan import plan_from_protocol
 from celltrial.cli.consoles import stdout_console
 from celltrial.cli.exchange import export_app
-from celltrial.cli.exits import DONE, FINDINGS
-from celltrial.cli.study_input import bad_input, valid_study
+from celltrial.cli.exits import DONE, FINDINGS, bad_input
+from celltrial.cli.study_input import valid_study
 from celltrial.cli.wording import counted
 from celltrial.exchange.output_folder import OutputExists, complete_folder
 from celltrial.exchange.sdtm.package import check, datasets, write_package

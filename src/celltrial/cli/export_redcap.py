@@ -16,7 +16,7 @@ from rich.text import Text
 
 from celltrial.cli.arguments import study_dir_argument
 from celltrial.cli.exchange import export_app
-from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
+from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS, bad_input
 from celltrial.cli.validate import SHOWN, checked_folder, print_findings
 from celltrial.cli.wording import counted
 from celltrial.data import StudyReadError
@@ -43,8 +43,7 @@ def export_redcap_command(
     try:
         export = export_redcap(study)
     except StudyReadError as exc:
-        err.print(Text(f"cannot export: {exc}", style="red"), soft_wrap=True)
-        raise typer.Exit(BAD_INPUT) from None
+        bad_input(f"cannot export: {exc}")
 
     def fill(folder: Path) -> None:
         write_export(export, folder)

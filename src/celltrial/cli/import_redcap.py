@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from celltrial.cli.exchange import import_app
-from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS
+from celltrial.cli.exits import BAD_INPUT, DONE, FINDINGS, bad_input
 from celltrial.cli.study_protocol import study_protocol
 from celltrial.cli.validate import SHOWN, errors_first, print_findings
 from celltrial.cli.wording import counted
@@ -106,8 +106,7 @@ def _project_or_exit(
             _refuse(err, "--dictionary and --records go together")
         return read_csv_project(dictionary, records, events)  # type: ignore[arg-type]
     except StudyReadError as exc:
-        err.print(Text(f"cannot read: {exc}", style="red"), soft_wrap=True)
-        raise typer.Exit(BAD_INPUT) from None
+        bad_input(f"cannot read: {exc}")
 
 
 def _write_draft(err: Console, project: Project, target: Path) -> None:

@@ -5,14 +5,13 @@ when the study has validation errors, printing them as `celltrial validate` does
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NoReturn
 
 import polars as pl
 import typer
 from rich.console import Console
 from rich.text import Text
 
-from celltrial.cli.exits import BAD_INPUT, FINDINGS
+from celltrial.cli.exits import FINDINGS, bad_input
 from celltrial.cli.study_protocol import protocol_spec
 from celltrial.cli.validate import finding_lines
 from celltrial.cli.wording import counted
@@ -30,11 +29,6 @@ def one_line(exc: Exception) -> str:
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()] or [type(exc).__name__]
     more = f" (and {counted(len(lines) - 1, 'more problem')})" if len(lines) > 1 else ""
     return lines[0] + more
-
-
-def bad_input(message: str) -> NoReturn:
-    Console(stderr=True).print(Text(message, style="red"), soft_wrap=True)
-    raise typer.Exit(BAD_INPUT)
 
 
 def report_errors(findings: object) -> None:

@@ -68,9 +68,14 @@ def checked_folder(study_dir: Path) -> tuple[StudyData, Findings]:
     except StudyReadError as exc:
         Console(stderr=True).print(Text(f"cannot read study: {exc}", style="red"), soft_wrap=True)
         raise typer.Exit(BAD_INPUT) from None
+    return study, study_findings(study, study_dir)
+
+
+def study_findings(study: StudyData, study_dir: Path) -> Findings:
+    """What `celltrial validate` finds in a study read from `study_dir`: its data and the
+    protocol study.yaml names (a protocol file is looked up beside it), errors first."""
     protocol = study_protocol(study, study_dir)
-    found = validate(study)
-    return study, errors_first(Findings(concat_findings([found.frame, protocol.findings])))
+    return errors_first(Findings(concat_findings([validate(study).frame, protocol.findings])))
 
 
 def _printing_options(show_all: bool, as_json: bool, limit: int | None) -> list[tuple[str, bool]]:
