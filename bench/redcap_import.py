@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import datetime as dt
 import time
 from pathlib import Path
@@ -125,8 +126,9 @@ def celltrial_import(dictionary: Path, records: Path) -> tuple[float, float, flo
     project = read_csv_project(dictionary, records)
     imported = import_redcap(project, parse_mapping(MAPPING, "bench-mapping.yaml"))
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    fresh = dataclasses.replace(imported.study)  # validate() memoizes on the study it saw
     c1 = time.process_time()
-    validate(imported.study)
+    validate(fresh)
     checks = time.process_time() - c1
     return wall, cpu, checks, imported.study.measurements.height, imported.findings.errors
 
