@@ -46,5 +46,6 @@ urlpatterns = [
     path("s/<str:study_id>/analysis/run/", statistics.run_analysis, name="run_analysis"),
     path("s/<str:study_id>/analysis/<str:name>/", statistics.analysis_file, name="analysis_file"),
     path("s/<str:study_id>/export.zip", statistics.export_zip, name="export_zip"),
+    path("s/<str:study_id>/export/<str:fmt>/", statistics.export_download, name="export"),
     path("s/<str:study_id>/alerts/<int:alert_id>/ack/", review.acknowledge_page, name="ack"),
 ]
