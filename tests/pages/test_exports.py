@@ -78,7 +78,7 @@ def test_statistics_files_of_the_deidentified_participants(login_as, tmp_path, f
     assert r.status_code == 200, r.content[:500]
     files = _unzip(r.content, tmp_path)
     read = pyreadstat.read_sav if fmt == "spss" else pyreadstat.read_dta
-    wide, meta = read(str(files / f"small-study-deidentified_wide.{suffix}"))
+    wide, _ = read(str(files / f"small-study-deidentified_wide.{suffix}"))
     ids = set(wide["participant_id"])
     assert len(ids) == len(wide) == len(_example_ids()) and not ids & _example_ids()
     with open(SMALL_STUDY / "visits.csv") as f:
