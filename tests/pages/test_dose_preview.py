@@ -40,6 +40,7 @@ def test_dose_per_kg_and_verdict_as_typed(login_as):
     assert "accepted by the protocol" in _preview(c, dose_cells="6.4e7")
     assert "weight_kg missing" in _preview(c, weight_kg="")
     assert "choose a released lot" in _preview(c, lot_id="")
+    assert "weight_kg: Enter a number." in _preview(c, weight_kg="seventy")
 
 
 def test_expired_lot_refused_in_the_preview(login_as):

@@ -240,11 +240,13 @@ def infusion(request: HttpRequest, member: Membership, participant_id: str) -> H
     )
 
 
-def _number(text: str | None) -> float | None:
-    try:
-        return float(text) if text and text.strip() else None
-    except ValueError:
-        return None
+class DoseInput(forms.Form):
+    """What the infusion form holds so far (every field optional while typing)."""
+
+    lot_id = forms.CharField(required=False, max_length=200)
+    start_time = forms.DateTimeField(required=False, input_formats=["%Y-%m-%dT%H:%M"])
+    weight_kg = forms.FloatField(required=False)
+    dose_cells = forms.FloatField(required=False)
 
 
 @study_page
@@ -252,20 +254,15 @@ def dose_preview(request: HttpRequest, member: Membership, participant_id: str) 
     """The dose as typed on the infusion form, through the dosing service (htmx)."""
     participant_of(member, participant_id)
     protocol = study_protocol(member.study)
-    q = request.GET
-    lot_id = q.get("lot_id") or None
-    plan = None
-    if protocol is not None:
-        lots = frame_of(visible_rows(member, "lots").filter(lot_id=lot_id), "lots")
-        start = forms.DateTimeField(input_formats=["%Y-%m-%dT%H:%M"], required=False)
-        try:
-            on = start.clean(q.get("start_time"))
-        except forms.ValidationError:
-            on = None
-        on = on.date() if on else dt.date.today()
-        weight, cells = _number(q.get("weight_kg")), _number(q.get("dose_cells"))
-        plan = infusions.dose_preview(lots, protocol, lot_id, weight, cells, on)
-    return render(request, "pages/dose_preview.html", {"plan": plan})
+    typed = DoseInput(request.GET)
+    if protocol is None or not typed.is_valid():
+        return render(request, "pages/dose_preview.html", {"plan": None, "typed": typed})
+    v = typed.cleaned_data
+    lot_id = v["lot_id"] or None
+    lots = frame_of(visible_rows(member, "lots").filter(lot_id=lot_id), "lots")
+    on = v["start_time"].date() if v["start_time"] else dt.date.today()
+    plan = infusions.dose_preview(lots, protocol, lot_id, v["weight_kg"], v["dose_cells"], on)
+    return render(request, "pages/dose_preview.html", {"plan": plan, "typed": typed})
 
 
 @study_page
