@@ -160,3 +160,54 @@ def test_trial_in_the_browser(study, open_page, shot):
     expect(other.locator("#rows")).to_contain_text("No participant found.")
     answer = other.goto(f"{S}/p/P90/")
     assert answer is not None and answer.status == 404
+
+
+def test_withdrawal_dose_preview_and_audit_in_the_browser(study, open_page, shot):
+    """A withdrawal of consent, then a refused write naming the consent; the infusion form's
+    dose per kg as it is typed (lian2022: 1e6 cells/kg +- 10 %: 70 kg asks 7e7 cells); the
+    consent's history and the study's audit trail filtered by user."""
+    page = open_page()
+    login(page, "cora")
+    page.goto(f"{S}/p/P01/")
+    page.get_by_role("link", name="Record a withdrawal").click()
+    fill(page, {"withdrawal_date": day(0), "scope": "all", "reason": "moved abroad"})
+    shot(page, "withdrawal")
+    save(page)
+    expect(page.get_by_role("heading", name="Participant P01")).to_be_visible()
+    expect(page.locator("#timeline")).to_contain_text("consent withdrawn (all)")
+    shot(page, "participant-withdrawn")
+    page.get_by_role("link", name="Visit labs").click()
+    page.locator("#id_time").fill(at(0))
+    page.locator("#id_value_hba1c").fill("7.1")
+    save(page)
+    expect(page.get_by_role("alert")).to_contain_text(f"was withdrawn on {day(0)} (scope all)")
+    expect(page.locator("#id_value_hba1c")).to_have_value("7.1")
+    shot(page, "labs-refused-after-withdrawal")
+
+    page.goto(f"{S}/lots/new/")
+    fill(page, lot_form("L90"))
+    save(page)
+    page.goto(f"{S}/p/P02/infusion/")
+    fill(page, {"lot_id": "L90", "start_time": at(0), "weight_kg": "70", "dose_cells": "2e8"})
+    # 2e8 / 70 kg = 2.86e6 cells/kg, outside 7e7 +- 10 %
+    expect(page.locator("#dose-check")).to_contain_text("2.86e+06 cells/kg")
+    expect(page.locator("#dose-check")).to_contain_text("not accepted")
+    shot(page, "dose-preview-refused")
+    page.locator("#id_dose_cells").fill("7.2e7")  # 1.03e6 cells/kg, within 10 %
+    expect(page.locator("#dose-check")).to_contain_text("1.03e+06 cells/kg")
+    expect(page.locator("#dose-check")).to_contain_text("accepted by the protocol")
+    shot(page, "dose-preview-accepted")
+
+    page.goto(f"{S}/p/P01/")
+    page.locator("#consents").get_by_role("link", name="history").click()
+    expect(
+        page.get_by_role("heading", name=re.compile("History of consent record"))
+    ).to_be_visible()
+    expect(page.locator("table.audit")).to_contain_text("moved abroad")
+    expect(page.locator("table.audit")).to_contain_text("withdrawal_scope")
+    shot(page, "audit-record")
+    page.get_by_role("link", name="Audit trail").first.click()
+    page.get_by_label("User").fill("cora")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#audit-count")).to_have_text("2")  # the withdrawal and the lot
+    shot(page, "audit-study")

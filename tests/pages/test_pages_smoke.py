@@ -19,6 +19,7 @@ def test_smoke(login_as):
         "/s/small-study/p/P01/consent/",
         "/s/small-study/lots/new/",
         "/s/small-study/p/P01/audit/",
+        "/s/small-study/audit/",
     ]:
         r = c.get(url, follow=True)
         assert r.status_code == 200, (url, r.content.decode()[:3000])

@@ -22,9 +22,7 @@ from celltrial.cli.wording import counted
 from celltrial.data import StudyReadError
 from celltrial.data.atomic_output import OutputExists, write_new_folder
 from celltrial.data.redcap.export import export_redcap, write_export
-from celltrial.data.redcap.odm_export import project_xml
-
-PROJECT_XML = "project.xml"
+from celltrial.data.redcap.odm_export import PROJECT_XML, project_xml
 
 
 @export_app.command("redcap")

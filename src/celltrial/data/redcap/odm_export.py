@@ -15,6 +15,7 @@ from celltrial.data.redcap.export import Export
 from celltrial.data.redcap.odm import ODM_NS, REDCAP_NS
 from celltrial.data.redcap.records import DAG, EVENT, REPEAT_INSTANCE, REPEAT_INSTRUMENT
 
+PROJECT_XML = "project.xml"  # the file name `celltrial export redcap` writes it under
 _DATA_TYPES = {
     "integer": "integer",
     "number": "float",

@@ -10,6 +10,7 @@ import polars as pl
 
 from celltrial.data import StudyData
 from celltrial.protocol import Protocol, check_infusions, compute_dose, screen
+from celltrial.protocol.dosing import DosePlan
 from celltrial.protocol.eligibility import MET
 from celltrial.registry.services.errors import Problem, Refused
 
@@ -59,3 +60,21 @@ def dose_problems(study: StudyData, protocol: Protocol, infusion_id: str) -> Non
     reasons = checked["reasons"].explode().drop_nulls().to_list() if checked.height else []
     if reasons:
         raise Refused([Problem("dose_cells", r) for r in reasons])
+
+
+def dose_preview(
+    lots: pl.DataFrame,
+    protocol: Protocol,
+    lot_id: str | None,
+    weight_kg: float | None,
+    requested_cells: float | None,
+    on: dt.date | None,
+) -> DosePlan:
+    """What compute_dose says of a dose as it is typed (nothing stored): cells, cells per
+    kg, and whether the protocol and the lot accept it, with the reasons when not."""
+    lot = lots.filter(pl.col("lot_id") == lot_id)
+    if lot.height == 0:
+        reason = "choose a released lot" if not lot_id else f"no lot {lot_id!r} in this study"
+        per_kg = requested_cells / weight_kg if requested_cells and weight_kg else None
+        return DosePlan(requested_cells, per_kg, None, None, False, [reason])
+    return compute_dose(weight_kg, protocol, lot.row(0, named=True), on, requested_cells)

@@ -34,7 +34,7 @@ def issue_token(username: str, password: str) -> tuple[str, dt.datetime]:
         raise LoginRefused("too many failed logins: the account is locked for a while")
     user = authenticate(username=username, password=password)
     if user is None or not user.is_active:
-        _failed(username, now)
+        record_failed_login(username, now)
         raise LoginRefused("wrong username or password")
     LoginLock.objects.filter(username=username).delete()
     token = secrets.token_urlsafe(32)
@@ -43,7 +43,9 @@ def issue_token(username: str, password: str) -> tuple[str, dt.datetime]:
     return token, expires
 
 
-def _failed(username: str, now: dt.datetime) -> None:
+def record_failed_login(username: str, now: dt.datetime | None = None) -> None:
+    """Count one failed login (the API's and the pages'); the fifth locks the account."""
+    now = now or dt.datetime.now()
     with transaction.atomic():
         lock, _ = LoginLock.objects.select_for_update().get_or_create(username=username)
         lock.failures += 1

@@ -3,9 +3,6 @@ study export (a zip of the StudyData folder; statisticians: de-identified only).
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,14 +12,15 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from pydantic import Field
 
-from celltrial.registry.models import ROLES, AuditEntry
+from celltrial.registry.models import ROLES
 from celltrial.registry.models.study import ADMIN, READERS, STATISTICIAN
 from celltrial.registry.services.access import (
     memberships,
     require_role,
     site_ids,
-    visible_participants,
 )
+from celltrial.registry.services.audit import audit_csv as audit_csv_text
+from celltrial.registry.services.audit import visible_audit
 from celltrial.registry.services.exporting import export_study
 from celltrial.registry.services.users import add_user
 from celltrial.web.api.context import member_for, page
@@ -31,19 +29,6 @@ from celltrial.web.api.schemas import Strict
 from celltrial.web.api.types import Int64, Key, LocalTime
 
 router = Router(tags=["studies"])
-AUDIT_COLUMNS = (
-    "id",
-    "at",
-    "username",
-    "action",
-    "table",
-    "record_id",
-    "participant_id",
-    "version",
-    "reason",
-    "before",
-    "after",
-)
 
 
 SiteId = Annotated[str, Field(max_length=100, pattern=r"^[^\x00]*$")]
@@ -132,18 +117,7 @@ def add_member(request: HttpRequest, study_id: Key, body: MemberIn):
 
 def _audit_rows(request: HttpRequest, study_id: str, table, record_id, participant_id):
     member = member_for(request, study_id)
-    require_role(member, READERS, "read the audit trail")
-    rows = AuditEntry.objects.filter(study=member.study)
-    if site_ids(member) is not None:  # another site's participants are not shown
-        seen = visible_participants(member).values("participant_id")
-        rows = rows.filter(participant_id__in=seen) | rows.filter(participant_id__isnull=True)
-    if table is not None:
-        rows = rows.filter(table=table)
-    if record_id is not None:
-        rows = rows.filter(record_id=record_id)
-    if participant_id is not None:
-        rows = rows.filter(participant_id=participant_id)
-    return rows
+    return visible_audit(member, table, record_id, participant_id)
 
 
 @router.get("/{study_id}/audit", response={200: AuditPage, **ERRORS}, operation_id="audit")
@@ -174,27 +148,8 @@ def audit_csv(
     record_id: Int64 | None = None,
     participant_id: Key | None = None,
 ) -> HttpResponse:
-    rows = _audit_rows(request, study_id, table, record_id, participant_id).order_by("id")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(AUDIT_COLUMNS)
-    for e in rows.iterator():  # streamed from the database, written by the csv module
-        writer.writerow(
-            [
-                e.id,
-                e.at.isoformat(),
-                e.username,
-                e.action,
-                e.table,
-                e.record_id,
-                e.participant_id or "",
-                e.version,
-                e.reason or "",
-                json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
-                json.dumps(e.after, ensure_ascii=False) if e.after is not None else "",
-            ]
-        )
-    response = HttpResponse(out.getvalue(), content_type="text/csv")
+    rows = _audit_rows(request, study_id, table, record_id, participant_id)
+    response = HttpResponse(audit_csv_text(rows), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="audit-{study_id}.csv"'
     return response
 

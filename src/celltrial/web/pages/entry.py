@@ -12,21 +12,28 @@ from django import forms
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from celltrial.clinical.analytes import ANALYTES
 from celltrial.data.schema import TABLES
 from celltrial.protocol import release_lots, screen
 from celltrial.registry.models import Membership
+from celltrial.registry.services import infusions
 from celltrial.registry.services.access import site_ids, visible_rows
 from celltrial.registry.services.alerts import findings
 from celltrial.registry.services.checks import as_entered, row_frame
-from celltrial.registry.services.consent_records import record_consent
-from celltrial.registry.services.errors import Refused
+from celltrial.registry.services.consent import describe
+from celltrial.registry.services.consent_records import (
+    record_consent,
+    visible_consent,
+    withdraw_consent,
+)
+from celltrial.registry.services.errors import Conflict, NotFound, Problem, Refused
 from celltrial.registry.services.frames import frame_of, study_data
 from celltrial.registry.services.protocols import study_protocol
 from celltrial.registry.services.writes import create_row, update_row
 from celltrial.web.pages.access import participant_of, study_page
-from celltrial.web.pages.forms import ConsentForm, add_problems, table_form
+from celltrial.web.pages.forms import ConsentForm, WithdrawalForm, add_problems, table_form
 
 # the lab panel of a visit: Lian 2022 screening, efficacy and safety labs (L109-123, table 3)
 PANEL = (
@@ -111,6 +118,32 @@ def consent(request: HttpRequest, member: Membership, participant_id: str) -> Ht
     return _page(request, member, f"Consent of {participant_id}", form, person)
 
 
+@study_page
+def withdrawal(
+    request: HttpRequest, member: Membership, participant_id: str, consent_id: int
+) -> HttpResponse:
+    """A withdrawal of consent (date, scope, reason) through consent_records, as the API's."""
+    person = participant_of(member, participant_id)
+    consent = visible_consent(member, consent_id)
+    if consent.participant_id != participant_id:
+        raise NotFound(f"no consent {consent_id} of {participant_id}")
+    form = WithdrawalForm(request.POST or None, initial={"version": consent.version})
+
+    def save(v: dict) -> None:
+        try:
+            withdraw_consent(
+                request.user, member, consent, v["version"], v["withdrawal_date"], v["scope"],
+                v["reason"],
+            )  # fmt: skip
+        except Conflict as exc:
+            raise Refused([Problem(None, f"the consent {exc}: reload and try again")]) from exc
+
+    if _saved(request, form, save):
+        return _to_participant(person)
+    title = f"Withdrawal of the {describe(consent)}"
+    return _page(request, member, title, form, person)
+
+
 def _simple(table: str, fields: tuple[str, ...], title: str, choices=None):
     @study_page
     def view(request: HttpRequest, member: Membership, participant_id: str) -> HttpResponse:
@@ -177,6 +210,14 @@ def infusion(request: HttpRequest, member: Membership, participant_id: str) -> H
         {"lot_id": [("", "choose a released lot")] + [(x, x) for x in lots["lot_id"]]},
     )
     form = Form(request.POST or None, initial={"route": "IV"})
+    preview = {
+        "hx-get": reverse("pages:dose_preview", args=[member.study.study_id, participant_id]),
+        "hx-trigger": "input changed delay:300ms, change",
+        "hx-target": "#dose-preview",
+        "hx-include": "closest form",
+    }
+    for name in ("lot_id", "start_time", "weight_kg", "dose_cells"):
+        form.fields[name].widget.attrs.update(preview)
     form.fields["dose_cells"].required = False  # computed from the weight by the protocol
     form.fields["dose_cells"].help_text = "empty: the protocol's dose for the weight"
     save = partial(create_row, request.user, member, "infusions")
@@ -190,8 +231,38 @@ def infusion(request: HttpRequest, member: Membership, participant_id: str) -> H
             f"(tolerance {protocol.dosing.tolerance_pct:g} %)"
         )
     return _page(
-        request, member, f"Infusion of {participant_id}", form, person, {"dose_rule": rule}
+        request,
+        member,
+        f"Infusion of {participant_id}",
+        form,
+        person,
+        {"dose_rule": rule, "preview": True},
     )
+
+
+class DoseInput(forms.Form):
+    """What the infusion form holds so far (every field optional while typing)."""
+
+    lot_id = forms.CharField(required=False, max_length=200)
+    start_time = forms.DateTimeField(required=False, input_formats=["%Y-%m-%dT%H:%M"])
+    weight_kg = forms.FloatField(required=False)
+    dose_cells = forms.FloatField(required=False)
+
+
+@study_page
+def dose_preview(request: HttpRequest, member: Membership, participant_id: str) -> HttpResponse:
+    """The dose as typed on the infusion form, through the dosing service (htmx)."""
+    participant_of(member, participant_id)
+    protocol = study_protocol(member.study)
+    typed = DoseInput(request.GET)
+    if protocol is None or not typed.is_valid():
+        return render(request, "pages/dose_preview.html", {"plan": None, "typed": typed})
+    v = typed.cleaned_data
+    lot_id = v["lot_id"] or None
+    lots = frame_of(visible_rows(member, "lots").filter(lot_id=lot_id), "lots")
+    on = v["start_time"].date() if v["start_time"] else dt.date.today()
+    plan = infusions.dose_preview(lots, protocol, lot_id, v["weight_kg"], v["dose_cells"], on)
+    return render(request, "pages/dose_preview.html", {"plan": plan, "typed": typed})
 
 
 @study_page

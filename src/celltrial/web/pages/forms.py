@@ -9,6 +9,7 @@ import polars as pl
 from django import forms
 
 from celltrial.data.schema import TABLES
+from celltrial.registry.models.consent import SCOPES
 from celltrial.registry.services.errors import Problem
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -66,6 +67,17 @@ class ConsentForm(forms.Form):
     form_version = forms.CharField(max_length=200)
     date_signed = forms.DateField(widget=DATE)
     signed_by = forms.CharField(max_length=200, help_text="who took the consent")
+
+
+class WithdrawalForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)  # the version read (optimistic lock)
+    withdrawal_date = forms.DateField(widget=DATE)
+    scope = forms.ChoiceField(
+        choices=[(s, s) for s in SCOPES],
+        help_text="all: no further data of any kind; treatment: no further infusions, "
+        "follow-up data still allowed",
+    )
+    reason = forms.CharField(max_length=2000, help_text="why (kept in the audit trail)")
 
 
 class QueryForm(forms.Form):

@@ -24,7 +24,7 @@ class LoginForm(AuthenticationForm):
         try:
             cleaned = super().clean()
         except forms.ValidationError:
-            tokens._failed(username, now)  # the API's one failure counter
+            tokens.record_failed_login(username, now)  # the API's one failure counter
             raise
         LoginLock.objects.filter(username=username).delete()
         return cleaned

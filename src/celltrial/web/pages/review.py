@@ -1,5 +1,5 @@
-"""Data queries, signatures, alerts and the audit history, through the same services as
-the API (data_queries, signatures, alerts, the audit trail)."""
+"""Data queries, signatures and alerts, through the same services as the API
+(data_queries, signatures, alerts)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from celltrial.registry.models import AuditEntry, Membership
+from celltrial.registry.models import Membership
 from celltrial.registry.models.queries import ANSWERED, CLOSED
-from celltrial.registry.models.study import READERS
-from celltrial.registry.services.access import require_role
 from celltrial.registry.services.alerts import acknowledge, open_alerts
 from celltrial.registry.services.data_queries import move_query, open_query, visible_query
 from celltrial.registry.services.errors import Refused
@@ -89,18 +87,6 @@ def unlock_page(request: HttpRequest, member: Membership, participant_id: str) -
     if _saved(request, form, save):
         return _to_participant(person)
     return _page(request, member, f"Unlock the forms of {participant_id}", form, person)
-
-
-@study_page
-def audit_page(request: HttpRequest, member: Membership, participant_id: str) -> HttpResponse:
-    require_role(member, READERS, "read the audit trail")
-    person = participant_of(member, participant_id)
-    entries = AuditEntry.objects.filter(study=member.study, participant_id=participant_id).order_by(
-        "-id"
-    )[:500]
-    return render(
-        request, "pages/audit.html", {"member": member, "person": person, "entries": entries}
-    )
 
 
 @study_page

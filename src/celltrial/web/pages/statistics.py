@@ -18,12 +18,18 @@ from celltrial.data import read_study, validate
 from celltrial.registry.models import Membership
 from celltrial.registry.models.study import ADMIN, STATISTICIAN
 from celltrial.registry.services.access import require_role
+from celltrial.registry.services.errors import Refused
+from celltrial.registry.services.exchange_exports import FORMATS, export_file
 from celltrial.registry.services.exporting import export_study
 from celltrial.registry.services.protocols import study_protocol
 from celltrial.report import write_outputs
 from celltrial.web.pages.access import study_page
 
 ANALYSTS = (ADMIN, STATISTICIAN)
+CONTENT_TYPES = {
+    ".zip": "application/zip",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 FILES = {"report": "report.html", "tables": "tables.xlsx"}  # what write_outputs names
 
 
@@ -36,7 +42,9 @@ def analysis_page(request: HttpRequest, member: Membership) -> HttpResponse:
     require_role(member, ANALYSTS, "analyse the study")
     out = _out(member)
     context = {"member": member, "done": (out / FILES["report"]).exists(),
-               "findings": request.session.pop("analysis_findings", None)}  # fmt: skip
+               "findings": request.session.pop("analysis_findings", None),
+               "export_problems": request.session.pop("export_problems", None),
+               "formats": FORMATS}  # fmt: skip
     return render(request, "pages/analysis.html", context)
 
 
@@ -84,4 +92,23 @@ def export_zip(request: HttpRequest, member: Membership) -> HttpResponse:
         data = archive.read_bytes()
     response = HttpResponse(data, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{sid}-deidentified.zip"'
+    return response
+
+
+@study_page
+def export_download(request: HttpRequest, member: Membership, fmt: str) -> HttpResponse:
+    """The de-identified study in one of the CLI's formats (exchange_exports); a study the
+    format refuses goes back to the page with the reasons."""
+    require_role(member, ANALYSTS, "export the study")
+    if fmt not in FORMATS:
+        raise Http404(f"no export format {fmt!r}")
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            path = export_file(member.study, fmt, Path(tmp))
+        except Refused as exc:
+            request.session["export_problems"] = [p.message for p in exc.problems]
+            return redirect("pages:analysis", study_id=member.study.study_id)
+        data, name = path.read_bytes(), path.name
+    response = HttpResponse(data, content_type=CONTENT_TYPES[path.suffix])
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
