@@ -62,7 +62,7 @@ def test_follow_up_is_listed_from_a_month_before_the_target(small_study):
 
 @pytest.mark.django_db
 def test_dashboard_shows_the_follow_up_due_for_an_infusion_180_days_ago(login_as):
-    first = _first_infused("P01", 180)
+    _first_infused("P01", 180)
     c = login_as("cora", "coordinator")
     page = c.get(f"{S}/").content.decode()
     section = re.search(r'<section[^>]*id="follow_up".*?</section>', page, re.S)
@@ -71,7 +71,6 @@ def test_dashboard_shows_the_follow_up_due_for_an_infusion_180_days_ago(login_as
     assert "Long-term follow-up due (1)" in text
     assert ">P01</a> m6" in text
     # target = first infusion + 180 days = today; the window closes 30 days later
-    assert first + dt.timedelta(days=180) == TODAY
     from django.utils.dateformat import format as date_format
 
     end = TODAY + dt.timedelta(days=30)
@@ -85,7 +84,7 @@ def test_a_value_at_month_6_is_placed_in_the_extension_visit(small_study):
     from celltrial.registry.services.writes import create_row
 
     member = _member()
-    first = _first_infused("P01", 200)  # day 200 is inside m6's window (150..210)
+    _first_infused("P01", 200)  # day 200 is inside m6's window (150..210)
     create_row(
         member.user,
         member,
@@ -100,7 +99,6 @@ def test_a_value_at_month_6_is_placed_in_the_extension_visit(small_study):
     )
     m6 = Visit.objects.get(participant_id="P01", visit_id="m6", deleted=False)
     assert (m6.actual_date, m6.study_day, m6.in_window) == (TODAY, 200, True)
-    assert first + dt.timedelta(days=200) == TODAY
     # the others are scheduled with no date yet
     later = Visit.objects.filter(participant_id="P01", visit_id__in=["m12", "m24", "m36"])
     assert sorted((v.visit_id, v.target_day, v.actual_date) for v in later) == [
