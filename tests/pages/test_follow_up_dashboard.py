@@ -110,3 +110,33 @@ def test_a_value_at_month_6_is_placed_in_the_extension_visit(small_study):
 
     afp = Measurement.objects.get(participant_id="P01", analyte="afp", visit_id="m6")
     assert afp.value == pytest.approx(2.0 * 1.21)  # WHO IS 72/225: 1 IU = 1.21 ng
+
+
+@pytest.mark.django_db
+def test_the_visit_form_takes_the_malignancy_answer_at_month_6(login_as):
+    from celltrial.registry.models import Measurement
+
+    c = login_as("cora", "coordinator")
+    # P01's first infusion 2019-03-04: 2019-09-02 is day 182, inside m6's 150..210
+    form = {
+        "time": "2019-09-02T09:00",
+        "value_afp": "2.5",
+        "unit_afp": "[IU]/mL",
+        "value_new_malignancy": "0",
+        "unit_new_malignancy": "1",
+    }
+    answer = c.post(f"{S}/p/P01/labs/", form)
+    assert answer.status_code in (200, 302), answer.content.decode()[:2000]
+    stored = {
+        m.analyte: (m.visit_id, m.value, m.unit)
+        for m in Measurement.objects.filter(participant_id="P01", visit_id="m6")
+    }
+    assert stored == {
+        "afp": ("m6", pytest.approx(2.5 * 1.21), "ng/mL"),  # WHO IS 72/225
+        "new_malignancy": ("m6", 0.0, "1"),
+    }
+    refused = c.post(
+        f"{S}/p/P01/labs/",
+        form | {"time": "2019-09-03T09:00", "value_afp": ""} | {"value_new_malignancy": "0.5"},
+    )
+    assert "new_malignancy is a yes/no answer: 1 (yes) or 0 (no)" in refused.content.decode()
