@@ -191,11 +191,16 @@ def test_xpt_v5_names_labels_and_values(example_package: Path) -> None:
 
 def test_trial_design(example_package: Path) -> None:
     tv = _csv(example_package, "TV")
-    # lian2022 visits at protocol days 0, 14, 21, 28, 84: SDTM planned days 1, 15, 22, 29, 85
-    assert tv["VISITDY"].to_list() == ["1.0", "15.0", "22.0", "29.0", "85.0"]
+    # lian2022 visits at protocol days 0, 14, 21, 28, 84: SDTM planned days 1, 15, 22, 29, 85;
+    # then the long-term follow-up (extension) at days 180, 365, 730, 1095: 181, 366, 731, 1096
+    assert tv["VISITDY"].to_list() == [
+        "1.0", "15.0", "22.0", "29.0", "85.0", "181.0", "366.0", "731.0", "1096.0"
+    ]  # fmt: skip
+    extension = tv["TVSTRL"].str.ends_with("; extension of the published schedule")
+    assert extension.to_list() == [False] * 5 + [True] * 4
     ts = dict(_csv(example_package, "TS").select("TSPARMCD", "TSVAL").iter_rows())
     assert ts["AGEMIN"] == "P18Y" and ts["AGEMAX"] == "P70Y"  # Lian 2022: age 18-70
-    assert ts["LENGTH"] == "P84D" and ts["RANDOM"] == "N"
+    assert ts["LENGTH"] == "P1095D" and ts["RANDOM"] == "N"  # to the month-36 follow-up
     ta = _csv(example_package, "TA")
     assert ta["EPOCH"].to_list() == ["SCREENING", "RUN-IN", "TREATMENT", "FOLLOW-UP"]
 

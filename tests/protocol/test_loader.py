@@ -28,7 +28,8 @@ def _error(text: str) -> ProtocolError:
 def test_shipped_protocols_load_with_the_seed_values() -> None:
     assert shipped_protocols() == ["chin2025", "lian2022", "zang2022"]
     lian = load_protocol("lian2022")
-    assert [v.id for v in lian.visits] == ["d0", "d14", "d21", "d28", "d84"]
+    assert [v.id for v in lian.trial_visits] == ["d0", "d14", "d21", "d28", "d84"]
+    assert [v.id for v in lian.extension_visits] == ["m6", "m12", "m24", "m36"]
     assert [(v.lower_day, v.upper_day) for v in lian.visits][1] == (11, 17)  # 14 ± 3
     assert lian.dosing.cells_per_kg == 1e6 and lian.dosing.infusion_days == [0, 7, 14]
     assert lian.titration is not None and lian.titration.insulin_withdraw_u_per_kg == 0.2

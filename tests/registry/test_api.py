@@ -517,11 +517,15 @@ def test_lot_release_result(small_study, api_as):
 def test_audit_entries_name_every_field(small_study, api_as):
     api = api_as("ana", "coordinator")
     api.post("/api/measurements", new_fpg())
-    entry = AuditEntry.objects.filter(username="ana").get()
+    entry = AuditEntry.objects.filter(username="ana", table="measurements").get()
     from celltrial.data.schema import TABLES
 
     assert set(entry.after) == {c.name for c in TABLES["measurements"].columns}
     assert entry.at is not None and entry.user.username == "ana"
+    # P01's first write since the import schedules lian2022's long-term follow-up (the
+    # imported visits stop at d84): one audited creation per extension visit
+    scheduled = AuditEntry.objects.filter(username="ana", table="visits", action="create")
+    assert sorted(e.after["visit_id"] for e in scheduled) == ["m12", "m24", "m36", "m6"]
 
 
 def test_a_deleted_lot_has_no_release_result(small_study, api_as):

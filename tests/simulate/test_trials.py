@@ -103,8 +103,9 @@ def test_simulator_uses_the_protocol_windows_unchanged(lian):
 
     proto = load_protocol("lian2022")
     design = Design.from_protocol(proto, lian)
-    assert design.lower.tolist() == [v.lower_day for v in proto.visits]
-    assert design.upper.tolist() == [v.upper_day for v in proto.visits]
+    # the paper's visits; the long-term follow-up (extension visits) is not simulated
+    assert design.lower.tolist() == [v.lower_day for v in proto.trial_visits]
+    assert design.upper.tolist() == [v.upper_day for v in proto.trial_visits]
     assert design.upper[design.baseline] == 0
 
 

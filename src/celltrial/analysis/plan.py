@@ -55,7 +55,9 @@ class AnalysisPlan:
 
 def plan_from_protocol(protocol: Any) -> AnalysisPlan:
     """The plan a celltrial.protocol.Protocol implies: its visits, baseline, outcomes, subgroups."""
-    visits = sorted(protocol.visits, key=lambda v: v.target_day)
+    # the paper's schedule: extension visits (a centre's long-term follow-up) are not the
+    # visits the paper's outcomes are analysed at
+    visits = sorted(protocol.trial_visits, key=lambda v: v.target_day)
     ids = tuple(v.id for v in visits)
     outcomes = tuple(
         OutcomePlan(

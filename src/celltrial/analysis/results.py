@@ -29,6 +29,7 @@ JSON_TABLES = (
     "ae_by_term_infusion",
     "ae_by_time",
     "missing_summary",
+    "follow_up",
 )
 # Frames with one record per participant (or per event): written as Parquet files beside
 # results.json (400,000 medication records at 100,000 participants would be ~140 MB of JSON),
@@ -61,6 +62,9 @@ class Results:
     missing_summary: pl.DataFrame
     missing_values: pl.DataFrame
     values: pl.DataFrame = field(repr=False)  # the analysis frame (figures), not in the JSON
+    # the long-term follow-up at the protocol's extension visits (analysis.follow_up); kept
+    # apart from the paper's outcomes, empty without values there
+    follow_up: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def tables(self) -> dict[str, pl.DataFrame]:
         names = (*JSON_TABLES, *PARTICIPANT_TABLES)

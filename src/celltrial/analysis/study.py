@@ -11,6 +11,7 @@ import polars as pl
 from celltrial.analysis.baseline import baseline_table
 from celltrial.analysis.derived import BASELINE_EXTRAS
 from celltrial.analysis.descriptive import change_summaries, summarize_per_visit
+from celltrial.analysis.follow_up import follow_up_summary
 from celltrial.analysis.holm import holm
 from celltrial.analysis.medication import (
     category_counts,
@@ -161,4 +162,5 @@ def analyze_study(
         missing_summary=missing_summary,
         missing_values=missing_values,
         values=values,
+        follow_up=follow_up_summary(study, plan, protocol),
     )

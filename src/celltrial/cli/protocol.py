@@ -62,11 +62,21 @@ def show(
     out.print(Text(f"{p.title}  [{p.id}]", style="bold"))
     out.print(f"{p.design.replace('_', ' ')}; {p.reference}")
     out.print(f"Day 0 = {p.anchor.replace('_', ' ')} date; run-in {p.run_in_days} days")
-    visits = Table("visit", "label", "target day", "window (days)", "baseline", title="Visits")
+    extended = bool(p.extension_visits)  # the schedule column only where it tells something
+    columns = ["visit", "label", "target day", "window (days)", "baseline"]
+    visits = Table(*columns, *(["schedule"] if extended else []), title="Visits")
     for v in p.visits:
         window = f"{v.lower_day}..{v.upper_day} (-{v.window_before}/+{v.window_after})"
-        visits.add_row(v.id, v.label, str(v.target_day), window, "yes" if v.baseline else "")
+        cells = [v.id, v.label, str(v.target_day), window, "yes" if v.baseline else ""]
+        if extended:
+            cells.append("extension" if v.extension else "paper")
+        visits.add_row(*cells)
     out.print(visits)
+    if extended:
+        out.print(
+            "  extension: added to the paper's schedule by the centre; the registry schedules\n"
+            "  it, the simulator does not generate it, the paper's outcomes are not analysed at it"
+        )
     out.print(Text("Dosing", style="bold"))
     out.print(f"  {_dose_text(p)}")
     crit = Table("id", "kind", "decided by", "requirement", title="Eligibility")

@@ -33,6 +33,14 @@ SYNONYMS: dict[str, str] = {
     "chills": "chills",
     "cephalalgia": "headache",
     "headache": "headache",
+    # the long-term follow-up's malignancy question (lian2022 m6-m36): a "yes" is reported
+    # as this event; MedDRA groups cancers under SOC "Neoplasms benign, malignant and
+    # unspecified"
+    "malignancy": "malignancy",
+    "new malignancy": "malignancy",
+    "cancer": "malignancy",
+    "malignant neoplasm": "malignancy",
+    "neoplasm malignant": "malignancy",  # MedDRA preferred-term spelling
 }
 
 # Hours after the start of an infusion within which an event of the term is attributed to

@@ -28,7 +28,7 @@ class Analyte:
     units: dict[str, UnitConversion] = field(default_factory=dict)
     possible: tuple[float, float] = (0.0, float("inf"))  # outside: error
     plausible: tuple[float, float] = (0.0, float("inf"))  # outside: warning
-    kind: str = "lab"  # lab | vital | anthropometric | derived | serology
+    kind: str = "lab"  # lab | vital | anthropometric | derived | serology | question
     # "M" or "F": measured and analysed in that sex only (summaries, tests, missing counts)
     sex: str | None = None
 
@@ -240,33 +240,64 @@ ANALYTES: dict[str, Analyte] = {
             possible=(0.0, 500.0),
             plausible=(0.2, 20.0),
         ),
+        # Tumour markers: Lian 2022 measures them for safety (L298-299) and its 3-year
+        # follow-up watches them (L299-301). The plausible upper bounds are the levels that
+        # point to a cancer, so a value above one is flagged (and alerts the site) for review.
         Analyte(
             "afp",
             "Alpha-fetoprotein",
-            "1834-1",
+            "1834-1",  # loinc.org 1834-1: Alpha-1-Fetoprotein [Mass/volume] in Serum or Plasma
             "ng/mL",
-            # WHO 1st IS 72/225: 1 IU AFP = 1.21 ng
+            # WHO 1st International Standard 72/225: 1 IU AFP = 1.21 ng (Sizaret 1975)
             {"ug/L": _SAME, "[IU]/mL": UnitConversion(1.21, source="WHO IS 72/225")},
-            possible=(0.0, 1e6),
+            possible=(0.0, 1e6),  # the highest hepatoblastoma/HCC levels reach ~1e6 ng/mL
+            # 0.1: below the functional sensitivity of routine immunoassays (~0.5 ng/mL);
+            # 400 ng/mL: level diagnostic of hepatocellular carcinoma (AASLD 2018 guidance,
+            # Marrero JA, Hepatology 2018;68:723); adult reference < 10 ng/mL
             plausible=(0.1, 400.0),
         ),
         Analyte(
             "cea",
             "Carcinoembryonic antigen",
-            "2039-6",
+            "2039-6",  # loinc.org 2039-6: Carcinoembryonic Ag [Mass/volume] in Serum or Plasma
             "ng/mL",
-            {"ug/L": _SAME},
+            {"ug/L": _SAME},  # 1 ng/mL = 1 ug/L (SI prefixes)
             possible=(0.0, 1e5),
+            # reference < 5 ng/mL (smokers < 10); above 100 ng/mL is almost always metastatic
+            # cancer (Goldstein MJ, Mitchell EP. Cancer Invest 2005;23:338-351)
             plausible=(0.1, 100.0),
         ),
         Analyte(
             "ca199",
             "Carbohydrate antigen 19-9",
-            "24108-3",
+            "24108-3",  # loinc.org 24108-3: Cancer Ag 19-9 [Units/volume] in Serum or Plasma
             "U/mL",
-            {"k[U]/L": _SAME},
+            {"k[U]/L": _SAME},  # 1 U/mL = 1000 U/L = 1 kU/L (SI prefixes)
             possible=(0.0, 1e6),
-            plausible=(0.1, 1000.0),
+            # 0: Lewis-negative people (5-10 %) make no CA19-9 (Tempero MA, Cancer Res
+            # 1987;47:5501); reference < 37 U/mL; above 1000 U/mL points to advanced
+            # pancreatic cancer (Ballehaninna UK, Chamberlain RS. J Gastrointest Oncol 2012;3:105)
+            plausible=(0.0, 1000.0),
+        ),
+        # The malignancy question of the long-term follow-up (lian2022 m6-m36, issue 11):
+        # "new malignancy diagnosed since the last visit?", 1 = yes, 0 = no. Held as a
+        # measurement at the visit, not as a field or a table of its own, because (1) the
+        # answer "no" must be stored (it is the evidence the question was asked, and the
+        # adverse-event table holds events only), (2) a measurement carries visit_id and time,
+        # so the one windows code places the answer in its visit window and the visit counts
+        # as done, and (3) StudyData keeps its eight tables (../shared/DESIGN.md). A "yes" is
+        # in addition reported as an adverse event (term "Malignancy", serious: an important
+        # medical event, ICH E2A), where its grade, date and relatedness live. plausible
+        # (0, 0): a "yes" is flagged for review and alerts the site investigators.
+        Analyte(
+            "new_malignancy",
+            "New malignancy since the last visit (1 yes, 0 no)",
+            "",  # no LOINC term for this question (searched loinc.org)
+            "1",  # UCUM unity: a dimensionless answer
+            {},
+            possible=(0.0, 1.0),
+            plausible=(0.0, 0.0),
+            kind="question",
         ),
         Analyte(
             "gad_ab",
@@ -403,6 +434,10 @@ ANALYTES: dict[str, Analyte] = {
     ]
 }
 
+
+# yes/no questions: the only values they take (1 yes, 0 no); validate refuses any other
+QUESTIONS: frozenset[str] = frozenset(a.id for a in ANALYTES.values() if a.kind == "question")
+ANSWERS = (0.0, 1.0)
 
 # analyte -> the one sex it is analysed in (from the catalogue's `sex` flags)
 SEX_SPECIFIC: dict[str, str] = {a.id: a.sex for a in ANALYTES.values() if a.sex}

@@ -16,7 +16,7 @@ from collections.abc import Collection
 
 import polars as pl
 
-from celltrial.clinical.analytes import ANALYTES
+from celltrial.clinical.analytes import ANALYTES, ANSWERS, QUESTIONS
 from celltrial.data.canonical import analyte_ranges, lookup, unit_factors
 from celltrial.data.cells import number_rule, type_columns
 from celltrial.data.csv_table import FIELD_COUNT
@@ -400,7 +400,11 @@ def _measurement_values(tables: dict[str, _Table], missing: set) -> list[pl.Data
     )
     v = pl.col("value")
     impossible = (v < pl.col("possible_lo")) | (v > pl.col("possible_hi"))
-    implausible = ~impossible & ((v < pl.col("plausible_lo")) | (v > pl.col("plausible_hi")))
+    # a yes/no question (catalogue kind "question") takes 1 or 0 only
+    not_an_answer = ~impossible & pl.col("analyte").is_in(sorted(QUESTIONS)) & ~v.is_in(ANSWERS)
+    implausible = (
+        ~impossible & ~not_an_answer & ((v < pl.col("plausible_lo")) | (v > pl.col("plausible_hi")))
+    )
     shown = [pl.col("value_as_entered"), pl.col("unit_as_entered")]
     stored = [pl.col("value").round_sig_figs(6).cast(pl.Utf8), pl.col("unit")]
     # a frame built in memory has no entry: its stored value is shown (never '')
@@ -443,6 +447,13 @@ def _measurement_values(tables: dict[str, _Table], missing: set) -> list[pl.Data
             frame=frame,
         ),
         m.find(impossible, "value", range_rule("possible"), value=entered, frame=frame),
+        m.find(
+            not_an_answer,
+            "value",
+            pl.format("{} is a yes/no answer: 1 (yes) or 0 (no)", "analyte"),
+            value=entered,
+            frame=frame,
+        ),
         m.find(implausible, "value", range_rule("plausible"), WARNING, value=entered, frame=frame),
     ]
 

@@ -202,17 +202,24 @@ def _cross_checks(p: Protocol) -> list[tuple[Path_, str]]:
             )
             problems.append((("visits", b, "window_before"), msg))
     visit_ids = {v.id for v in p.visits}
+    extensions = {v.id for v in p.extension_visits}
     subgroup_ids = {s.id for s in p.subgroups}
     for i, o in enumerate(p.outcomes):
         for v in o.visits:
             if v not in visit_ids:
                 problems.append((("outcomes", i, "visits"), f"unknown visit {v!r}"))
+            elif v in extensions:  # the paper's outcomes are analysed at the paper's visits
+                msg = f"visit {v!r} is an extension, not a visit of the paper's schedule"
+                problems.append((("outcomes", i, "visits"), msg))
         if o.subgroup is not None and o.subgroup not in subgroup_ids:
             problems.append((("outcomes", i, "subgroup"), f"unknown subgroup {o.subgroup!r}"))
     for i, s in enumerate(p.subgroups):
         visit = getattr(s, "visit", None)
         if visit is not None and visit not in visit_ids:
             problems.append((("subgroups", i, "visit"), f"unknown visit {visit!r}"))
+        elif visit in extensions:
+            msg = f"visit {visit!r} is an extension, not a visit of the paper's schedule"
+            problems.append((("subgroups", i, "visit"), msg))
     return problems
 
 

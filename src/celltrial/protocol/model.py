@@ -35,7 +35,12 @@ def _known_analyte(value: str) -> str:
 
 
 class Visit(_Strict):
-    """One scheduled visit: target day after the anchor and its window in days."""
+    """One scheduled visit: target day after the anchor and its window in days.
+
+    `extension: true` marks a visit the centre added to the paper's schedule (Lian 2022's
+    long-term safety follow-up): the registry schedules it and validate accepts data at it,
+    but the simulator does not generate it and the analysis of the paper's outcomes leaves
+    it out (Protocol.trial_visits). Its `source` must say where it comes from."""
 
     id: str = Field(min_length=1)
     label: str = ""
@@ -43,7 +48,16 @@ class Visit(_Strict):
     window_before: int = Field(ge=0)
     window_after: int = Field(ge=0)
     baseline: bool = False
+    extension: bool = False
     source: str = ""
+
+    @model_validator(mode="after")
+    def _extension_sourced(self) -> Visit:
+        if self.extension and self.baseline:
+            raise ValueError("an extension visit cannot be the baseline (the paper's own)")
+        if self.extension and not self.source.strip():
+            raise ValueError("an extension visit needs a source saying why it was added")
+        return self
 
     @property
     def lower_day(self) -> int:
@@ -391,6 +405,21 @@ class Protocol(_Strict):
 
     def visit(self, visit_id: str) -> Visit:
         return next(v for v in self.visits if v.id == visit_id)
+
+    @property
+    def trial_visits(self) -> list[Visit]:
+        """The paper's schedule: every visit not marked as an extension."""
+        return [v for v in self.visits if not v.extension]
+
+    @property
+    def extension_visits(self) -> list[Visit]:
+        return [v for v in self.visits if v.extension]
+
+    def trial_protocol(self) -> Protocol:
+        """This protocol with the paper's visits only (what the simulator generates)."""
+        if not self.extension_visits:
+            return self
+        return self.model_copy(update={"visits": self.trial_visits})
 
     @property
     def baseline_visit(self) -> Visit:

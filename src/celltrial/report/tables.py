@@ -775,6 +775,37 @@ def missing_table(r: Results) -> ReportTable:
     )
 
 
+def follow_up_table(r: Results) -> ReportTable:
+    """The long-term safety follow-up at the protocol's extension visits (not the paper's)."""
+    f = _with_decimals(r.follow_up)
+    labels = {v: v for v in f["visit_id"].unique().to_list()}  # extension ids, not in meta
+    visit = pl.col("visit_id").replace_strict(labels, return_dtype=pl.Utf8).alias("Visit")
+    yes = pl.col("n_yes").cast(pl.Utf8).fill_null("").alias("Yes answers")
+    frame = f.select(
+        _labelled(f).alias("Measure"),
+        visit,
+        pl.col("n").cast(pl.Utf8).alias("n"),
+        _median_iqr().alias("Median (Q1, Q3)"),
+        yes,
+    )
+    sheet = f.select(
+        _labelled(f).alias("Measure"),
+        visit,
+        "n",
+        pl.col("median").alias("Median"),
+        pl.col("q1").alias("Q1"),
+        pl.col("q3").alias("Q3"),
+        pl.col("n_yes").alias("Yes answers"),
+    )
+    note = (
+        "Extension visits added to the published schedule (the protocol's long-term safety "
+        "follow-up); not the paper's visits and not in its outcome analyses. Yes answers: "
+        "yes/no questions (new malignancy since the last visit), 1 = yes."
+    )
+    title = "Long-term safety follow-up (extension visits)"
+    return ReportTable("follow_up", title, frame, note, sheet, _ints("n", "Yes answers"))
+
+
 def _sex_specific_phrase() -> str:
     """ "testosterone: men; estradiol: women", from the catalogue's sex flags."""
     who = {"M": "men", "F": "women"}
@@ -796,6 +827,8 @@ def report_tables(r: Results) -> list[ReportTable]:
         medication_dose_table(r),
         *ae_tables(r),
         missing_table(r),
+        # only with values at extension visits: a study without them reads as before
+        *([follow_up_table(r)] if r.follow_up.height else []),
     ]
     numbered, k = [], 0
     for t in tables:  # one step per table

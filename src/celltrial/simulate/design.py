@@ -185,7 +185,7 @@ def _cross_check(design: TrialDesign, path: Path) -> None:
         protocol = design_protocol(design)
     except (PresetError, ProtocolError) as exc:
         raise DesignError(f"{path}: preset/protocol: {exc}") from None
-    visits = [v.id for v in protocol.visits]
+    visits = [v.id for v in protocol.trial_visits]  # the simulated (paper's) visits
     if design.endpoint.visit not in visits:
         raise DesignError(
             f"{path}: endpoint.visit: {design.endpoint.visit!r} is not a visit of protocol "

@@ -49,13 +49,16 @@ class Design:
 
     @classmethod
     def from_protocol(cls, protocol: Protocol, preset: Preset) -> Design:
-        ids = tuple(v.id for v in protocol.visits)
-        target = np.array([v.target_day for v in protocol.visits])
-        lower = np.array([v.lower_day for v in protocol.visits])
-        upper = np.array([v.upper_day for v in protocol.visits])
+        # the paper's schedule only: extension visits (Lian's 3-year follow-up) are the
+        # registry's to schedule, not part of the trial the simulator reproduces
+        visits = protocol.trial_visits
+        ids = tuple(v.id for v in visits)
+        target = np.array([v.target_day for v in visits])
+        lower = np.array([v.lower_day for v in visits])
+        upper = np.array([v.upper_day for v in visits])
         # the baseline window ends before the first infusion: the protocol loader checks
         # it, so the simulator uses the protocol's windows as they are
-        base = next(i for i, v in enumerate(protocol.visits) if v.baseline)
+        base = next(i for i, v in enumerate(visits) if v.baseline)
         infusions = tuple(protocol.dosing.infusion_days)
         last = int(upper.max())
         every = preset.titration_every_days

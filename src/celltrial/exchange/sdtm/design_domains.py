@@ -72,6 +72,8 @@ def tv(study: StudyData, protocol: Protocol) -> pl.DataFrame:
             "TVSTRL": (
                 f"Day {v.target_day} after {anchor} (day 0), from {v.window_before} days "
                 f"before to {v.window_after} days after"
+                # the centre's addition (lian2022's long-term follow-up), said as such
+                + ("; extension of the published schedule" if v.extension else "")
             ),
         }
         for i, v in enumerate(protocol.visits)
@@ -113,6 +115,7 @@ def ts(study: StudyData, protocol: Protocol) -> pl.DataFrame:
         "SEXPOP": "BOTH",
         "ACTSUB": str(study.participants.height),
         "NARMS": str(n_arms),
+        # planned observation per subject, the long-term follow-up (extension visits) included
         "LENGTH": f"P{max(v.target_day for v in protocol.visits)}D",
         "DOSE": None if dose is None else f"{dose / 1e6:g}",
         "DOSU": "10^6 cells/kg" if weight_based else "10^6 cells",

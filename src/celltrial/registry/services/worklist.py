@@ -20,8 +20,8 @@ from celltrial.registry.services.frames import frame_of
 from celltrial.registry.services.protocols import study_protocol
 
 WEEK = dt.timedelta(days=7)
-# issue 11: the long-term safety follow-up of Lian 2022 has visits at months 6, 12, 24, 36
-FOLLOW_UP_FROM_DAY = 180
+# long-term follow-up visits (the protocol's `extension: true` visits, lian2022 m6-m36) are
+# listed from a month before their target date, to book them
 FOLLOW_UP_NOTICE = dt.timedelta(days=30)  # shown a month ahead, to book the visit
 # ICH E2A / CTCAE: an event is reviewed once its relatedness and outcome are assessed
 REVIEW_FIELDS = ("related", "outcome")
@@ -68,7 +68,8 @@ def schedule_status(
     study: StudyData, protocol: Protocol, today: dt.date
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Visits due in the coming week, overdue (window closed, no date) and long-term
-    follow-up visits due within a month, from the protocol's windows."""
+    follow-up visits (the protocol's extension visits) whose target date is at most a
+    month ahead and whose window is still open, from the protocol's windows."""
     planned = visit_dates(anchor_dates(study, protocol), protocol)
     done = study.visits.filter(pl.col("actual_date").is_not_null()).select(
         "participant_id", "visit_id"
@@ -77,7 +78,7 @@ def schedule_status(
     due = pending.filter((pl.col("target_date") <= today + WEEK) & (pl.col("window_end") >= today))
     overdue = pending.filter(pl.col("window_end") < today)
     follow_up = pending.filter(
-        (pl.col("target_day") >= FOLLOW_UP_FROM_DAY)
+        pl.col("visit_id").is_in([v.id for v in protocol.extension_visits])
         & (pl.col("target_date") <= today + FOLLOW_UP_NOTICE)
         & (pl.col("window_end") >= today)
     )

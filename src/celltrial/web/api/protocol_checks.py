@@ -45,6 +45,7 @@ class ScheduledVisit(Schema):
     target_date: dt.date
     window_start: dt.date
     window_end: dt.date
+    extension: bool  # added to the paper's schedule (lian2022's long-term follow-up)
 
 
 def _protocol(study):
@@ -83,8 +84,11 @@ def schedule(request: HttpRequest, record_id: int):
     protocol = _protocol(row.study)
     study = study_data(row.study, [row.participant_id])
     dates = visit_dates(anchor_dates(study, protocol), protocol)
+    extension = (
+        pl.col("visit_id").is_in([v.id for v in protocol.extension_visits]).alias("extension")
+    )
     return 200, dates.select(
-        "visit_id", "target_day", "target_date", "window_start", "window_end"
+        "visit_id", "target_day", "target_date", "window_start", "window_end", extension
     ).to_dicts()
 
 

@@ -36,9 +36,10 @@ from celltrial.web.pages.access import participant_of, study_page
 from celltrial.web.pages.forms import ConsentForm, WithdrawalForm, add_problems, table_form
 
 # the lab panel of a visit: Lian 2022 screening, efficacy and safety labs (L109-123, table 3)
+# and the malignancy question of its long-term follow-up (lian2022 m6-m36, 1 yes / 0 no)
 PANEL = (
     "hba1c", "fpg", "pg2h", "fcp", "cp2h", "gad_ab", "sbp", "dbp", "weight",
-    "alt", "creatinine", "leukocytes", "afp", "cea", "ca199",
+    "alt", "creatinine", "leukocytes", "afp", "cea", "ca199", "new_malignancy",
 )  # fmt: skip
 PARTICIPANT_FIELDS = (
     "participant_id",
