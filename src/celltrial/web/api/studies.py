@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from celltrial.registry.models import ROLES, AuditEntry
@@ -110,7 +110,7 @@ def list_studies(request: HttpRequest):
                 "sites": sorted(sites),
             }
         )
-    return 200, out
+    return Status(200, out)
 
 
 @router.get("/{study_id}/sites", response={200: list[SiteOut], **ERRORS}, operation_id="list_sites")
@@ -118,7 +118,7 @@ def list_sites(request: HttpRequest, study_id: Key):
     member = member_for(request, study_id)
     sites = site_ids(member)
     rows = member.study.sites.order_by("site_id")
-    return 200, list(rows if sites is None else rows.filter(site_id__in=sites))
+    return Status(200, list(rows if sites is None else rows.filter(site_id__in=sites)))
 
 
 @router.post("/{study_id}/members", response={201: MemberOut, **ERRORS}, operation_id="add_member")
@@ -127,7 +127,7 @@ def add_member(request: HttpRequest, study_id: Key, body: MemberIn):
     require_role(member, (ADMIN,), "manage users")
     added = add_user(body.username, body.password, body.role, study_id, body.sites)
     sites = sorted(s.site_id for s in added.sites.all())
-    return 201, {"username": added.user.username, "role": added.role, "sites": sites}
+    return Status(201, {"username": added.user.username, "role": added.role, "sites": sites})
 
 
 def _audit_rows(request: HttpRequest, study_id: str, table, record_id, participant_id):
@@ -156,8 +156,8 @@ def audit(
     limit: Annotated[int, Field(ge=1, le=1000)] = 100,
     offset: Annotated[int, Field(ge=0, le=10**9)] = 0,
 ):
-    return 200, page(
-        _audit_rows(request, study_id, table, record_id, participant_id), limit, offset
+    return Status(
+        200, page(_audit_rows(request, study_id, table, record_id, participant_id), limit, offset)
     )
 
 
