@@ -208,3 +208,19 @@ def test_only_admins_list_and_remove_members(small_study, api_as, role):
     assert api.get("/api/studies/small-study/members").status_code == 403
     assert api.delete("/api/studies/small-study/members/ad").status_code == 403
     assert Membership.objects.filter(user__username="ad").exists()
+
+
+def test_membership_changes_are_in_the_audit_trail_for_admins_only(small_study, api_as, password):
+    admin = api_as("ad", "admin", sites=())
+    monitor = api_as("mo", "monitor", sites=("S01",))
+    carl = {"username": "carl", "password": password, "role": "monitor", "sites": ["S01"]}
+    assert admin.post("/api/studies/small-study/members", carl).status_code == 201
+
+    def tables(api) -> set[str]:
+        items = api.get("/api/studies/small-study/audit", limit=1000).json()["items"]
+        return {e["table"] for e in items}
+
+    assert "memberships" in tables(admin)
+    assert "memberships" not in tables(monitor)
+    csv = monitor.get("/api/studies/small-study/audit.csv").content.decode()
+    assert ",memberships," not in csv

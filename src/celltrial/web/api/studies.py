@@ -27,6 +27,7 @@ from celltrial.registry.services.access import (
 from celltrial.registry.services.exporting import export_study
 from celltrial.registry.services.studies import NewSite, add_site, create_study
 from celltrial.registry.services.users import (
+    MEMBERSHIPS,
     add_user,
     member_values,
     remove_member,
@@ -206,6 +207,8 @@ def _audit_rows(request: HttpRequest, study_id: str, table, record_id, participa
     if site_ids(member) is not None:  # another site's participants are not shown
         seen = visible_participants(member).values("participant_id")
         rows = rows.filter(participant_id__in=seen) | rows.filter(participant_id__isnull=True)
+    if member.role != ADMIN:  # who is a member is for admins (GET .../members is too)
+        rows = rows.exclude(table=MEMBERSHIPS)
     if table is not None:
         rows = rows.filter(table=table)
     if record_id is not None:
