@@ -114,6 +114,16 @@ def test_a_broken_protocol_is_refused_with_its_line(small_study, api_as):
             "aliases",
         ),
         ({"protocol": None, "protocol_yaml": "a: " + "[" * 30 + "]" * 30}, "protocol_yaml", "20"),
+        (
+            {"protocol": None, "protocol_yaml": "a: !!python/object:os.system x\n"},
+            "protocol_yaml",
+            "protocol.yaml:1: YAML value: could not determine a constructor for the tag",
+        ),
+        (
+            {"protocol": None, "protocol_yaml": "a: 2020-13-45\n"},
+            "protocol_yaml",
+            "month must be in 1..12",
+        ),
     ],
 )
 def test_a_bad_study_is_refused_per_field_and_nothing_stored(
