@@ -63,22 +63,36 @@ def create_study(
     problems += _site_problems(sites, set())
     if problems:
         raise Refused(problems)
-    with transaction.atomic():
-        study = Study.objects.create(
-            study_id=study_id,
-            title=title,
-            protocol=UPLOADED_PROTOCOL if protocol_yaml is not None else protocol,
-            protocol_yaml=protocol_yaml,
-            deid_secret=secrets.token_hex(32),
-        )
-        after = {"study_id": study_id, "title": title, "protocol": study.protocol}
-        if protocol_yaml is not None:
-            after["protocol_yaml"] = protocol_yaml
-        audit_entry(study, "studies", study.pk, CREATE, 1, actor, None, None, after).save()
-        for site in sites:
-            _store_site(actor, study, site)
-        member = Membership.objects.create(user=actor, study=study, role=ADMIN)
-        audit_membership(actor, member, CREATE, None, member_values(member))
+    try:
+        with transaction.atomic():
+            return _stored(actor, study_id, title, protocol, protocol_yaml, sites)
+    except IntegrityError:  # another admin took the same id at the same moment
+        raise Refused(taken_problems(study_id)) from None
+
+
+def _stored(
+    actor: AbstractBaseUser,
+    study_id: str,
+    title: str | None,
+    protocol: str | None,
+    protocol_yaml: str | None,
+    sites: list[NewSite],
+) -> Membership:
+    study = Study.objects.create(
+        study_id=study_id,
+        title=title,
+        protocol=UPLOADED_PROTOCOL if protocol_yaml is not None else protocol,
+        protocol_yaml=protocol_yaml,
+        deid_secret=secrets.token_hex(32),
+    )
+    after = {"study_id": study_id, "title": title, "protocol": study.protocol}
+    if protocol_yaml is not None:
+        after["protocol_yaml"] = protocol_yaml
+    audit_entry(study, "studies", study.pk, CREATE, 1, actor, None, None, after).save()
+    for site in sites:
+        _store_site(actor, study, site)
+    member = Membership.objects.create(user=actor, study=study, role=ADMIN)
+    audit_membership(actor, member, CREATE, None, member_values(member))
     return member
 
 
