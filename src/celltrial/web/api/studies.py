@@ -1,5 +1,5 @@
-"""Studies and their sites, members (admins), the audit trail (JSON or CSV) and the
-study export (a zip of the StudyData folder; statisticians: de-identified only)."""
+"""Studies, their sites and members (made and changed by admins), the audit trail (JSON or
+CSV) and the study export (a zip of the StudyData folder; statisticians: de-identified)."""
 
 from __future__ import annotations
 
