@@ -114,7 +114,13 @@ def _read_yaml(text: str, file: str) -> tuple[object, dict[Path_, int]]:
     _index(root, (), lines, duplicates, file)
     if duplicates:
         raise ProtocolError(duplicates)
-    return yaml.SafeLoader(text).get_single_data(), lines
+    try:
+        return yaml.SafeLoader(text).get_single_data(), lines
+    except (yaml.YAMLError, ValueError) as exc:  # a tag or a value YAML cannot construct
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ProtocolError([ProtocolIssue(file, line, "", f"YAML value: {problem}")]) from None
 
 
 def _index(

@@ -11,10 +11,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
 from celltrial.registry.models import AuditEntry, Membership, Study
-from celltrial.registry.models.study import READERS
+from celltrial.registry.models.study import ADMIN, READERS
 from celltrial.registry.services.access import require_role, site_ids, visible_participants
 from celltrial.registry.services.frames import jsonable
 
+MEMBERSHIPS = "memberships"  # who is a member of a study: its table in the audit trail
 IMPORT_USER = "celltrial registry import"  # the actor of rows that came from a folder
 CSV_COLUMNS = (
     "id",
@@ -80,6 +81,8 @@ def visible_audit(
     if site_ids(member) is not None:  # another site's participants are not shown
         seen = visible_participants(member).values("participant_id")
         rows = rows.filter(participant_id__in=seen) | rows.filter(participant_id__isnull=True)
+    if member.role != ADMIN:  # who is a member is for admins (GET .../members is too)
+        rows = rows.exclude(table=MEMBERSHIPS)
     filters = {
         "table": table,
         "record_id": record_id,

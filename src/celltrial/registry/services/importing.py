@@ -15,7 +15,8 @@ from celltrial.registry.models import CLINICAL_MODELS, AuditEntry, Consent, Site
 from celltrial.registry.models.audit import CREATE
 from celltrial.registry.models.consent import WITHDRAW_ALL
 from celltrial.registry.services.audit import IMPORT_USER
-from celltrial.registry.services.errors import Problem, Refused
+from celltrial.registry.services.errors import Refused
+from celltrial.registry.services.studies import taken_problems
 
 BATCH = 2000  # rows per INSERT, under SQLite's 32766 bound variables for the widest table
 IMPORTED_CONSENT = "recorded before import"  # consent taken outside the registry
@@ -25,16 +26,9 @@ IMPORT_REASON = "imported from a study folder"
 def store_study(study: StudyData, protocol_yaml: str | None = None) -> Study:
     """Create the study, its sites, every row, a consent per participant (signed on
     enrolment, withdrawn on the withdrawal date) and an audit entry per row."""
-    if Study.objects.filter(study_id=study.meta.study_id).exists():
-        raise Refused(
-            [
-                Problem(
-                    "study_id",
-                    "a study with this id is already in the registry",
-                    study.meta.study_id,
-                )
-            ]
-        )
+    taken = taken_problems(study.meta.study_id)
+    if taken:
+        raise Refused(taken)
     now = dt.datetime.now()
     with transaction.atomic():
         stored = Study.objects.create(

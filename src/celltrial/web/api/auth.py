@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from celltrial.registry.services.tokens import LoginRefused, issue_token
@@ -33,8 +33,8 @@ def token(request: HttpRequest, body: Login):
     try:
         key, expires = issue_token(body.username, body.password)
     except LoginRefused as exc:
-        return 401, {"detail": str(exc)}
-    return 200, {"token": key, "expires_at": expires}
+        return Status(401, {"detail": str(exc)})
+    return Status(200, {"token": key, "expires_at": expires})
 
 
 api.add_router("/auth", router)

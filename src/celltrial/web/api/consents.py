@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from celltrial.registry.models import Consent
@@ -72,13 +72,13 @@ def list_consents(
     )
     if participant_id is not None:
         rows = rows.filter(participant_id=participant_id)
-    return 200, page(rows, limit, offset)
+    return Status(200, page(rows, limit, offset))
 
 
 @router.post("", response={201: ConsentOut, **ERRORS}, operation_id="record_consent")
 def create(request: HttpRequest, body: ConsentIn, study: Key | None = None):
     member = member_for(request, study)
-    return 201, record_consent(request.auth, member, body.model_dump())
+    return Status(201, record_consent(request.auth, member, body.model_dump()))
 
 
 @router.post(
@@ -89,9 +89,10 @@ def create(request: HttpRequest, body: ConsentIn, study: Key | None = None):
 def withdraw(request: HttpRequest, consent_id: int, body: Withdrawal, study: Key | None = None):
     member = member_for(request, study)
     consent = visible_consent(member, checked_id(consent_id))
-    return 200, withdraw_consent(
+    withdrawn = withdraw_consent(
         request.auth, member, consent, body.version, body.withdrawal_date, body.scope, body.reason
     )
+    return Status(200, withdrawn)
 
 
 api.add_router("/consents", router)

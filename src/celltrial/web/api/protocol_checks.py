@@ -7,7 +7,7 @@ import datetime as dt
 
 import polars as pl
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from celltrial.protocol import anchor_dates, release_lots, screen, visit_dates
 from celltrial.registry.services.errors import Problem, Refused
@@ -65,13 +65,16 @@ def eligibility(request: HttpRequest, record_id: int):
     result = screen(study_data(row.study, [row.participant_id]), _protocol(row.study))
     eligible = result.participants.filter(pl.col("participant_id") == row.participant_id)
     criteria = result.criteria.filter(pl.col("participant_id") == row.participant_id)
-    return 200, {
-        "participant_id": row.participant_id,
-        "eligible": bool(eligible["eligible"][0]),
-        "criteria": criteria.select(
-            "criterion_id", "kind", "status", "reason", pl.col("value").cast(pl.Utf8)
-        ).to_dicts(),
-    }
+    return Status(
+        200,
+        {
+            "participant_id": row.participant_id,
+            "eligible": bool(eligible["eligible"][0]),
+            "criteria": criteria.select(
+                "criterion_id", "kind", "status", "reason", pl.col("value").cast(pl.Utf8)
+            ).to_dicts(),
+        },
+    )
 
 
 @router.get(
@@ -87,9 +90,12 @@ def schedule(request: HttpRequest, record_id: int):
     extension = (
         pl.col("visit_id").is_in([v.id for v in protocol.extension_visits]).alias("extension")
     )
-    return 200, dates.select(
-        "visit_id", "target_day", "target_date", "window_start", "window_end", extension
-    ).to_dicts()
+    return Status(
+        200,
+        dates.select(
+            "visit_id", "target_day", "target_date", "window_start", "window_end", extension
+        ).to_dicts(),
+    )
 
 
 @router.get(
@@ -99,7 +105,9 @@ def release(request: HttpRequest, record_id: int, on: dt.date | None = None):
     _, row = find_row(request, "lots", record_id, with_deleted=False)
     lots = study_data(row.study, []).lots.filter(pl.col("lot_id") == row.lot_id)
     result = release_lots(lots, _protocol(row.study).lot_release, on).row(0, named=True)
-    return 200, {"lot_id": row.lot_id, "released": result["released"], "reasons": result["reasons"]}
+    return Status(
+        200, {"lot_id": row.lot_id, "released": result["released"], "reasons": result["reasons"]}
+    )
 
 
 api.add_router("", router)

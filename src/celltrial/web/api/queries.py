@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from celltrial.data.schema import TABLES
@@ -73,12 +73,12 @@ def list_queries(
         rows = rows.filter(participant_id=participant_id)
     if status is not None:
         rows = rows.filter(status=status)
-    return 200, page(rows, limit, offset)
+    return Status(200, page(rows, limit, offset))
 
 
 @router.post("", response={201: QueryOut, **ERRORS}, operation_id="open_query")
 def create(request: HttpRequest, body: QueryIn, study: Key | None = None):
-    return 201, open_query(request.auth, member_for(request, study), body.model_dump())
+    return Status(201, open_query(request.auth, member_for(request, study), body.model_dump()))
 
 
 @router.post(
@@ -89,7 +89,9 @@ def create(request: HttpRequest, body: QueryIn, study: Key | None = None):
 def move(request: HttpRequest, query_id: int, body: QueryMove, study: Key | None = None):
     member = member_for(request, study)
     query = visible_query(member, checked_id(query_id))
-    return 200, move_query(request.auth, member, query, body.version, body.status, body.answer)
+    return Status(
+        200, move_query(request.auth, member, query, body.version, body.status, body.answer)
+    )
 
 
 api.add_router("/queries", router)

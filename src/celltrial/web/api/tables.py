@@ -4,7 +4,7 @@ list (paginated, filtered), read, create, change (version and reason), soft dele
 from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 from pydantic import Field
 
 from celltrial.data.schema import TABLES
@@ -65,16 +65,16 @@ def _router(table: str) -> Router:
         for name, value in given.items():
             if value is not None and name in filters:
                 rows = rows.filter(**{name: value})
-        return 200, page(rows, limit, offset)
+        return Status(200, page(rows, limit, offset))
 
     @router.get("/{record_id}", response={200: Out, **responses}, operation_id=f"get_{table}")
     def get_row(request: HttpRequest, record_id: int):
-        return 200, find_row(request, table, record_id)[1]
+        return Status(200, find_row(request, table, record_id)[1])
 
     @router.post("", response={201: Out, **responses}, operation_id=f"create_{table}")
     def create(request: HttpRequest, body: In, study: Key | None = None):
         member = member_for(request, study)
-        return 201, create_row(request.auth, member, table, body.model_dump())
+        return Status(201, create_row(request.auth, member, table, body.model_dump()))
 
     @router.patch(
         "/{record_id}",
@@ -85,7 +85,7 @@ def _router(table: str) -> Router:
         member, row = find_row(request, table, record_id, with_deleted=False)
         values = body.model_dump(exclude_unset=True)
         version, reason = values.pop("version"), values.pop("reason")
-        return 200, update_row(request.auth, member, table, row.pk, version, values, reason)
+        return Status(200, update_row(request.auth, member, table, row.pk, version, values, reason))
 
     @router.delete(
         "/{record_id}",
@@ -94,7 +94,7 @@ def _router(table: str) -> Router:
     )
     def delete(request: HttpRequest, record_id: int, version: Version, reason: Reason):
         member, row = find_row(request, table, record_id, with_deleted=False)
-        return 200, delete_row(request.auth, member, table, row.pk, version, reason)
+        return Status(200, delete_row(request.auth, member, table, row.pk, version, reason))
 
     return router
 
