@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -98,27 +100,44 @@ def analyze_study(
     plan = resolve_plan(study, protocol)
     if rank_tests is not None:
         plan = replace(plan, rank_tests=check_rank_tests(rank_tests))
-    values = visit_values(study, plan)
-    analytes, visits, base = plan.analytes, list(plan.visits), plan.baseline_visit
-    grid = summarize_per_visit(values, analytes, visits)  # every analyte x visit, n = 0 kept
-    plan = with_observed_visits(plan, grid.filter(pl.col("n") > 0))
-    summaries = _filter_to_outcome_visits(grid, plan)
-    pairs = pair_with_baseline(values, base)  # made once, used by both paired analyses
-    paired = _holm_over_scheduled(
-        _filter_to_outcome_visits(
-            compare_with_baseline(
-                values, base, visits, analytes, pairs=pairs, rank_tests=plan.rank_tests
-            ),
-            plan,
+    visits, base = list(plan.visits), plan.baseline_visit
+    # The analyses below depend on one another only through `values` (and `pairs`): they run
+    # side by side in threads. Polars and NumPy release the GIL in their kernels, so on a
+    # multi-core machine the NumPy-bound ones (mixed models, missing values) overlap the
+    # Polars-bound ones (paired tests, medication). Each is a pure function of its inputs, so
+    # the results are those of running them one after another.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        doses_f = pool.submit(doses_at_visits, study, visits)  # needs no values: start first
+        safety_f = pool.submit(adverse_event_tables, study)
+        values = visit_values(study, plan)
+        analytes = plan.analytes
+        grid = summarize_per_visit(values, analytes, visits)  # every analyte x visit, n = 0 kept
+        plan = with_observed_visits(plan, grid.filter(pl.col("n") > 0))
+        outcome_visits = [(o.analyte, list(o.visits)) for o in plan.outcomes]
+        mixed_f = pool.submit(mixed_models, values, outcome_visits, base)
+        missing_f = pool.submit(missing_tables, study.participants, values, plan)
+        subgroup_f = pool.submit(subgroup_comparisons, study, values, plan)
+        membership_f = pool.submit(subgroup_membership, study, values, plan)
+        completers_f = pool.submit(completers, study, values, plan)
+        summaries = _filter_to_outcome_visits(grid, plan)
+        pairs = pair_with_baseline(values, base)  # made once, used by both paired analyses
+        change_f = pool.submit(change_between_groups, study, values, plan, pairs)
+        present = set(values["analyte"].unique().to_list())
+        extras = [a for a in BASELINE_EXTRAS if a in present and a not in analytes]
+        baseline_f = pool.submit(baseline_table, study, values, base, [*analytes, *extras])
+        paired = _holm_over_scheduled(
+            _filter_to_outcome_visits(
+                compare_with_baseline(
+                    values, base, visits, analytes, pairs=pairs, rank_tests=plan.rank_tests
+                ),
+                plan,
+            )
         )
-    )
-    outcome_visits = [(o.analyte, list(o.visits)) for o in plan.outcomes]
-    present = set(values["analyte"].unique().to_list())
-    extras = [a for a in BASELINE_EXTRAS if a in present and a not in analytes]
-    doses = doses_at_visits(study, visits)
-    changes = change_from_baseline(doses, base)
-    safety = adverse_event_tables(study)
-    missing_summary, missing_values = missing_tables(study.participants, values, plan)
+        changes_summary = _filter_to_outcome_visits(change_summaries(summaries, pairs, base), plan)
+        doses = doses_f.result()
+        changes = change_from_baseline(doses, base)
+        safety = safety_f.result()
+        missing_summary, missing_values = missing_f.result()
     meta = {
         "study_id": study.meta.study_id,
         "simulated": bool(study.meta.simulated),
@@ -141,15 +160,15 @@ def analyze_study(
     }
     return Results(
         meta=meta,
-        baseline=baseline_table(study, values, base, [*analytes, *extras]),
+        baseline=baseline_f.result(),
         summaries=summaries,
-        changes=_filter_to_outcome_visits(change_summaries(summaries, pairs, base), plan),
+        changes=changes_summary,
         paired=paired,
-        subgroup_paired=subgroup_comparisons(study, values, plan),
-        subgroup_membership=subgroup_membership(study, values, plan),
-        subgroup_change=change_between_groups(study, values, plan, pairs),
-        completers=completers(study, values, plan),
-        mixed=mixed_models(values, outcome_visits, base),
+        subgroup_paired=subgroup_f.result(),
+        subgroup_membership=membership_f.result(),
+        subgroup_change=change_f.result(),
+        completers=completers_f.result(),
+        mixed=mixed_f.result(),
         medication_changes=changes,
         medication_categories=category_counts(changes, [v for v in visits if v != base]),
         medication_doses=dose_summary(doses, visits, base),
