@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -59,6 +60,17 @@ def build(data_dir: Path, n: int) -> list[str]:
     )
     add_user("bench-admin", PASSWORD, "admin", "bench", ["SZ01", "SZ02"])
     return study.participants["participant_id"].to_list()
+
+
+def stored_ids(data_dir: Path) -> list[str]:
+    """The participant ids of a study an earlier run built in this data folder."""
+    from celltrial.web.boot import start
+
+    start(data_dir)
+    from celltrial.registry.models import Participant
+
+    rows = Participant.objects.filter(study__study_id="bench", deleted=False)
+    return list(rows.order_by("id").values_list("participant_id", flat=True))
 
 
 def free_port() -> int:
@@ -92,7 +104,12 @@ async def user(
     errors: list,
 ) -> None:
     rng = random.Random()
-    async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=30) as client:
+    # idle connections dropped after 1 s, before gunicorn closes them (its keepalive is 2 s):
+    # a request sent on a connection the server is closing fails, which a browser retries
+    limits = httpx.Limits(keepalive_expiry=1.0)
+    async with httpx.AsyncClient(
+        base_url=base, cookies=cookies, timeout=30, limits=limits
+    ) as client:
         await asyncio.sleep(rng.uniform(0, 2 * think))  # people do not all click at once
         while time.perf_counter() < until:  # one simulated user's requests, one at a time
             page = rng.choice(("dashboard", "participant"))
@@ -147,6 +164,8 @@ def report(label: str, out: dict[str, list[float]], errors: list, seconds: float
         worst = max(worst, p95)
         print(f"  {page:<12} {len(ms):>8} {p50:>8.0f} {p95:>8.0f} {p99:>8.0f}")
     print(f"  throughput {total / seconds:.1f} requests/s, errors {len(errors)}")
+    for what, n in Counter(str(e[1])[:80] for e in errors).most_common(3):
+        print(f"    {n} x {what}")
     return worst
 
 
@@ -159,12 +178,16 @@ def main() -> None:
         "--think", default="0,1", help="mean seconds between clicks, one phase per value"
     )
     args.add_argument("--workers", type=int, default=None, help="celltrial serve --workers")
+    args.add_argument(
+        "--study-dir", type=Path, default=None, help="keep the built study here; reuse it if there"
+    )
     a = args.parse_args()
     thinks = [float(x) for x in a.think.split(",")]
-    data_dir = Path(tempfile.mkdtemp(prefix="celltrial-pages-bench-"))
+    data_dir = a.study_dir or Path(tempfile.mkdtemp(prefix="celltrial-pages-bench-"))
     t = time.perf_counter()
-    ids = build(data_dir, a.n)
-    print(f"study: {a.n} simulated participants stored in {time.perf_counter() - t:.0f} s")
+    reuse = a.study_dir and (a.study_dir / "celltrial.sqlite3").exists()
+    ids = stored_ids(data_dir) if reuse else build(data_dir, a.n)
+    print(f"study: {len(ids)} simulated participants ready in {time.perf_counter() - t:.0f} s")
     port = free_port()
     command = [CLI, "serve", "--data-dir", str(data_dir), "--port", str(port)]
     if a.workers:
