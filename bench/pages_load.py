@@ -209,7 +209,10 @@ def main() -> None:
             results.append((think, load, out, errors))
     finally:
         server.terminate()
-        server.wait(30)
+        try:
+            server.wait(60)  # gunicorn finishes the requests in flight first
+        except subprocess.TimeoutExpired:
+            server.kill()
     print(f"{a.users} concurrent users, {a.seconds:.0f} s per phase, SQLite, `celltrial serve`")
     verdicts = []
     for think, load, out, errors in results:
