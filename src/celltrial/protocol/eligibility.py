@@ -34,6 +34,7 @@ from celltrial.protocol.model import (
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
 Vec = TypeVar("Vec", pl.Expr, np.ndarray)
 _OUT = ("participant_id", "status", "reason", "value")
+_PART = ("participant_id", "criterion_id", "kind", "_order", *_OUT[1:])  # one criterion's rows
 
 
 @dataclass(frozen=True)
@@ -54,19 +55,21 @@ def screen(study: StudyData, protocol: Protocol) -> ScreeningResult:
     people = study.participants.select(
         "participant_id", "birth_date", "age", "enrollment_date"
     ).join(first, on="participant_id", how="left")
-    parts = []
+    # Checklist criteria are answered only at screening: one frame for all of them (each
+    # step on a frame costs a fixed time, which dominates screening one participant).
+    checklist = [(order, c) for order, c in enumerate(protocol.eligibility) if _is_checklist(c)]
+    parts = [_unanswered(checklist, people)] if checklist else []
     for order, criterion in enumerate(protocol.eligibility):
-        decided = _decide(criterion, people, study)
-        parts.append(
-            _fallback_to_screening(decided, criterion.id, study.screening).with_columns(
+        if not _is_checklist(criterion):
+            decided = _decide(criterion, people, study).with_columns(
                 pl.lit(criterion.id).alias("criterion_id"),
                 pl.lit(criterion.kind).alias("kind"),
-                pl.lit(order).alias("_order"),
+                pl.lit(order, pl.Int64).alias("_order"),
             )
-        )
+            parts.append(decided.select(_PART))
     schema = {"participant_id": pl.Utf8, "criterion_id": pl.Utf8, "kind": pl.Utf8}
     criteria = (
-        pl.concat(parts, how="vertical_relaxed")
+        _fallback_to_screening(pl.concat(parts, how="vertical_relaxed"), study.screening)
         if parts
         else pl.DataFrame(schema={**schema, "status": pl.Utf8, "reason": pl.Utf8})
     )
@@ -94,20 +97,38 @@ def screen(study: StudyData, protocol: Protocol) -> ScreeningResult:
     return ScreeningResult(criteria, summary, unmatched)
 
 
+def _is_checklist(criterion: object) -> bool:
+    return isinstance(criterion, ChecklistCriterion)
+
+
+def _unanswered(
+    checklist: list[tuple[int, ChecklistCriterion]], people: pl.DataFrame
+) -> pl.DataFrame:
+    """Every checklist criterion for every participant, unknown until answered."""
+    asked = pl.DataFrame(
+        [(c.id, c.kind, order) for order, c in checklist],
+        schema={"criterion_id": pl.Utf8, "kind": pl.Utf8, "_order": pl.Int64},
+        orient="row",
+    )
+    return (
+        people.select("participant_id")
+        .join(asked, how="cross")
+        .with_columns(
+            pl.lit(UNKNOWN).alias("status"),
+            pl.lit("not yet answered by the investigator").alias("reason"),
+            pl.lit(None, pl.Utf8).alias("value"),
+        )
+        .select(_PART)
+    )
+
+
 def _decide(criterion: object, people: pl.DataFrame, study: StudyData) -> pl.DataFrame:
     if isinstance(criterion, AgeCriterion):
         return _age(criterion, people)
     if isinstance(criterion, MeasurementCriterion):
         return _measurement(criterion, people, study.measurements)
-    if isinstance(criterion, MedicationCriterion):
-        return _medication(criterion, people, study.medications)
-    assert isinstance(criterion, ChecklistCriterion)
-    return people.select(
-        "participant_id",
-        pl.lit(UNKNOWN).alias("status"),
-        pl.lit("not yet answered by the investigator").alias("reason"),
-        pl.lit(None, pl.Utf8).alias("value"),
-    )
+    assert isinstance(criterion, MedicationCriterion)
+    return _medication(criterion, people, study.medications)
 
 
 def _status(ok: pl.Expr, known: pl.Expr) -> pl.Expr:
@@ -211,10 +232,13 @@ def _medication(
     c: MedicationCriterion, people: pl.DataFrame, medications: pl.DataFrame
 ) -> pl.DataFrame:
     enrol = pl.col("enrollment_date")
-    meds = medications.join(people.select("participant_id", "enrollment_date"), on="participant_id")
     # the row's ATC code, else the catalogue's for its drug name; combination products and
-    # thiazide-like diuretics count with their group (celltrial.clinical.drugs, WHO ATC)
-    codes = atc_code_expr().fill_null("")
+    # thiazide-like diuretics count with their group (celltrial.clinical.drugs, WHO ATC);
+    # looked up once per row (the catalogue lookup is the costly step)
+    meds = medications.join(
+        people.select("participant_id", "enrollment_date"), on="participant_id"
+    ).with_columns(atc_code_expr().fill_null("").alias("_atc"))
+    codes = pl.col("_atc")
     matches = pl.any_horizontal(
         [codes.str.starts_with(p) for p in atc_with_extensions(c.atc_prefixes)]
     )
@@ -268,21 +292,24 @@ def _medication(
     )
 
 
-def _fallback_to_screening(
-    decided: pl.DataFrame, criterion_id: str, screening: pl.DataFrame
-) -> pl.DataFrame:
-    answers = screening.filter(
-        (pl.col("criterion_id") == criterion_id) & pl.col("met").is_not_null()
-    ).select(
-        "participant_id",
-        pl.col("met").alias("_met"),
-        pl.col("reason").alias("_why"),
-        pl.col("value").alias("_value"),
+def _fallback_to_screening(decided: pl.DataFrame, screening: pl.DataFrame) -> pl.DataFrame:
+    """A criterion the data left unknown takes the screening table's answer for it (the
+    participant's last row for that criterion_id)."""
+    answers = (
+        screening.filter(pl.col("met").is_not_null())
+        .select(
+            "participant_id",
+            "criterion_id",
+            pl.col("met").alias("_met"),
+            pl.col("reason").alias("_why"),
+            pl.col("value").alias("_value"),
+        )
+        .unique(["participant_id", "criterion_id"], keep="last")
     )
     use = (pl.col("status") == UNKNOWN) & pl.col("_met").is_not_null()
     answered = pl.format("investigator: {}", pl.col("_why").fill_null("answered at screening"))
     return (
-        decided.join(answers.unique("participant_id", keep="last"), on="participant_id", how="left")
+        decided.join(answers, on=["participant_id", "criterion_id"], how="left")
         .with_columns(
             pl.when(use)
             .then(pl.when(pl.col("_met")).then(pl.lit(MET)).otherwise(pl.lit(NOT_MET)))
@@ -291,5 +318,5 @@ def _fallback_to_screening(
             pl.when(use).then(answered).otherwise(pl.col("reason")).alias("reason"),
             pl.when(use).then(pl.col("_value")).otherwise(pl.col("value")).alias("value"),
         )
-        .select(*_OUT)
+        .select(_PART)
     )

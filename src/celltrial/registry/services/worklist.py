@@ -85,11 +85,16 @@ def schedule_status(
     return due, overdue, follow_up
 
 
+def primary_measured(protocol: Protocol) -> list:
+    """The protocol's primary outcomes measured at visits (not derived from others)."""
+    return [o for o in protocol.outcomes if o.primary and not o.derived]
+
+
 def missing_outcomes(
     study: StudyData, measurements: pl.DataFrame, protocol: Protocol
 ) -> pl.DataFrame:
     """Primary measured outcomes (not derived) lacking at a visit that took place."""
-    wanted = [o for o in protocol.outcomes if o.primary and not o.derived]
+    wanted = primary_measured(protocol)
     if not wanted:
         return pl.DataFrame(
             schema={"participant_id": pl.Utf8, "visit_id": pl.Utf8, "analyte": pl.Utf8}
@@ -117,9 +122,12 @@ def worklist(member: Membership, today: dt.date | None = None) -> Worklist:
     today = today or dt.date.today()
     study = _light_study(member, ("participants", "infusions", "visits"))
     protocol = study_protocol(member.study)
+    # only the analytes missing_outcomes looks for: the study's other values are most rows
+    analytes = [o.analyte for o in primary_measured(protocol)] if protocol else []
     measured = pl.DataFrame(
         list(
             visible_rows(member, "measurements")
+            .filter(analyte__in=analytes)
             .values_list("participant_id", "visit_id", "analyte")
             .distinct()
         ),

@@ -11,7 +11,7 @@ from django.shortcuts import render
 
 from celltrial.data.study import StudyData, StudyMeta
 from celltrial.protocol import screen
-from celltrial.registry.models import Consent, DataQuery, Membership
+from celltrial.registry.models import Consent, DataQuery, Membership, Participant
 from celltrial.registry.models.queries import CLOSED
 from celltrial.registry.services.access import site_ids, visible_participants
 from celltrial.registry.services.frames import study_data
@@ -75,9 +75,10 @@ def _meta(member: Membership) -> StudyMeta:
     return StudyMeta(s.study_id, s.protocol, s.format_version, s.title)
 
 
-def _record(member: Membership, participant_id: str) -> dict:
+def _record(member: Membership, person: Participant) -> dict:
     """The parts of the page computed from the participant's data (cached)."""
-    tables = participant_tables(member, participant_id)
+    participant_id = person.participant_id
+    tables = participant_tables(member, person)
     return {
         "timeline": timeline(member, participant_id, tables),
         "plots": analyte_plots(tables["measurements"]),
@@ -93,7 +94,7 @@ def participant_page(request: HttpRequest, member: Membership, participant_id: s
         "person": person,
         **cached(
             ("participant", member.study_id, participant_id),
-            lambda: _record(member, participant_id),
+            lambda: _record(member, person),
         ),
         "consents": Consent.objects.filter(
             study=member.study, participant_id=participant_id
