@@ -55,7 +55,7 @@ def setup(tmp: Path, env: dict) -> Path:
     return study
 
 
-def next_call(rng: random.Random, ids: dict, mine: list[dict], user: int, n: int):
+def next_call(rng: random.Random, ids: dict, mine: list[dict], user: int, n: int, phase: int):
     """One request of the 80/20 mix: (kind, method, path, httpx arguments, expected)."""
     pid = rng.choice(ids["writable"])
     if rng.random() < READ_SHARE:
@@ -76,8 +76,8 @@ def next_call(rng: random.Random, ids: dict, mine: list[dict], user: int, n: int
         "value": round(rng.uniform(5, 9), 1),
         "fasting": True,
         "source": "smbg",
-        # a time no other user and no other request of this user takes: no duplicate key
-        "time": f"2030-{1 + user // 24:02d}-{1 + n // 3600 % 28:02d}T{user % 24:02d}:"
+        # a time no other user, phase or request of this user takes: no duplicate key
+        "time": f"2030-{1 + 3 * phase + user // 24:02d}-{1 + n // 3600 % 28:02d}T{user % 24:02d}:"
         f"{n // 60 % 60:02d}:{n % 60:02d}",
     }
     return "create", "POST", "/api/measurements", {"json": body}, 201
@@ -86,13 +86,14 @@ def next_call(rng: random.Random, ids: dict, mine: list[dict], user: int, n: int
 async def user_loop(
     client: httpx.AsyncClient, ids: dict, until: float, user: int, think: tuple, out: list
 ) -> None:
-    rng = random.Random(user)
+    phase = 0 if think[1] > 0 else 1  # people, then saturation: their writes never collide
+    rng = random.Random(user + 1000 * phase)
     mine: list[dict] = []  # measurements this user created: id and version
     await asyncio.sleep(rng.uniform(0, think[1]))  # users arrive spread over one think time
     n = 0
     while time.monotonic() < until:
         n += 1
-        kind, method, path, args, expected = next_call(rng, ids, mine, user, n)
+        kind, method, path, args, expected = next_call(rng, ids, mine, user, n, phase)
         m = args.pop("m", None)
         t0 = time.perf_counter()
         try:
@@ -137,7 +138,7 @@ def warm_up(url: str, token: str, ids: dict) -> None:
     rng, mine = random.Random(-1), []
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
         for n in range(WARMUP * 5):
-            kind, method, path, args, expected = next_call(rng, ids, mine, USERS, n)
+            kind, method, path, args, expected = next_call(rng, ids, mine, 0, n, 2)
             m = args.pop("m", None)
             answer = client.request(method, path, **args)
             if answer.status_code != expected:
@@ -207,9 +208,12 @@ def one_database(name: str, env: dict, args: argparse.Namespace) -> bool:
                 frame = drive(url, token, ids, args.saturation_seconds, (0.0, 0.0))
                 report(name, f"saturation ({USERS} users, no think time)", frame, judged=False)
             return met
+        except Exception:
+            print((Path(tmp) / "server.log").read_text()[-3000:], file=sys.stderr)
+            raise
         finally:
             server.terminate()
-            server.wait(timeout=30)
+            server.wait(timeout=60)
             log.close()
 
 
