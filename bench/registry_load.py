@@ -36,7 +36,7 @@ import polars as pl
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "registry"))
-from live import CELLTRIAL, _wait, free_port, fresh_postgres, run
+from live import CELLTRIAL, START_TIMEOUT_S, free_port, fresh_postgres, run
 
 USERS = 50  # the issue's concurrent users
 READ_SHARE = 0.8  # the issue's mix: 80 % reads, 20 % writes
@@ -44,6 +44,21 @@ TARGET_P95_MS = 100.0  # the issue's target
 THINK_S = (1.0, 5.0)  # locust docs' example user: wait_time = between(1, 5)
 WARMUP = 20  # requests of each kind before measuring: each worker's first imports and caches
 PASSWORD = secrets.token_urlsafe(16)
+
+
+def wait_for(url: str, server: subprocess.Popen, log: Path) -> None:
+    """The server's first answer; its OpenAPI document takes seconds on a loaded machine,
+    so each try waits up to 30 s (tests/registry/live.py's wait gives up after 2 s)."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(log.read_text())
+        try:
+            if httpx.get(f"{url}/api/openapi.json", timeout=30).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(1)
+    raise RuntimeError(f"the server did not answer in {START_TIMEOUT_S} s")
 
 
 def setup(tmp: Path, env: dict) -> Path:
@@ -188,7 +203,7 @@ def one_database(name: str, env: dict, args: argparse.Namespace) -> bool:
         server = subprocess.Popen(serve, env=env, stdout=log, stderr=log)
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait(url, server, Path(tmp))
+            wait_for(url, server, Path(tmp) / "server.log")
             token = httpx.post(
                 f"{url}/api/auth/token", json={"username": "bench", "password": PASSWORD}
             ).json()["token"]
@@ -213,7 +228,11 @@ def one_database(name: str, env: dict, args: argparse.Namespace) -> bool:
             raise
         finally:
             server.terminate()
-            server.wait(timeout=60)
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # gunicorn's graceful stop, on a loaded machine
+                server.kill()
+                server.wait()
             log.close()
 
 
