@@ -151,7 +151,8 @@ def warm_up(url: str, token: str, ids: dict) -> None:
     """Each kind of request a few times, not measured: the workers' first requests import
     modules and parse the protocol once."""
     rng, mine = random.Random(-1), []
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
         for n in range(WARMUP * 5):
             kind, method, path, args, expected = next_call(rng, ids, mine, 0, n, 2)
             m = args.pop("m", None)
@@ -205,7 +206,9 @@ def one_database(name: str, env: dict, args: argparse.Namespace) -> bool:
         try:
             wait_for(url, server, Path(tmp) / "server.log")
             token = httpx.post(
-                f"{url}/api/auth/token", json={"username": "bench", "password": PASSWORD}
+                f"{url}/api/auth/token",
+                json={"username": "bench", "password": PASSWORD},
+                timeout=60,  # PBKDF2 by design slow, slower on a loaded machine
             ).json()["token"]
             people = pl.read_csv(study / "participants.csv")
             writable = people.filter(pl.col("withdrawal_date").is_null())["participant_id"]
@@ -213,6 +216,7 @@ def one_database(name: str, env: dict, args: argparse.Namespace) -> bool:
                 f"{url}/api/participants",
                 params={"limit": 1000},
                 headers={"Authorization": f"Bearer {token}"},
+                timeout=60,
             ).json()["items"]
             ids = {"writable": writable.to_list(), "rows": [r["id"] for r in rows]}
             warm_up(url, token, ids)
