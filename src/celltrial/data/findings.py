@@ -83,6 +83,39 @@ def finding_rows(
     row: pl.Expr | None = None,
 ) -> pl.DataFrame:
     """One finding for every row of `frame` where `mask` holds (vectorized)."""
+    out = lazy_finding_rows(
+        frame,
+        mask,
+        severity=severity,
+        table=table,
+        column=column,
+        value=value,
+        rule=rule,
+        file=file,
+        row=row,
+    )
+    return with_value_text(out).collect()
+
+
+def with_value_text(lazy: pl.LazyFrame) -> pl.LazyFrame:
+    """Findings' values as text (_as_text), by the type the query gives them."""
+    return lazy.with_columns(_as_text(pl.col("value"), lazy.collect_schema()["value"]))
+
+
+def lazy_finding_rows(
+    frame: pl.DataFrame,
+    mask: pl.Expr,
+    *,
+    severity: str,
+    table: str,
+    column: str | pl.Expr | None,
+    value: pl.Expr | None,
+    rule: str | pl.Expr,
+    file: str | None,
+    row: pl.Expr | None = None,
+) -> pl.LazyFrame:
+    """finding_rows() not yet collected, its value as the frame holds it: many rules whose
+    values are text are collected together, one query instead of one each."""
     lazy = frame.lazy()
     if row is None:
         lazy = lazy.with_row_index("_finding_row", offset=1)
@@ -91,20 +124,15 @@ def finding_rows(
     value_expr = pl.lit(None, pl.Utf8) if value is None else value
     column_expr = column if isinstance(column, pl.Expr) else pl.lit(column, pl.Utf8)
     # filter first: the value and rule texts are built for the hits only, not every row
-    out = (
-        lazy.filter(mask.fill_null(False))
-        .select(
-            pl.lit(severity).alias("severity"),
-            pl.lit(table).alias("table"),
-            row.cast(pl.Int64).alias("row"),
-            column_expr.alias("column"),
-            value_expr.alias("value"),
-            rule_expr.cast(pl.Utf8).alias("rule"),
-            pl.lit(file, pl.Utf8).alias("file"),
-        )
-        .collect()
+    return lazy.filter(mask.fill_null(False)).select(
+        pl.lit(severity).alias("severity"),
+        pl.lit(table).alias("table"),
+        row.cast(pl.Int64).alias("row"),
+        column_expr.alias("column"),
+        value_expr.alias("value"),
+        rule_expr.cast(pl.Utf8).alias("rule"),
+        pl.lit(file, pl.Utf8).alias("file"),
     )
-    return out.with_columns(_as_text(pl.col("value"), out.schema["value"]))
 
 
 def _as_text(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:

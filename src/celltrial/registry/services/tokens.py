@@ -24,6 +24,10 @@ class LoginRefused(Exception):
 
 
 def _hash(token: str) -> str:
+    """One SHA-256, the unique, indexed key of the stored token: a token is 256 random bits
+    (secrets.token_urlsafe(32)), so no guess can be tried against its hash and a slow
+    password hasher's cost, there to slow guesses of human passwords, would only slow every
+    request (security.stackexchange.com/q/151257: "SHA256 is good enough")."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
