@@ -212,6 +212,7 @@ def _prepared(
     """The row as it will be stored (converted, dose computed, visit placed) and the visit
     rows to create or update; refused with the problems when a rule is broken."""
     owner = [] if table == "lots" else [row.get("participant_id")]
+    _lock_participant(study, owner)
     without = None if record_id is None else (table, record_id)
     scoped = study_data(study, owner, without)
     protocol = study_protocol(study)
@@ -234,6 +235,15 @@ def _prepared(
     if visits is not None:
         visits = visits.with_columns(pl.lit(protocol.id).alias("_protocol"))
     return frame.row(0, named=True), visits
+
+
+def _lock_participant(study: Study, owner: list[str | None]) -> None:
+    """Writes for one participant wait for each other (a PostgreSQL row lock, held to the end
+    of the transaction): each plans the participant's visits from what is stored, and two
+    plans made side by side would both create the same visit. SQLite's IMMEDIATE
+    transactions already serialize every writer."""
+    people = CLINICAL_MODELS["participants"].objects.select_for_update()
+    list(people.filter(study=study, participant_id__in=owner).values_list("pk", flat=True))
 
 
 def _visits_to_save(
