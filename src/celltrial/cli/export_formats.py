@@ -9,6 +9,7 @@ package is still written so they can be looked at), 2 bad usage or unreadable in
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import typer
 
@@ -20,13 +21,7 @@ from celltrial.cli.study_input import valid_study
 from celltrial.cli.wording import counted
 from celltrial.exchange.output_folder import OutputExists, complete_folder
 from celltrial.exchange.sdtm.package import check, datasets, write_package
-from celltrial.exchange.spss_stata import (
-    LabelledTable,
-    StataLimit,
-    labelled,
-    write_spss,
-    write_stata,
-)
+from celltrial.exchange.spss_stata import StataLimit, write_statistics_files
 
 STUDY = typer.Argument(..., help="The study folder (study.yaml + table files).")
 OUT = typer.Option(..., "--out", help="Folder to write (must not exist or be empty).")
@@ -37,21 +32,18 @@ FORCE = typer.Option(False, "--force", help="Replace a non-empty output folder."
 
 
 def _statistics_files(
-    study_dir: Path, out: Path, protocol: str | None, force: bool, suffix: str, writer
+    study_dir: Path, out: Path, protocol: str | None, force: bool, fmt: Literal["spss", "stata"]
 ) -> None:
     study, proto = valid_study(study_dir, protocol)
     plan = plan_from_protocol(proto)
-    tables: dict[str, LabelledTable] = {s: labelled(study, plan, s) for s in ("wide", "long")}
     try:
         with complete_folder(out, force=force) as tmp:
-            for shape, table in tables.items():
-                writer(table, tmp / f"{study.meta.study_id}_{shape}.{suffix}")
+            written = write_statistics_files(study, plan, fmt, tmp)
     except (OutputExists, StataLimit) as exc:
         bad_input(str(exc))
     console = stdout_console()
-    for shape, table in tables.items():
+    for name, table in written.items():
         rows, cols = table.frame.shape
-        name = f"{study.meta.study_id}_{shape}.{suffix}"
         console.print(f"{out / name}: {counted(rows, 'row')}, {counted(cols, 'variable')}")
     raise typer.Exit(DONE)
 
@@ -62,7 +54,7 @@ def export_spss(
 ) -> None:
     """SPSS .sav files, wide (one row per participant, hba1c_d28 ...) and long (one row per
     visit), with variable labels, value labels and measurement levels."""
-    _statistics_files(study_dir, out, protocol, force, "sav", write_spss)
+    _statistics_files(study_dir, out, protocol, force, "spss")
 
 
 @export_app.command("stata")
@@ -70,7 +62,7 @@ def export_stata(
     study_dir: Path = STUDY, out: Path = OUT, protocol: str | None = PROTOCOL, force: bool = FORCE
 ) -> None:
     """Stata .dta files (version 15), wide and long, with variable and value labels."""
-    _statistics_files(study_dir, out, protocol, force, "dta", write_stata)
+    _statistics_files(study_dir, out, protocol, force, "stata")
 
 
 @export_app.command("sdtm")

@@ -21,8 +21,8 @@ from celltrial.cli.validate import SHOWN, checked_folder, print_findings
 from celltrial.cli.wording import counted
 from celltrial.data import StudyReadError
 from celltrial.data.atomic_output import OutputExists, write_new_folder
-from celltrial.data.redcap.export import export_redcap, write_export
-from celltrial.data.redcap.odm_export import PROJECT_XML, project_xml
+from celltrial.data.redcap.export import export_redcap
+from celltrial.data.redcap.odm_export import PROJECT_XML, write_project
 
 
 @export_app.command("redcap")
@@ -44,9 +44,7 @@ def export_redcap_command(
         bad_input(f"cannot export: {exc}")
 
     def fill(folder: Path) -> None:
-        write_export(export, folder)
-        xml = project_xml(export, study.meta.study_id, study.meta.title)
-        (folder / PROJECT_XML).write_text(xml, encoding="utf-8")
+        write_project(export, folder, study.meta.study_id, study.meta.title)
 
     try:
         write_new_folder(out, fill)

@@ -12,7 +12,7 @@ import polars as pl
 import xlsxwriter
 
 from celltrial.data.atomic_output import write_new_file
-from celltrial.data.excel_template import STUDY_KEYS, STUDY_SHEET, _note
+from celltrial.data.excel_template import STUDY_KEYS, STUDY_SHEET, column_note
 from celltrial.data.schema import TABLES
 from celltrial.data.study import StudyData
 
@@ -49,7 +49,7 @@ def _table_sheet(sheet, table: str, frame: pl.DataFrame, header, formats: dict) 
     sheet.freeze_panes(1, 0)
     for j, column in enumerate(TABLES[table].columns):
         sheet.write_string(0, j, column.name, header)
-        sheet.write_comment(0, j, _note(table, column), {"x_scale": 2})
+        sheet.write_comment(0, j, column_note(table, column), {"x_scale": 2})
         kind, values = _cells(frame[column.name])
         sheet.set_column(j, j, max(12, len(column.name) + 2), formats.get(kind))
         sheet.write_column(1, j, values, formats.get(kind))  # a column at a time, not a row

@@ -43,7 +43,7 @@ def _unit(table: str, column: Column) -> str:
     return next((u for s, u in suffix.items() if column.name.endswith(s)), "")
 
 
-def _note(table: str, column: Column) -> str:
+def column_note(table: str, column: Column) -> str:
     kind = {
         pl.Utf8: "text",
         pl.Float64: "number",
@@ -109,7 +109,7 @@ def _write(path: Path, protocol: str, visits: Sequence[str], criteria: Sequence[
         sheet.freeze_panes(1, 0)
         for j, column in enumerate(sheet_columns(table)):
             sheet.write_string(0, j, column.name, required if column.required else header)
-            sheet.write_comment(0, j, _note(table, column), {"x_scale": 2})
+            sheet.write_comment(0, j, column_note(table, column), {"x_scale": 2})
             base = pl.Datetime if isinstance(column.dtype, pl.Datetime) else column.dtype
             sheet.set_column(j, j, max(12, len(column.name) + 2), formats.get(base))
             _validation(sheet, j, table, column, named, ranges)

@@ -121,3 +121,18 @@ def write_stata(table: LabelledTable, path: Path) -> Path:
         version=15,
     )
     return path
+
+
+def write_statistics_files(
+    study: StudyData, plan: AnalysisPlan, fmt: Literal["spss", "stata"], folder: Path
+) -> dict[str, LabelledTable]:
+    """The study's wide and long files in `folder` (`celltrial export spss|stata` and the
+    registry's download): file name -> the table written under it."""
+    writer, suffix = (write_spss, "sav") if fmt == "spss" else (write_stata, "dta")
+    written = {}
+    for shape in ("wide", "long"):
+        name = f"{study.meta.study_id}_{shape}.{suffix}"
+        table = labelled(study, plan, shape)
+        writer(table, folder / name)
+        written[name] = table
+    return written

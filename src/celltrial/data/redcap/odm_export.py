@@ -6,12 +6,13 @@ built as text from whole columns (one unpivot and three group-bys), not element 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import polars as pl
 
 from celltrial.data.redcap.dictionary import checkbox_column
-from celltrial.data.redcap.export import Export
+from celltrial.data.redcap.export import Export, write_export
 from celltrial.data.redcap.odm import ODM_NS, REDCAP_NS
 from celltrial.data.redcap.records import DAG, EVENT, REPEAT_INSTANCE, REPEAT_INSTRUMENT
 
@@ -266,3 +267,11 @@ def _clinical(export: Export) -> str:
         )
     ).to_series()
     return "\n".join(lines.to_list()) + "\n"
+
+
+def write_project(export: Export, folder: Path, study_id: str, title: str | None) -> None:
+    """The import files, mapping.yaml and project.xml into `folder`: what `celltrial export
+    redcap` and the registry's download write (the caller makes the folder atomic)."""
+    write_export(export, folder)
+    xml = project_xml(export, study_id, title)
+    (folder / PROJECT_XML).write_text(xml, encoding="utf-8")

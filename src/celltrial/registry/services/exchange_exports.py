@@ -14,10 +14,10 @@ import polars as pl
 from celltrial.analysis.plan import plan_from_protocol
 from celltrial.data import StudyData, StudyReadError, read_study
 from celltrial.data.excel_export import write_workbook
-from celltrial.data.redcap.export import export_redcap, write_export
-from celltrial.data.redcap.odm_export import PROJECT_XML, project_xml
+from celltrial.data.redcap.export import export_redcap
+from celltrial.data.redcap.odm_export import write_project
 from celltrial.exchange.sdtm.package import datasets, write_package
-from celltrial.exchange.spss_stata import labelled, write_spss, write_stata
+from celltrial.exchange.spss_stata import write_statistics_files
 from celltrial.protocol import Protocol
 from celltrial.protocol.conformance import study_findings
 from celltrial.registry.models import Study
@@ -53,11 +53,8 @@ def export_file(study: Study, fmt: str, tmp: Path) -> Path:
     protocol = _valid(data, study)
     folder = tmp / f"{name}-{fmt}"
     if fmt in ("spss", "stata"):
-        plan = plan_from_protocol(protocol)
-        writer, suffix = (write_spss, "sav") if fmt == "spss" else (write_stata, "dta")
         folder.mkdir()
-        for shape in ("wide", "long"):
-            writer(labelled(data, plan, shape), folder / f"{name}_{shape}.{suffix}")
+        write_statistics_files(data, plan_from_protocol(protocol), fmt, folder)
     elif fmt == "sdtm":
         write_package(datasets(data, protocol), folder)
     else:
@@ -72,9 +69,7 @@ def _redcap(data: StudyData, folder: Path) -> None:
     except StudyReadError as exc:
         raise Refused([Problem(None, f"cannot export to REDCap: {exc}")]) from None
     folder.mkdir()
-    write_export(export, folder)
-    xml = project_xml(export, data.meta.study_id, data.meta.title)
-    (folder / PROJECT_XML).write_text(xml, encoding="utf-8")
+    write_project(export, folder, data.meta.study_id, data.meta.title)
 
 
 def _valid(data: StudyData, study: Study) -> Protocol:
