@@ -20,8 +20,7 @@ from celltrial.registry.services.frames import frame_of
 from celltrial.registry.services.protocols import study_protocol
 
 WEEK = dt.timedelta(days=7)
-# long-term follow-up visits (the protocol's `extension: true` visits, lian2022 m6-m36) are
-# listed from a month before their target date, to book them
+# long-term follow-up visits (the protocol's `extension: true` visits, lian2022 m6-m36)
 FOLLOW_UP_NOTICE = dt.timedelta(days=30)  # shown a month ahead, to book the visit
 # ICH E2A / CTCAE: an event is reviewed once its relatedness and outcome are assessed
 REVIEW_FIELDS = ("related", "outcome")
