@@ -119,8 +119,9 @@ def type_columns(
     """
     typed_columns: list[pl.Series] = []
     found: list[pl.DataFrame] = []
+    have = frame.schema  # built anew on each access: once, not once per column
     for col in schema.columns:
-        if col.name not in frame.columns or frame.schema[col.name] == col.dtype:
+        if col.name not in have or have[col.name] == col.dtype:
             continue
         text, typed = _typed_column(frame, col.name, col.dtype)
         typed_columns.append(typed)

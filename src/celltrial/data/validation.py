@@ -106,25 +106,36 @@ class _Table:
         return with_value_text(lazy)
 
 
-def validate(study: StudyData) -> Findings:
+def validate(study: StudyData, tables: Collection[str] | None = None) -> Findings:
     """All findings of `study`: those kept from reading its files, then every rule below.
+    With `tables`, only the findings of those tables: the rules that report on the other
+    tables are not run (the registry checks a change of one table so on every write).
 
     Kept on the study once computed: read_study validates and analyze_study validates the
     same study again (seconds on a 100,000-participant registry). A StudyData is frozen and
     a changed one (with_table, dataclasses.replace) is a new object, validated afresh."""
+    if tables is not None:
+        unknown = set(tables) - set(TABLES)
+        if unknown:
+            raise ValueError(f"no such table: {', '.join(sorted(unknown))}")
+        return _validate(study, frozenset(tables))
     kept = study.__dict__.get(_KEPT)
     if kept is not None:
         return kept
-    findings = _validate(study)
+    findings = _validate(study, None)
     object.__setattr__(study, _KEPT, findings)  # a memo, not a field: equality ignores it
     return findings
 
 
 _KEPT = "_validated"
+_ALL = frozenset(TABLES)
 
 
-def _validate(study: StudyData) -> Findings:
-    found = [study.load_findings]
+def _validate(study: StudyData, only: frozenset[str] | None) -> Findings:
+    found = [study.load_findings]  # reading's findings also name files that are no table
+    if only is not None:
+        found = [study.load_findings.filter(pl.col("table").is_in(list(only)))]
+    report = _ALL if only is None else only
     tables: dict[str, _Table] = {}
     for name, frame in study.tables().items():
         file = study.source_files.get(name)
@@ -134,11 +145,12 @@ def _validate(study: StudyData) -> Findings:
         conformed, conform_findings = _conform_memory(name, frame.rechunk(), file)
         if rows is not None and rows.len() == frame.height:
             conform_findings = at_file_rows(conform_findings, rows)
-        found.append(conform_findings)
+        if name in report:
+            found.append(conform_findings)
         tables[name] = _Table(name, conformed, file, rows)
     so_far = concat_findings(found)
     missing = _missing_columns(so_far)
-    found.append(_required_values(tables, missing, so_far))
+    found.append(_required_values(tables, missing, so_far, report))
     for check in (
         _duplicate_keys,
         _references,
@@ -150,7 +162,7 @@ def _validate(study: StudyData) -> Findings:
         _adverse_event_rules,
         _medication_end_on_visit,
     ):
-        found += check(tables, missing)
+        found += check(tables, missing, report)
     found = _without_knock_ons(concat_findings(_collected(found)))
     return Findings(named_as_in_files(found, study.file_columns))
 
@@ -251,13 +263,15 @@ def _missing_columns(found: pl.DataFrame) -> set[tuple[str, str]]:
 
 
 def _required_values(
-    tables: dict[str, _Table], missing: set, so_far: pl.DataFrame
+    tables: dict[str, _Table], missing: set, so_far: pl.DataFrame, report: frozenset[str]
 ) -> pl.DataFrame | pl.LazyFrame:
     """Empty required cells; a cell already reported (it did not fit its type, or its whole
     row was malformed) is skipped."""
     out = []
     reported = so_far.filter(pl.col("row").is_not_null())
     for name, t in tables.items():
+        if name not in report:
+            continue
         here = reported.filter(pl.col("table") == name)
         for col in TABLES[name].required:
             if (name, col) in missing:
@@ -275,11 +289,13 @@ def _required_values(
     return pl.concat(out) if out else concat_findings([])
 
 
-def _duplicate_keys(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+def _duplicate_keys(
+    tables: dict[str, _Table], missing: set, report: frozenset[str]
+) -> list[pl.DataFrame]:
     out = []
     for name, t in tables.items():
         key = list(TABLES[name].key)
-        if t.frame.height == 0 or any((name, k) in missing for k in key):
+        if name not in report or t.frame.height == 0 or any((name, k) in missing for k in key):
             continue
         candidates = _repeat_candidates(t.frame, key)
         if candidates is None:
@@ -328,13 +344,15 @@ def _text(col: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return col.cast(pl.Utf8)
 
 
-def _references(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+def _references(
+    tables: dict[str, _Table], missing: set, report: frozenset[str]
+) -> list[pl.DataFrame]:
     """References that point nowhere. When the target's key column is missing its finding
     says it all; when the target table has no rows (no file, or a misnamed one) one finding
     per referring table replaces a finding per row."""
     out = []
     for table, col, target, target_col, what in _REFERENCES:
-        if (target, target_col) in missing or (table, col) in missing:
+        if table not in report or (target, target_col) in missing or (table, col) in missing:
             continue
         if tables[target].frame.height == 0:
             out.append(_no_target(tables[table], col, target, what))
@@ -345,7 +363,7 @@ def _references(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
             tables[table].find_lazy(mask, col, f"unknown {what}: no such {target_col} in {target}")
         )
     keys = {("visits", "participant_id"), ("visits", "visit_id")}
-    if not keys & missing:
+    if "measurements" in report and not keys & missing:
         out.append(_visit_references(tables))
     return out
 
@@ -411,9 +429,13 @@ def _unit_facts(pairs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _measurement_values(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+def _measurement_values(
+    tables: dict[str, _Table], missing: set, report: frozenset[str]
+) -> list[pl.DataFrame]:
     """Known analyte, a unit it accepts, a numeric entry, the value stored in the canonical
     unit and within the catalogue's possible (error) and plausible (warning) ranges."""
+    if "measurements" not in report:
+        return []
     m = tables["measurements"]
     keys = ["analyte", "unit", "unit_as_entered"]
     facts = lookup(m.frame.select(keys), _unit_facts)
@@ -494,7 +516,11 @@ def _range(col: str, lo: float, hi: float) -> pl.Expr:
     return pl.col(col).is_not_null() & ((pl.col(col) < lo) | (pl.col(col) > hi))
 
 
-def _participant_rules(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+def _participant_rules(
+    tables: dict[str, _Table], missing: set, report: frozenset[str]
+) -> list[pl.DataFrame]:
+    if "participants" not in report:
+        return []
     p = tables["participants"]
     height = ANALYTES["height"]
     return [
@@ -537,38 +563,55 @@ def _with_enrolment(t: _Table, tables: dict[str, _Table]) -> pl.DataFrame:
     return t.frame.join(enrol, on="participant_id", how="left", maintain_order="left")
 
 
-def _date_order(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
-    visits, infusions = tables["visits"], tables["infusions"]
-    enrol_time = pl.col("enrollment_date").cast(pl.Datetime("us"))
-    meds = tables["medications"]
-    return [
-        visits.find_lazy(
-            (pl.col("actual_date") < pl.col("enrollment_date"))
-            & (pl.col("target_day").is_null() | (pl.col("target_day") >= 0)),
-            "actual_date",
-            "visit date is before the participant's enrolment date",
-            frame=_with_enrolment(visits, tables),
-        ),
-        infusions.find_lazy(
-            pl.col("start_time") < enrol_time,
-            "start_time",
-            "infusion is before the participant's enrolment date",
-            frame=_with_enrolment(infusions, tables),
-        ),
-        meds.find_lazy(
-            pl.col("end_date") < pl.col("start_date"),
-            "end_date",
-            "medication end date is before its start date",
-        ),
-        tables["adverse_events"].find_lazy(
-            pl.col("end_time") < pl.col("onset_time"),
-            "end_time",
-            "adverse event ends before its onset",
-        ),
-    ]
+def _date_order(
+    tables: dict[str, _Table], missing: set, report: frozenset[str]
+) -> list[pl.DataFrame]:
+    out = []
+    if "visits" in report:
+        visits = tables["visits"]
+        out.append(
+            visits.find_lazy(
+                (pl.col("actual_date") < pl.col("enrollment_date"))
+                & (pl.col("target_day").is_null() | (pl.col("target_day") >= 0)),
+                "actual_date",
+                "visit date is before the participant's enrolment date",
+                frame=_with_enrolment(visits, tables),
+            )
+        )
+    if "infusions" in report:
+        infusions = tables["infusions"]
+        out.append(
+            infusions.find_lazy(
+                pl.col("start_time") < pl.col("enrollment_date").cast(pl.Datetime("us")),
+                "start_time",
+                "infusion is before the participant's enrolment date",
+                frame=_with_enrolment(infusions, tables),
+            )
+        )
+    if "medications" in report:
+        out.append(
+            tables["medications"].find_lazy(
+                pl.col("end_date") < pl.col("start_date"),
+                "end_date",
+                "medication end date is before its start date",
+            )
+        )
+    if "adverse_events" in report:
+        out.append(
+            tables["adverse_events"].find_lazy(
+                pl.col("end_time") < pl.col("onset_time"),
+                "end_time",
+                "adverse event ends before its onset",
+            )
+        )
+    return out
 
 
-def _lot_rules(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+def _lot_rules(
+    tables: dict[str, _Table], missing: set, report: frozenset[str]
+) -> list[pl.DataFrame]:
+    if "lots" not in report:
+        return []
     lots = tables["lots"]
     out = [
         lots.find_lazy(_range(c, 0.0, 100.0), c, "a percentage must be between 0 and 100")
@@ -591,7 +634,11 @@ def _lot_rules(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
     return out
 
 
-def _infusion_rules(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+def _infusion_rules(
+    tables: dict[str, _Table], missing: set, report: frozenset[str]
+) -> list[pl.DataFrame]:
+    if "infusions" not in report:
+        return []
     inf = tables["infusions"]
     lots = (
         tables["lots"]
@@ -629,7 +676,11 @@ def _infusion_rules(tables: dict[str, _Table], missing: set) -> list[pl.DataFram
     ]
 
 
-def _adverse_event_rules(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+def _adverse_event_rules(
+    tables: dict[str, _Table], missing: set, report: frozenset[str]
+) -> list[pl.DataFrame]:
+    if "adverse_events" not in report:
+        return []
     return [
         tables["adverse_events"].find_lazy(
             _range("grade", *CTCAE_GRADES), "grade", "grade must be 1 to 5 (CTCAE v5.0)"
@@ -645,11 +696,13 @@ END_ON_VISIT = (
 )
 
 
-def _medication_end_on_visit(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
+def _medication_end_on_visit(
+    tables: dict[str, _Table], missing: set, report: frozenset[str]
+) -> list[pl.DataFrame]:
     """A warning for each prescription that ends on a date the participant had a visit:
     whether the drug was taken at that visit is ambiguous to whoever entered it."""
     keys = ["participant_id", "visit_id", "actual_date"]
-    if any(("visits", k) in missing for k in keys):
+    if "medications" not in report or any(("visits", k) in missing for k in keys):
         return []
     visits = (
         tables["visits"]

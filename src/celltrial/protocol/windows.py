@@ -66,8 +66,9 @@ def visit_dates(anchors: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
         return pl.col("anchor_date") + pl.duration(days=pl.col(col))
 
     return (
-        anchors.select("participant_id", pl.col("anchor_date").cast(pl.Date))
-        .join(days, how="cross")
+        anchors.lazy()
+        .select("participant_id", pl.col("anchor_date").cast(pl.Date))
+        .join(days.lazy(), how="cross")
         .with_columns(
             shift("target_day").alias("target_date"),
             shift("lower_day").alias("window_start"),
@@ -75,6 +76,7 @@ def visit_dates(anchors: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
         )
         .drop("lower_day", "upper_day")
         .sort("participant_id", "target_day")
+        .collect()
     )
 
 
@@ -94,10 +96,13 @@ def assign_visits(
     "unscheduled". Row order and every other column are kept.
     """
     days = visit_frame(protocol)
+    # one lazy query, not a dozen eager steps: the registry places a participant's few
+    # values on every write, where each step's fixed cost would dominate
     base = (
-        measurements.with_row_index("_row")
+        measurements.lazy()
+        .with_row_index("_row")
         .join(
-            anchors.select("participant_id", pl.col("anchor_date").cast(pl.Date)),
+            anchors.lazy().select("participant_id", pl.col("anchor_date").cast(pl.Date)),
             on="participant_id",
             how="left",
         )
@@ -111,7 +116,7 @@ def assign_visits(
     by_window = (
         base.select("_row", "study_day")
         .drop_nulls("study_day")
-        .join(days.select("visit_id", "lower_day", "upper_day"), how="cross")
+        .join(days.lazy().select("visit_id", "lower_day", "upper_day"), how="cross")
         .filter(pl.col("study_day").is_between(pl.col("lower_day"), pl.col("upper_day")))
         .select("_row", pl.col("visit_id").alias("_window_visit"))
         .unique("_row", keep="first")
@@ -124,7 +129,7 @@ def assign_visits(
         base.join(by_window, on="_row", how="left")
         .with_columns(pl.coalesce(entered, pl.col("_window_visit")).alias("visit_id"))
         .drop("target_day", strict=False)
-        .join(days.drop("baseline"), on="visit_id", how="left")
+        .join(days.lazy().drop("baseline"), on="visit_id", how="left")
         .with_columns(
             # a typo ("D14") must not pass as an unscheduled value: it is a data error
             pl.when(entered.is_not_null() & ~entered.is_in(days["visit_id"].to_list()))
@@ -144,7 +149,7 @@ def assign_visits(
     front = [c for c in measurements.columns if c not in {"study_day", "in_window", "target_day"}]
     if "visit_id" not in front:
         front.append("visit_id")
-    return out.select(*front, "study_day", "target_day", "in_window", "visit_status")
+    return out.select(*front, "study_day", "target_day", "in_window", "visit_status").collect()
 
 
 def visits_table(assigned: pl.DataFrame, anchors: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
@@ -152,12 +157,14 @@ def visits_table(assigned: pl.DataFrame, anchors: pl.DataFrame, protocol: Protoc
     scheduled visit; actual_date is the earliest date of a value assigned to the visit
     (null when none was measured)."""
     seen = (
-        assigned.filter(pl.col("visit_status").is_in([IN_WINDOW, OUT_OF_WINDOW]))
+        assigned.lazy()
+        .filter(pl.col("visit_status").is_in([IN_WINDOW, OUT_OF_WINDOW]))
         .group_by("participant_id", "visit_id")
         .agg(pl.col("time").min().cast(pl.Date).alias("actual_date"))
     )
     return (
         visit_dates(anchors, protocol)
+        .lazy()
         .join(seen, on=["participant_id", "visit_id"], how="left")
         .with_columns(
             (pl.col("actual_date") - pl.col("anchor_date"))
@@ -172,6 +179,7 @@ def visits_table(assigned: pl.DataFrame, anchors: pl.DataFrame, protocol: Protoc
             .alias("in_window")
         )
         .select("participant_id", "visit_id", "target_day", "actual_date", "study_day", "in_window")
+        .collect()
     )
 
 

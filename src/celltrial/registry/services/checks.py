@@ -27,7 +27,7 @@ def with_row(study: StudyData, table: str, row: pl.DataFrame) -> StudyData:
 def refuse_errors(study: StudyData, table: str, row_number: int) -> None:
     """Refuse (nothing stored) when validate() finds an error in the changed row: its
     1-based row in `table`, or any table-wide error of it."""
-    found = validate(study).frame.filter(
+    found = validate(study, [table]).frame.filter(
         (pl.col("severity") == ERROR)
         & (pl.col("table") == table)
         & (pl.col("row").is_null() | (pl.col("row") == row_number))
