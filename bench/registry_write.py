@@ -27,21 +27,13 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "registry"))
-from live import run
-
-PASSWORD = "bench-write-passphrase"
+import registry_load  # the same study and user as the load benchmark
 
 
 def setup(tmp: Path) -> str:
-    env = {**os.environ, "CELLTRIAL_DATA_DIR": str(tmp)}
-    env.pop("DATABASE_URL", None)
-    study = tmp / "chin2025"
-    run(["simulate", "--preset", "chin2025", "--seed", "1", "--out", str(study)], env)
-    run(["registry", "import", str(study)], env)
-    study_id = yaml.safe_load((study / "study.yaml").read_text())["study_id"]
-    run(["user", "add", "bench", "--role", "admin", "--study", study_id], env, PASSWORD + "\n")
-    return study_id
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    study = registry_load.setup(tmp, {**env, "CELLTRIAL_DATA_DIR": str(tmp)})
+    return yaml.safe_load((study / "study.yaml").read_text())["study_id"]
 
 
 def timed(call) -> tuple[float, object]:

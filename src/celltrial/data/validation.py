@@ -151,18 +151,11 @@ def _validate(study: StudyData, only: frozenset[str] | None) -> Findings:
     so_far = concat_findings(found)
     missing = _missing_columns(so_far)
     found.append(_required_values(tables, missing, so_far, report))
-    for check in (
-        _duplicate_keys,
-        _references,
-        _measurement_values,
-        _participant_rules,
-        _date_order,
-        _lot_rules,
-        _infusion_rules,
-        _adverse_event_rules,
-        _medication_end_on_visit,
-    ):
-        found += check(tables, missing, report)
+    for table, check in _RULES:
+        if table is None:  # rules of several tables, each told which to report on
+            found += check(tables, missing, report)
+        elif table in report:
+            found += check(tables, missing)
     found = _without_knock_ons(concat_findings(_collected(found)))
     return Findings(named_as_in_files(found, study.file_columns))
 
@@ -429,13 +422,9 @@ def _unit_facts(pairs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _measurement_values(
-    tables: dict[str, _Table], missing: set, report: frozenset[str]
-) -> list[pl.DataFrame]:
+def _measurement_values(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
     """Known analyte, a unit it accepts, a numeric entry, the value stored in the canonical
     unit and within the catalogue's possible (error) and plausible (warning) ranges."""
-    if "measurements" not in report:
-        return []
     m = tables["measurements"]
     keys = ["analyte", "unit", "unit_as_entered"]
     facts = lookup(m.frame.select(keys), _unit_facts)
@@ -516,11 +505,7 @@ def _range(col: str, lo: float, hi: float) -> pl.Expr:
     return pl.col(col).is_not_null() & ((pl.col(col) < lo) | (pl.col(col) > hi))
 
 
-def _participant_rules(
-    tables: dict[str, _Table], missing: set, report: frozenset[str]
-) -> list[pl.DataFrame]:
-    if "participants" not in report:
-        return []
+def _participant_rules(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
     p = tables["participants"]
     height = ANALYTES["height"]
     return [
@@ -566,52 +551,49 @@ def _with_enrolment(t: _Table, tables: dict[str, _Table]) -> pl.DataFrame:
 def _date_order(
     tables: dict[str, _Table], missing: set, report: frozenset[str]
 ) -> list[pl.DataFrame]:
+    enrol_time = pl.col("enrollment_date").cast(pl.Datetime("us"))
+    rules = [
+        # (table, column, broken when, rule, compared with the participant's enrolment)
+        (
+            "visits",
+            "actual_date",
+            (pl.col("actual_date") < pl.col("enrollment_date"))
+            & (pl.col("target_day").is_null() | (pl.col("target_day") >= 0)),
+            "visit date is before the participant's enrolment date",
+            True,
+        ),
+        (
+            "infusions",
+            "start_time",
+            pl.col("start_time") < enrol_time,
+            "infusion is before the participant's enrolment date",
+            True,
+        ),
+        (
+            "medications",
+            "end_date",
+            pl.col("end_date") < pl.col("start_date"),
+            "medication end date is before its start date",
+            False,
+        ),
+        (
+            "adverse_events",
+            "end_time",
+            pl.col("end_time") < pl.col("onset_time"),
+            "adverse event ends before its onset",
+            False,
+        ),
+    ]
     out = []
-    if "visits" in report:
-        visits = tables["visits"]
-        out.append(
-            visits.find_lazy(
-                (pl.col("actual_date") < pl.col("enrollment_date"))
-                & (pl.col("target_day").is_null() | (pl.col("target_day") >= 0)),
-                "actual_date",
-                "visit date is before the participant's enrolment date",
-                frame=_with_enrolment(visits, tables),
-            )
-        )
-    if "infusions" in report:
-        infusions = tables["infusions"]
-        out.append(
-            infusions.find_lazy(
-                pl.col("start_time") < pl.col("enrollment_date").cast(pl.Datetime("us")),
-                "start_time",
-                "infusion is before the participant's enrolment date",
-                frame=_with_enrolment(infusions, tables),
-            )
-        )
-    if "medications" in report:
-        out.append(
-            tables["medications"].find_lazy(
-                pl.col("end_date") < pl.col("start_date"),
-                "end_date",
-                "medication end date is before its start date",
-            )
-        )
-    if "adverse_events" in report:
-        out.append(
-            tables["adverse_events"].find_lazy(
-                pl.col("end_time") < pl.col("onset_time"),
-                "end_time",
-                "adverse event ends before its onset",
-            )
-        )
+    for table, column, broken, rule, enrolled in rules:
+        if table in report:
+            t = tables[table]
+            frame = _with_enrolment(t, tables) if enrolled else None
+            out.append(t.find_lazy(broken, column, rule, frame=frame))
     return out
 
 
-def _lot_rules(
-    tables: dict[str, _Table], missing: set, report: frozenset[str]
-) -> list[pl.DataFrame]:
-    if "lots" not in report:
-        return []
+def _lot_rules(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
     lots = tables["lots"]
     out = [
         lots.find_lazy(_range(c, 0.0, 100.0), c, "a percentage must be between 0 and 100")
@@ -634,11 +616,7 @@ def _lot_rules(
     return out
 
 
-def _infusion_rules(
-    tables: dict[str, _Table], missing: set, report: frozenset[str]
-) -> list[pl.DataFrame]:
-    if "infusions" not in report:
-        return []
+def _infusion_rules(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
     inf = tables["infusions"]
     lots = (
         tables["lots"]
@@ -676,11 +654,7 @@ def _infusion_rules(
     ]
 
 
-def _adverse_event_rules(
-    tables: dict[str, _Table], missing: set, report: frozenset[str]
-) -> list[pl.DataFrame]:
-    if "adverse_events" not in report:
-        return []
+def _adverse_event_rules(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
     return [
         tables["adverse_events"].find_lazy(
             _range("grade", *CTCAE_GRADES), "grade", "grade must be 1 to 5 (CTCAE v5.0)"
@@ -696,13 +670,11 @@ END_ON_VISIT = (
 )
 
 
-def _medication_end_on_visit(
-    tables: dict[str, _Table], missing: set, report: frozenset[str]
-) -> list[pl.DataFrame]:
+def _medication_end_on_visit(tables: dict[str, _Table], missing: set) -> list[pl.DataFrame]:
     """A warning for each prescription that ends on a date the participant had a visit:
     whether the drug was taken at that visit is ambiguous to whoever entered it."""
     keys = ["participant_id", "visit_id", "actual_date"]
-    if "medications" not in report or any(("visits", k) in missing for k in keys):
+    if any(("visits", k) in missing for k in keys):
         return []
     visits = (
         tables["visits"]
@@ -720,3 +692,18 @@ def _medication_end_on_visit(
     )
     rule = pl.format(END_ON_VISIT, "visit_id")
     return [meds.find_lazy(pl.lit(True), "end_date", rule, WARNING, frame=ending)]
+
+
+# validate()'s rules in the order their findings are listed, each with the one table its
+# findings name (None: several, and the rule is told which to report on)
+_RULES = (
+    (None, _duplicate_keys),
+    (None, _references),
+    ("measurements", _measurement_values),
+    ("participants", _participant_rules),
+    (None, _date_order),
+    ("lots", _lot_rules),
+    ("infusions", _infusion_rules),
+    ("adverse_events", _adverse_event_rules),
+    ("medications", _medication_end_on_visit),
+)
