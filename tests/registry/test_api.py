@@ -182,13 +182,14 @@ def test_bad_input_is_answered_per_field(small_study, api_as):
     before = Measurement.objects.count()
     unknown_unit = api.post("/api/measurements", new_fpg(unit="furlongs"))
     assert unknown_unit.status_code == 422
-    assert any(
-        d["field"] == "unit" or d["field"] == "unit_as_entered"
-        for d in unknown_unit.json()["detail"]
-    ), unknown_unit.json()
+    # named as sent (unit), not as stored (unit_as_entered), with the value sent
+    assert {"field": "unit", "value": "furlongs"} in [
+        {k: d[k] for k in ("field", "value")} for d in unknown_unit.json()["detail"]
+    ], unknown_unit.json()
     wrong_type = api.post("/api/measurements", new_fpg() | {"value": "lots"})
     assert wrong_type.status_code == 422
     assert wrong_type.json()["detail"][0]["field"].startswith("value")
+    assert wrong_type.json()["detail"][0]["value"] == "lots"
     extra = api.post("/api/measurements", new_fpg() | {"colour": "red"})
     assert extra.status_code == 422 and "colour" in extra.json()["detail"][0]["field"]
     impossible = api.post("/api/measurements", new_fpg(value=-5, unit="mmol/L"))
@@ -213,7 +214,12 @@ def test_bad_input_is_answered_per_field(small_study, api_as):
         "value": "2026-01-04 10:00:00",
     }
     huge = api.post("/api/measurements", new_fpg() | {"source": "x" * 3_000_000})
-    assert huge.status_code in (400, 413, 422)
+    # DATA_UPLOAD_MAX_MEMORY_SIZE is 2,621,440 bytes (settings.py): answered as JSON
+    assert huge.status_code == 400
+    assert "over the limit of 2621440" in huge.json()["detail"]
+    long_text = api.post("/api/measurements", new_fpg() | {"value": "9" * 1000})
+    shown = long_text.json()["detail"][0]["value"]
+    assert long_text.status_code == 422 and shown == "9" * 200 + "... (1000 characters)"
     assert Measurement.objects.count() == before  # nothing stored
 
 
@@ -580,3 +586,17 @@ def test_a_query_is_answered_by_the_site_and_closed_by_the_monitor(small_study, 
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     trail = monitor.get("/api/studies/small-study/audit", table="data_queries").json()["items"]
     assert [e["after"]["status"] for e in trail] == ["open", "answered", "closed"]
+
+
+def test_answers_under_api_are_json_before_any_route_runs(small_study, api_as, client):
+    api = api_as("ana", "coordinator")
+    missing = api.get("/api/no-such-thing")
+    assert missing.status_code == 404
+    assert missing.json() == {
+        "detail": "no such API path: /api/no-such-thing (the routes: /api/openapi.json)"
+    }
+    put = client.put("/api/participants", "{}", "application/json", headers=api.headers)
+    assert put.status_code == 405 and set(put["Allow"].split(", ")) == {"GET", "POST"}
+    assert put.json() == {"detail": f"PUT is not allowed here; allowed: {put['Allow']}"}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and not page["Content-Type"].startswith("application/json")

@@ -35,6 +35,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",  # registry pages: request.htmx
+    "celltrial.web.json_errors.ApiErrorsAsJson",
 ]
 ROOT_URLCONF = "celltrial.web.urls"
 WSGI_APPLICATION = "celltrial.web.wsgi.application"

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
 import polars as pl
 
 from celltrial.data import StudyData, validate
@@ -10,6 +14,8 @@ from celltrial.data.canonical import to_canonical
 from celltrial.data.findings import ERROR
 from celltrial.data.schema import TABLES
 from celltrial.registry.services.errors import Problem, Refused
+
+SENT_AS = {"value_as_entered": "value", "unit_as_entered": "unit"}  # as_entered(), reversed
 
 
 def row_frame(table: str, row: dict) -> pl.DataFrame:
@@ -54,3 +60,16 @@ def as_entered(changes: dict, before: dict | None = None) -> dict:
     out["unit_as_entered"] = unit
     out["value"] = out["unit"] = None
     return out
+
+
+@contextmanager
+def named_as_sent(table: str) -> Iterator[None]:
+    """A measurement's problems name the fields it was sent with (value, unit), not the
+    columns as_entered() keeps them in."""
+    try:
+        yield
+    except Refused as exc:
+        if table != "measurements":
+            raise
+        problems = [replace(p, field=SENT_AS.get(p.field, p.field)) for p in exc.problems]
+        raise Refused(problems) from None

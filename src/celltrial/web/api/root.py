@@ -30,7 +30,22 @@ class BearerToken(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+class RegistryApi(NinjaAPI):
+    def validation_error_from_error_contexts(self, error_contexts: list) -> ValidationError:
+        """Ninja's errors without the value sent (it drops pydantic's `input`): each keeps
+        it, shortened, to answer {field, message, value}."""
+        error = super().validation_error_from_error_contexts(error_contexts)
+        sent = [
+            e.get("input")
+            for context in error_contexts  # the same errors in the same order as Ninja's
+            for e in context.pydantic_validation_error.errors(include_url=False)
+        ]
+        for e, value in zip(error.errors, sent, strict=True):
+            e["value"] = _shown(value)
+        return error
+
+
+api = RegistryApi(
     title="CellTrial registry",
     version="1",
     description="A live UC-MSC study: participants, consent, screening, lots, infusions, "
@@ -60,11 +75,22 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         {
             "field": _field_name(tuple(e.get("loc", ()))),
             "message": e.get("msg", "invalid"),
-            "value": None,
+            "value": e.get("value"),
         }
         for e in exc.errors
     ]
     return api.create_response(request, {"detail": detail}, status=422)
+
+
+SHOWN_CHARS = 200  # a refused value is echoed up to this length, not a 2 MB string back
+
+
+def _shown(value: object) -> str | None:
+    """The value sent, as text (None for a missing field or a whole object or list)."""
+    if value is None or isinstance(value, dict | list):
+        return None
+    text = str(value)
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}... ({len(text)} characters)"
 
 
 def _field_name(loc: tuple) -> str | None:

@@ -387,7 +387,7 @@ def _store_panel(
             except Refused as exc:
                 refused = True
                 for p in exc.problems:
-                    field = f"unit_{a}" if p.field in ("unit", "unit_as_entered") else f"value_{a}"
+                    field = f"unit_{a}" if p.field == "unit" else f"value_{a}"
                     if p.field in ("participant_id", "time"):
                         field = None if p.field == "participant_id" else "time"
                     form.add_error(field, p.message)
