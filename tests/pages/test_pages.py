@@ -230,6 +230,13 @@ def test_hypoglycaemia_alert_is_ada_level_2(glucose: float):
     assert ("hypoglycaemia" in kinds) == (hypoglycemia_level(glucose) >= 2)
 
 
+@pytest.mark.parametrize(("answer", "alerts"), [(0.0, []), (1.0, ["implausible_lab"])])
+def test_a_yes_to_the_malignancy_question_alerts_to_record_an_adverse_event(answer, alerts):
+    found = findings("measurements", {"analyte": "new_malignancy", "value": answer, "unit": "1"})
+    assert [k for k, _ in found] == alerts
+    assert all(m.endswith(": yes; record it as an adverse event") for _, m in found)
+
+
 @pytest.mark.parametrize(
     ("grade", "serious", "kinds"),
     [(1, False, []), (2, True, ["sae"]), (3, False, ["ae_grade"]), (4, True, ["sae", "ae_grade"])],

@@ -58,6 +58,9 @@ def _lab_findings(row: dict) -> list[tuple[str, str]]:
     if analyte.id in GLUCOSE and value < LEVEL2_BELOW_MMOL_L:
         return [(HYPO, f"hypoglycaemia level 2 (< {LEVEL2_BELOW_MMOL_L} mmol/L): {shown}")]
     lo, hi = analyte.plausible
+    if analyte.kind == "question" and value == 1:  # a yes: "outside 0-0" would say nothing
+        # a new malignancy is an adverse event (ICH E2A), entered with its grade and dates
+        return [(IMPLAUSIBLE, f"{analyte.name}: yes; record it as an adverse event")]
     if not lo <= value <= hi:
         return [(IMPLAUSIBLE, f"{shown} outside the plausible range {lo:g}-{hi:g}")]
     return []
