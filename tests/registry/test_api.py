@@ -55,6 +55,15 @@ def test_repeated_failed_logins_lock_the_account(small_study, make_user, client,
     assert login(password) == 401  # locked: even the right password is refused for a while
 
 
+def test_a_refused_password_is_not_echoed(small_study, make_user, client):
+    body = {"username": "ana", "password": 12345678901234}  # a number, not text
+    answer = client.post("/api/auth/token", json.dumps(body), "application/json")
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == [
+        {"field": "password", "message": "Input should be a valid string", "value": None}
+    ]
+
+
 def test_token_is_stored_hashed(small_study, api_as):
     from celltrial.registry.models import ApiToken
 

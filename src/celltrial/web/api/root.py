@@ -41,7 +41,8 @@ class RegistryApi(NinjaAPI):
             for e in context.pydantic_validation_error.errors(include_url=False)
         ]
         for e, value in zip(error.errors, sent, strict=True):
-            e["value"] = _shown(value)
+            secret = any("password" in str(part) for part in e.get("loc", ()))
+            e["value"] = None if secret else _shown(value)  # a password is never echoed
         return error
 
 
