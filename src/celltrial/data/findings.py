@@ -15,7 +15,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -73,31 +73,10 @@ def findings_frame(findings: list[Finding]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=FINDING_SCHEMA)
 
 
-def finding_rows(
-    frame: pl.DataFrame,
-    mask: pl.Expr,
-    *,
-    severity: str,
-    table: str,
-    column: str | pl.Expr | None,
-    value: pl.Expr | None,
-    rule: str | pl.Expr,
-    file: str | None,
-    row: pl.Expr | None = None,
-) -> pl.DataFrame:
-    """One finding for every row of `frame` where `mask` holds (vectorized)."""
-    out = lazy_finding_rows(
-        frame,
-        mask,
-        severity=severity,
-        table=table,
-        column=column,
-        value=value,
-        rule=rule,
-        file=file,
-        row=row,
-    )
-    return with_value_text(out).collect()
+def finding_rows(frame: pl.DataFrame, mask: pl.Expr, **fields: Any) -> pl.DataFrame:
+    """One finding for every row of `frame` where `mask` holds (vectorized); `fields` as
+    lazy_finding_rows() takes them."""
+    return with_value_text(lazy_finding_rows(frame, mask, **fields)).collect()
 
 
 def with_value_text(lazy: pl.LazyFrame) -> pl.LazyFrame:

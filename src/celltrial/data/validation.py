@@ -13,6 +13,7 @@ is one finding, not one per referring row. The protocol's rules are protocol.con
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 import polars as pl
 
@@ -69,16 +70,9 @@ class _Table:
             index = frame.with_row_index(ROW, offset=1)
             self.frame = index.with_columns(pl.col(ROW).cast(pl.Int64))
 
-    def find(
-        self,
-        mask: pl.Expr,
-        column: str | pl.Expr | None,
-        rule: str | pl.Expr,
-        severity: str = ERROR,
-        value: pl.Expr | None = None,
-        frame: pl.DataFrame | None = None,
-    ) -> pl.DataFrame:
-        return self.find_lazy(mask, column, rule, severity, value, frame).collect()
+    def find(self, *args: Any, **kwargs: Any) -> pl.DataFrame:
+        """find_lazy() collected."""
+        return self.find_lazy(*args, **kwargs).collect()
 
     def find_lazy(
         self,

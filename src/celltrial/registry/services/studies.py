@@ -33,6 +33,15 @@ class NewSite:
     name: str | None = None
 
 
+@dataclass(frozen=True)
+class NewStudy:
+    study_id: str
+    title: str | None
+    protocol: str | None  # a shipped protocol's id, or None with protocol_yaml
+    protocol_yaml: str | None  # a protocol file's text
+    sites: list[NewSite]
+
+
 def study_id_problems(study_id: str) -> list[Problem]:
     """A new study's id: usable as a folder name and in a URL, and free."""
     if not STUDY_ID.fullmatch(study_id):
@@ -47,49 +56,37 @@ def taken_problems(study_id: str) -> list[Problem]:
     return []
 
 
-def create_study(
-    actor: AbstractBaseUser,
-    study_id: str,
-    title: str | None,
-    protocol: str | None,
-    protocol_yaml: str | None,
-    sites: list[NewSite],
-) -> Membership:
+def create_study(actor: AbstractBaseUser, new: NewStudy) -> Membership:
     """The study, its sites and the creator as its admin (every site), each audited.
     Only an admin of some study may create one (there is no other registry-wide role)."""
     if not Membership.objects.filter(user=actor, role=ADMIN).exists():
         raise Forbidden("only an admin (of any study) may create a study")
-    problems = study_id_problems(study_id) + _protocol_problems(protocol, protocol_yaml)
-    problems += _site_problems(sites, set())
+    problems = study_id_problems(new.study_id)
+    problems += _protocol_problems(new.protocol, new.protocol_yaml)
+    problems += _site_problems(new.sites, set())
     if problems:
         raise Refused(problems)
     try:
         with transaction.atomic():
-            return _stored(actor, study_id, title, protocol, protocol_yaml, sites)
+            return _stored(actor, new)
     except IntegrityError:  # another admin took the same id at the same moment
-        raise Refused(taken_problems(study_id)) from None
+        raise Refused(taken_problems(new.study_id)) from None
 
 
-def _stored(
-    actor: AbstractBaseUser,
-    study_id: str,
-    title: str | None,
-    protocol: str | None,
-    protocol_yaml: str | None,
-    sites: list[NewSite],
-) -> Membership:
+def _stored(actor: AbstractBaseUser, new: NewStudy) -> Membership:
+    uploaded = new.protocol_yaml is not None
     study = Study.objects.create(
-        study_id=study_id,
-        title=title,
-        protocol=UPLOADED_PROTOCOL if protocol_yaml is not None else protocol,
-        protocol_yaml=protocol_yaml,
+        study_id=new.study_id,
+        title=new.title,
+        protocol=UPLOADED_PROTOCOL if uploaded else new.protocol,
+        protocol_yaml=new.protocol_yaml,
         deid_secret=secrets.token_hex(32),
     )
-    after = {"study_id": study_id, "title": title, "protocol": study.protocol}
-    if protocol_yaml is not None:
-        after["protocol_yaml"] = protocol_yaml
+    after = {"study_id": new.study_id, "title": new.title, "protocol": study.protocol}
+    if uploaded:
+        after["protocol_yaml"] = new.protocol_yaml
     audit_entry(study, "studies", study.pk, CREATE, 1, actor, None, None, after).save()
-    for site in sites:
+    for site in new.sites:
         _store_site(actor, study, site)
     member = Membership.objects.create(user=actor, study=study, role=ADMIN)
     audit_membership(actor, member, CREATE, None, member_values(member))

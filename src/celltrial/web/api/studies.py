@@ -23,7 +23,7 @@ from celltrial.registry.services.access import (
 from celltrial.registry.services.audit import audit_csv as audit_csv_text
 from celltrial.registry.services.audit import visible_audit
 from celltrial.registry.services.exporting import export_study
-from celltrial.registry.services.studies import NewSite, add_site, create_study
+from celltrial.registry.services.studies import NewSite, NewStudy, add_site, create_study
 from celltrial.registry.services.users import (
     add_user,
     member_values,
@@ -134,9 +134,8 @@ def list_studies(request: HttpRequest):
 def create(request: HttpRequest, body: StudyIn):
     """A new study with its sites (admins of a study only); its creator is its admin."""
     sites = [NewSite(s.site_id, s.name) for s in body.sites]
-    member = create_study(
-        request.auth, body.study_id, body.title, body.protocol, body.protocol_yaml, sites
-    )
+    new = NewStudy(body.study_id, body.title, body.protocol, body.protocol_yaml, sites)
+    member = create_study(request.auth, new)
     return Status(201, _study_out(member))
 
 
