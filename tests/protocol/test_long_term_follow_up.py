@@ -53,7 +53,7 @@ def test_extension_visits_are_marked_and_apart_from_the_papers_schedule() -> Non
         ("m36", 1095),
     ]
     assert all("L299-301" in v.source for v in LIAN.extension_visits)
-    assert [v.id for v in LIAN.trial_protocol().visits] == ["d0", "d14", "d21", "d28", "d84"]
+    assert [v.id for v in LIAN.trial_visits] == ["d0", "d14", "d21", "d28", "d84"]
 
 
 def test_window_dates_from_the_first_infusion_match_the_calendar() -> None:

@@ -4,15 +4,12 @@ visits only. Empty when the protocol has no extension visit or the study no valu
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import polars as pl
 
 from celltrial.analysis.descriptive import summarize_per_visit
 from celltrial.analysis.plan import AnalysisPlan
-from celltrial.analysis.values import as_text, visit_values
+from celltrial.analysis.values import as_text
 from celltrial.clinical.analytes import ANALYTES, QUESTIONS
-from celltrial.data.study import StudyData
 from celltrial.protocol.model import Protocol
 
 SCHEMA = {
@@ -26,17 +23,20 @@ SCHEMA = {
 }
 
 
-def follow_up_summary(
-    study: StudyData, plan: AnalysisPlan, protocol: Protocol | None
-) -> pl.DataFrame:
+def extension_visit_ids(protocol: Protocol | None, plan: AnalysisPlan) -> list[str]:
+    """The protocol's extension visits the plan does not analyse as the paper's."""
+    if protocol is None:
+        return []
+    return [v.id for v in protocol.extension_visits if v.id not in plan.visits]
+
+
+def follow_up_summary(values: pl.DataFrame, visits: list[str]) -> pl.DataFrame:
     """Per analyte and extension visit with values: n, median, Q1, Q3 (type 6, as every
-    per-visit summary) and, for a yes/no question, the number of yes answers."""
-    visits = [v.id for v in protocol.extension_visits] if protocol is not None else []
-    if not visits:
+    per-visit summary) and, for a yes/no question, the number of yes answers. `values`: the
+    analysis frame (visit_values) at the extension `visits`."""
+    if not visits or values.height == 0:
         return pl.DataFrame(schema=SCHEMA)
-    values = as_text(visit_values(study, replace(plan, visits=tuple(visits))))
-    if values.height == 0:
-        return pl.DataFrame(schema=SCHEMA)
+    values = as_text(values)
     present = set(values["analyte"].unique().to_list())
     analytes = [a for a in ANALYTES if a in present]  # catalogue order
     stats = summarize_per_visit(values, analytes, visits).filter(pl.col("n") > 0)

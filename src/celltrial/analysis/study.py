@@ -13,7 +13,7 @@ import polars as pl
 from celltrial.analysis.baseline import baseline_table
 from celltrial.analysis.derived import BASELINE_EXTRAS
 from celltrial.analysis.descriptive import change_summaries, summarize_per_visit
-from celltrial.analysis.follow_up import follow_up_summary
+from celltrial.analysis.follow_up import extension_visit_ids, follow_up_summary
 from celltrial.analysis.holm import holm
 from celltrial.analysis.medication import (
     category_counts,
@@ -109,7 +109,11 @@ def analyze_study(
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         doses_f = pool.submit(doses_at_visits, study, visits)  # needs no values: start first
         safety_f = pool.submit(adverse_event_tables, study)
-        values = visit_values(study, plan)
+        # the follow-up's extension visits in the same pass as the paper's, then apart
+        later = extension_visit_ids(protocol, plan)
+        values = visit_values(study, replace(plan, visits=(*plan.visits, *later)))
+        at_later = values.filter(pl.col("visit_id").is_in(later))
+        values = values.filter(pl.col("visit_id").is_in(list(plan.visits))) if later else values
         analytes = plan.analytes
         grid = summarize_per_visit(values, analytes, visits)  # every analyte x visit, n = 0 kept
         plan = with_observed_visits(plan, grid.filter(pl.col("n") > 0))
@@ -181,5 +185,5 @@ def analyze_study(
         missing_summary=missing_summary,
         missing_values=missing_values,
         values=values,
-        follow_up=follow_up_summary(study, plan, protocol),
+        follow_up=follow_up_summary(at_later, later),
     )

@@ -415,12 +415,6 @@ class Protocol(_Strict):
     def extension_visits(self) -> list[Visit]:
         return [v for v in self.visits if v.extension]
 
-    def trial_protocol(self) -> Protocol:
-        """This protocol with the paper's visits only (what the simulator generates)."""
-        if not self.extension_visits:
-            return self
-        return self.model_copy(update={"visits": self.trial_visits})
-
     @property
     def baseline_visit(self) -> Visit:
         return next(v for v in self.visits if v.baseline)

@@ -778,8 +778,7 @@ def missing_table(r: Results) -> ReportTable:
 def follow_up_table(r: Results) -> ReportTable:
     """The long-term safety follow-up at the protocol's extension visits (not the paper's)."""
     f = _with_decimals(r.follow_up)
-    labels = {v: v for v in f["visit_id"].unique().to_list()}  # extension ids, not in meta
-    visit = pl.col("visit_id").replace_strict(labels, return_dtype=pl.Utf8).alias("Visit")
+    visit = _visit(r).alias("Visit")  # extension ids are not in meta's visits: shown as ids
     yes = pl.col("n_yes").cast(pl.Utf8).fill_null("").alias("Yes answers")
     frame = f.select(
         _labelled(f).alias("Measure"),
