@@ -26,7 +26,8 @@ NO_ANCHOR = "no_anchor"  # the participant has no anchor date (e.g. not yet infu
 
 
 def visit_frame(protocol: Protocol) -> pl.DataFrame:
-    """The protocol's visits as a small frame, in schedule order."""
+    """The protocol's visits as a small frame, in schedule order; `extension` marks the
+    visits added to the paper's schedule (lian2022's long-term follow-up)."""
     return pl.DataFrame(
         {
             "visit_id": [v.id for v in protocol.visits],
@@ -34,6 +35,7 @@ def visit_frame(protocol: Protocol) -> pl.DataFrame:
             "lower_day": [v.lower_day for v in protocol.visits],
             "upper_day": [v.upper_day for v in protocol.visits],
             "baseline": [v.baseline for v in protocol.visits],
+            "extension": [v.extension for v in protocol.visits],
         },
         schema={
             "visit_id": pl.Utf8,
@@ -41,6 +43,7 @@ def visit_frame(protocol: Protocol) -> pl.DataFrame:
             "lower_day": pl.Int64,
             "upper_day": pl.Int64,
             "baseline": pl.Boolean,
+            "extension": pl.Boolean,
         },
     ).sort("target_day")
 
@@ -59,7 +62,8 @@ def anchor_dates(study: StudyData, protocol: Protocol) -> pl.DataFrame:
 
 
 def visit_dates(anchors: pl.DataFrame, protocol: Protocol) -> pl.DataFrame:
-    """Per participant and visit: target date and first and last day of the window."""
+    """Per participant and visit: target date, first and last day of the window, and whether
+    the visit is an extension of the paper's schedule."""
     days = visit_frame(protocol)
 
     def shift(col: str) -> pl.Expr:
@@ -129,7 +133,7 @@ def assign_visits(
         base.join(by_window, on="_row", how="left")
         .with_columns(pl.coalesce(entered, pl.col("_window_visit")).alias("visit_id"))
         .drop("target_day", strict=False)
-        .join(days.lazy().drop("baseline"), on="visit_id", how="left")
+        .join(days.lazy().drop("baseline", "extension"), on="visit_id", how="left")
         .with_columns(
             # a typo ("D14") must not pass as an unscheduled value: it is a data error
             pl.when(entered.is_not_null() & ~entered.is_in(days["visit_id"].to_list()))

@@ -3,10 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
-
 import polars as pl
 
 from celltrial.data import StudyData, validate
@@ -38,10 +34,13 @@ def refuse_errors(study: StudyData, table: str, row_number: int) -> None:
         & (pl.col("table") == table)
         & (pl.col("row").is_null() | (pl.col("row") == row_number))
     )
+    # a measurement's problems name the fields it was sent with (value, unit), not the
+    # columns as_entered() keeps them in
+    sent = SENT_AS if table == "measurements" else {}
     if found.height:
         raise Refused(
             [
-                Problem(r["column"], r["rule"], r["value"])
+                Problem(sent.get(r["column"], r["column"]), r["rule"], r["value"])
                 for r in found.select("column", "rule", "value").iter_rows(named=True)
             ]
         )
@@ -60,16 +59,3 @@ def as_entered(changes: dict, before: dict | None = None) -> dict:
     out["unit_as_entered"] = unit
     out["value"] = out["unit"] = None
     return out
-
-
-@contextmanager
-def named_as_sent(table: str) -> Iterator[None]:
-    """A measurement's problems name the fields it was sent with (value, unit), not the
-    columns as_entered() keeps them in."""
-    try:
-        yield
-    except Refused as exc:
-        if table != "measurements":
-            raise
-        problems = [replace(p, field=SENT_AS.get(p.field, p.field)) for p in exc.problems]
-        raise Refused(problems) from None

@@ -77,7 +77,7 @@ def schedule_status(
     due = pending.filter((pl.col("target_date") <= today + WEEK) & (pl.col("window_end") >= today))
     overdue = pending.filter(pl.col("window_end") < today)
     follow_up = pending.filter(
-        pl.col("visit_id").is_in([v.id for v in protocol.extension_visits])
+        pl.col("extension")
         & (pl.col("target_date") <= today + FOLLOW_UP_NOTICE)
         & (pl.col("window_end") >= today)
     )

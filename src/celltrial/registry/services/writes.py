@@ -25,13 +25,7 @@ from celltrial.registry.services.access import (
 )
 from celltrial.registry.services.alerts import raise_alerts  # registry pages (issue 12)
 from celltrial.registry.services.audit import audit_entry, changed_fields
-from celltrial.registry.services.checks import (
-    as_entered,
-    named_as_sent,
-    refuse_errors,
-    row_frame,
-    with_row,
-)
+from celltrial.registry.services.checks import as_entered, refuse_errors, row_frame, with_row
 from celltrial.registry.services.consent import consent_problem
 from celltrial.registry.services.errors import Conflict, NotFound, Problem, Refused
 from celltrial.registry.services.frames import schema_values, study_data
@@ -52,7 +46,7 @@ def create_row(
     row = {c.name: values.get(c.name) for c in TABLES[table].columns}
     _check_owner(member, table, row)
     study = member.study
-    with _same_key_refused(table), named_as_sent(table), transaction.atomic():
+    with _same_key_refused(table), transaction.atomic():
         row, visits = _prepared(study, table, row, None)
         obj = CLINICAL_MODELS[table].objects.create(study=study, **row)
         audit_entry(
@@ -87,7 +81,7 @@ def update_row(
     if not visible_rows(member, table).filter(pk=record_id).exists():
         raise NotFound(f"no {table} record {record_id}")
     study = member.study
-    with _same_key_refused(table), named_as_sent(table), transaction.atomic():
+    with _same_key_refused(table), transaction.atomic():
         current = model.objects.select_for_update().get(pk=record_id)
         _check_version(table, current, version)
         before = schema_values(current, table)

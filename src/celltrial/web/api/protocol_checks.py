@@ -87,13 +87,10 @@ def schedule(request: HttpRequest, record_id: int):
     protocol = _protocol(row.study)
     study = study_data(row.study, [row.participant_id])
     dates = visit_dates(anchor_dates(study, protocol), protocol)
-    extension = (
-        pl.col("visit_id").is_in([v.id for v in protocol.extension_visits]).alias("extension")
-    )
     return Status(
         200,
         dates.select(
-            "visit_id", "target_day", "target_date", "window_start", "window_end", extension
+            "visit_id", "target_day", "target_date", "window_start", "window_end", "extension"
         ).to_dicts(),
     )
 

@@ -64,13 +64,9 @@ def participant_audit(
     request: HttpRequest, member: Membership, participant_id: str
 ) -> HttpResponse:
     person = participant_of(member, participant_id)
-    entries = visible_audit(member, participant_id=participant_id).order_by("-id")[:500]
-    records = (
-        visible_audit(member, participant_id=participant_id)
-        .order_by("table", "record_id")
-        .values_list("table", "record_id")
-        .distinct()
-    )
+    history = visible_audit(member, participant_id=participant_id)
+    entries = history.order_by("-id")[:500]
+    records = history.order_by("table", "record_id").values_list("table", "record_id").distinct()
     context = {
         "member": member,
         "person": person,
