@@ -59,9 +59,11 @@ def screen(study: StudyData, protocol: Protocol) -> ScreeningResult:
     # step on a frame costs a fixed time, which dominates screening one participant).
     checklist = [(order, c) for order, c in enumerate(protocol.eligibility) if _is_checklist(c)]
     parts = [_unanswered(checklist, people)] if checklist else []
+    any_drug = any(isinstance(c, MedicationCriterion) for c in protocol.eligibility)
+    meds = _medications_coded(study.medications, people) if any_drug else None
     for order, criterion in enumerate(protocol.eligibility):
         if not _is_checklist(criterion):
-            decided = _decide(criterion, people, study).with_columns(
+            decided = _decide(criterion, people, study, meds).with_columns(
                 pl.lit(criterion.id).alias("criterion_id"),
                 pl.lit(criterion.kind).alias("kind"),
                 pl.lit(order, pl.Int64).alias("_order"),
@@ -122,13 +124,15 @@ def _unanswered(
     )
 
 
-def _decide(criterion: object, people: pl.DataFrame, study: StudyData) -> pl.DataFrame:
+def _decide(
+    criterion: object, people: pl.DataFrame, study: StudyData, meds: pl.DataFrame | None
+) -> pl.DataFrame:
     if isinstance(criterion, AgeCriterion):
         return _age(criterion, people)
     if isinstance(criterion, MeasurementCriterion):
         return _measurement(criterion, people, study.measurements)
-    assert isinstance(criterion, MedicationCriterion)
-    return _medication(criterion, people, study.medications)
+    assert isinstance(criterion, MedicationCriterion) and meds is not None
+    return _medication(criterion, people, meds)
 
 
 def _status(ok: pl.Expr, known: pl.Expr) -> pl.Expr:
@@ -228,16 +232,19 @@ def _measurement(
     )
 
 
-def _medication(
-    c: MedicationCriterion, people: pl.DataFrame, medications: pl.DataFrame
-) -> pl.DataFrame:
-    enrol = pl.col("enrollment_date")
-    # the row's ATC code, else the catalogue's for its drug name; combination products and
-    # thiazide-like diuretics count with their group (celltrial.clinical.drugs, WHO ATC);
-    # looked up once per row (the catalogue lookup is the costly step)
-    meds = medications.join(
+def _medications_coded(medications: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+    """The prescriptions with the enrolment date and _atc: the row's ATC code, else the
+    catalogue's for its drug name; combination products and thiazide-like diuretics count
+    with their group (celltrial.clinical.drugs, WHO ATC). Looked up once for every
+    medication criterion (the catalogue lookup is the costly step)."""
+    return medications.join(
         people.select("participant_id", "enrollment_date"), on="participant_id"
     ).with_columns(atc_code_expr().fill_null("").alias("_atc"))
+
+
+def _medication(c: MedicationCriterion, people: pl.DataFrame, meds: pl.DataFrame) -> pl.DataFrame:
+    """`meds`: _medications_coded()."""
+    enrol = pl.col("enrollment_date")
     codes = pl.col("_atc")
     matches = pl.any_horizontal(
         [codes.str.starts_with(p) for p in atc_with_extensions(c.atc_prefixes)]
