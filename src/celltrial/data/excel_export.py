@@ -12,7 +12,7 @@ import polars as pl
 import xlsxwriter
 
 from celltrial.data.atomic_output import write_new_file
-from celltrial.data.excel_template import STUDY_KEYS, STUDY_SHEET, column_note
+from celltrial.data.excel_template import HEADER, write_header, write_study_sheet
 from celltrial.data.schema import TABLES
 from celltrial.data.study import StudyData
 
@@ -27,19 +27,13 @@ def write_workbook(study: StudyData, path: Path) -> Path:
 
 def _write(study: StudyData, path: Path) -> None:
     book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
-    header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    header = book.add_format(HEADER)
     formats = {
         "date": book.add_format({"num_format": DATE_FORMAT}),
         "datetime": book.add_format({"num_format": DATETIME_FORMAT}),
         "text": book.add_format({"num_format": "@"}),  # ids must not become dates or numbers
     }
-    meta = study.meta
-    sheet = book.add_worksheet(STUDY_SHEET)
-    sheet.write_row(0, 0, ["key", "value"], header)
-    values = [meta.study_id, meta.protocol, meta.title]
-    for i, (key, value) in enumerate(zip(STUDY_KEYS, values, strict=True), 1):
-        sheet.write_string(i, 0, key)
-        sheet.write_string(i, 1, value or "")
+    write_study_sheet(book, header, [study.meta.study_id, study.meta.protocol, study.meta.title])
     for table, frame in study.tables().items():  # eight sheets
         _table_sheet(book.add_worksheet(table), table, frame, header, formats)
     book.close()
@@ -48,10 +42,8 @@ def _write(study: StudyData, path: Path) -> None:
 def _table_sheet(sheet, table: str, frame: pl.DataFrame, header, formats: dict) -> None:
     sheet.freeze_panes(1, 0)
     for j, column in enumerate(TABLES[table].columns):
-        sheet.write_string(0, j, column.name, header)
-        sheet.write_comment(0, j, column_note(table, column), {"x_scale": 2})
         kind, values = _cells(frame[column.name])
-        sheet.set_column(j, j, max(12, len(column.name) + 2), formats.get(kind))
+        write_header(sheet, j, table, column, header, formats.get(kind))
         sheet.write_column(1, j, values, formats.get(kind))  # a column at a time, not a row
 
 

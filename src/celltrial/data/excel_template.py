@@ -22,6 +22,7 @@ from celltrial.data.validation import RELEASE, SEXES
 STUDY_SHEET = "study"
 LISTS_SHEET = "lists"
 STUDY_KEYS = ("study_id", "protocol", "title")
+HEADER = {"bold": True, "bg_color": "#DDEBF7", "border": 1}  # header cells of every sheet
 ENTRY_ROWS = 5000  # rows the drop-downs cover below each header
 # the measurements sheet takes the value and unit as entered (converted on import)
 SHEET_COLUMNS = {"measurements": ("value_as_entered", "unit_as_entered")}
@@ -89,31 +90,42 @@ def write_template(
 
 def _write(path: Path, protocol: str, visits: Sequence[str], criteria: Sequence[str]) -> None:
     book = xlsxwriter.Workbook(str(path))
-    header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    required = book.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
+    header = book.add_format(HEADER)
+    required = book.add_format({**HEADER, "bg_color": "#FCE4D6"})
     formats = {
         pl.Date: book.add_format({"num_format": "yyyy-mm-dd"}),
         pl.Datetime: book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
         pl.Utf8: book.add_format({"num_format": "@"}),  # text: Excel must not turn ids into dates
     }
-    study = book.add_worksheet(STUDY_SHEET)
-    study.write_row(0, 0, ["key", "value"], header)
-    for i, (key, value) in enumerate(zip(STUDY_KEYS, ["", protocol, ""], strict=True), 1):
-        study.write_string(i, 0, key)
-        study.write_string(i, 1, value)
-    study.set_column(0, 1, 30)
+    write_study_sheet(book, header, [None, protocol, None])
     named = lists(visits, criteria)
     ranges = _write_lists(book, named)
     for table in TABLES:  # eight sheets
         sheet = book.add_worksheet(table)
         sheet.freeze_panes(1, 0)
         for j, column in enumerate(sheet_columns(table)):
-            sheet.write_string(0, j, column.name, required if column.required else header)
-            sheet.write_comment(0, j, column_note(table, column), {"x_scale": 2})
             base = pl.Datetime if isinstance(column.dtype, pl.Datetime) else column.dtype
-            sheet.set_column(j, j, max(12, len(column.name) + 2), formats.get(base))
+            style = required if column.required else header
+            write_header(sheet, j, table, column, style, formats.get(base))
             _validation(sheet, j, table, column, named, ranges)
     book.close()
+
+
+def write_study_sheet(book: xlsxwriter.Workbook, header, values: Sequence[str | None]) -> None:
+    """The 'study' sheet: each of STUDY_KEYS with its value (blank when None)."""
+    sheet = book.add_worksheet(STUDY_SHEET)
+    sheet.write_row(0, 0, ["key", "value"], header)
+    for i, (key, value) in enumerate(zip(STUDY_KEYS, values, strict=True), 1):
+        sheet.write_string(i, 0, key)
+        sheet.write_string(i, 1, value or "")
+    sheet.set_column(0, 1, 30)
+
+
+def write_header(sheet, j: int, table: str, column: Column, style, cells) -> None:
+    """Column j's header (its name, styled, with its note) and its cells' width and format."""
+    sheet.write_string(0, j, column.name, style)
+    sheet.write_comment(0, j, column_note(table, column), {"x_scale": 2})
+    sheet.set_column(j, j, max(12, len(column.name) + 2), cells)
 
 
 def _write_lists(book: xlsxwriter.Workbook, named: dict[str, list[str]]) -> dict[str, str]:
