@@ -36,7 +36,7 @@ import polars as pl
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "registry"))
-from live import CELLTRIAL, START_TIMEOUT_S, free_port, fresh_postgres, run
+from live import CELLTRIAL, free_port, fresh_postgres, run, wait_until_up
 
 USERS = 50  # the issue's concurrent users
 READ_SHARE = 0.8  # the issue's mix: 80 % reads, 20 % writes
@@ -44,21 +44,6 @@ TARGET_P95_MS = 100.0  # the issue's target
 THINK_S = (1.0, 5.0)  # locust docs' example user: wait_time = between(1, 5)
 WARMUP = 20  # requests of each kind before measuring: each worker's first imports and caches
 PASSWORD = secrets.token_urlsafe(16)
-
-
-def wait_for(url: str, server: subprocess.Popen, log: Path) -> None:
-    """The server's first answer; its OpenAPI document takes seconds on a loaded machine,
-    so each try waits up to 30 s (tests/registry/live.py's wait gives up after 2 s)."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(log.read_text())
-        try:
-            if httpx.get(f"{url}/api/openapi.json", timeout=30).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(1)
-    raise RuntimeError(f"the server did not answer in {START_TIMEOUT_S} s")
 
 
 def setup(tmp: Path, env: dict) -> Path:
@@ -98,6 +83,15 @@ def next_call(rng: random.Random, ids: dict, mine: list[dict], user: int, n: int
     return "create", "POST", "/api/measurements", {"json": body}, 201
 
 
+def keep_versions(kind: str, answer: httpx.Response, mine: list[dict], m: dict | None) -> None:
+    """After an accepted write: a new measurement joins the user's own, a change moves the
+    changed one's version on (the next change must name it)."""
+    if kind == "create":
+        mine.append({"id": answer.json()["id"], "version": 1})
+    if kind == "change":
+        m["version"] += 1
+
+
 async def user_loop(
     client: httpx.AsyncClient, ids: dict, until: float, user: int, think: tuple, out: list
 ) -> None:
@@ -118,10 +112,8 @@ async def user_loop(
             status = -1
         ms = (time.perf_counter() - t0) * 1000
         out.append((kind, ms, status, status == expected))
-        if kind == "create" and status == 201:
-            mine.append({"id": answer.json()["id"], "version": 1})
-        if kind == "change" and status == 200:
-            m["version"] += 1
+        if status == expected:
+            keep_versions(kind, answer, mine, m)
         if think[1] > 0:
             await asyncio.sleep(rng.uniform(*think))
 
@@ -159,10 +151,7 @@ def warm_up(url: str, token: str, ids: dict) -> None:
             answer = client.request(method, path, **args)
             if answer.status_code != expected:
                 raise RuntimeError(f"warm-up {kind}: {answer.status_code} {answer.text}")
-            if kind == "create":
-                mine.append({"id": answer.json()["id"], "version": 1})
-            if kind == "change":
-                m["version"] += 1
+            keep_versions(kind, answer, mine, m)
 
 
 def report(database: str, model: str, frame: pl.DataFrame, judged: bool) -> bool:
@@ -204,7 +193,7 @@ def one_database(name: str, env: dict, args: argparse.Namespace) -> bool:
         server = subprocess.Popen(serve, env=env, stdout=log, stderr=log)
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_for(url, server, Path(tmp) / "server.log")
+            wait_until_up(url, server, Path(tmp), try_timeout=30)
             token = httpx.post(
                 f"{url}/api/auth/token",
                 json={"username": "bench", "password": PASSWORD},

@@ -86,7 +86,7 @@ def live_server(
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait(url, server, data_dir)
+            wait_until_up(url, server, data_dir)
             yield LiveServer(url, data_dir, env)
         finally:
             server.terminate()
@@ -99,13 +99,17 @@ def _none():
     yield None
 
 
-def _wait(url: str, server: subprocess.Popen, data_dir: Path) -> None:
+def wait_until_up(
+    url: str, server: subprocess.Popen, data_dir: Path, try_timeout: float = 2.0
+) -> None:
+    """The server's first answer to /api/openapi.json (each try waits `try_timeout` s: the
+    document takes seconds on a loaded machine); its log when it stops first."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError((data_dir / "server.log").read_text())
         try:
-            if httpx.get(f"{url}/api/openapi.json", timeout=2).status_code == 200:
+            if httpx.get(f"{url}/api/openapi.json", timeout=try_timeout).status_code == 200:
                 return
         except httpx.TransportError:
             pass
