@@ -212,21 +212,24 @@ def _cross_checks(p: Protocol) -> list[tuple[Path_, str]]:
     subgroup_ids = {s.id for s in p.subgroups}
     for i, o in enumerate(p.outcomes):
         for v in o.visits:
-            if v not in visit_ids:
-                problems.append((("outcomes", i, "visits"), f"unknown visit {v!r}"))
-            elif v in extensions:  # the paper's outcomes are analysed at the paper's visits
-                msg = f"visit {v!r} is an extension, not a visit of the paper's schedule"
+            if msg := _paper_visit_problem(v, visit_ids, extensions):
                 problems.append((("outcomes", i, "visits"), msg))
         if o.subgroup is not None and o.subgroup not in subgroup_ids:
             problems.append((("outcomes", i, "subgroup"), f"unknown subgroup {o.subgroup!r}"))
     for i, s in enumerate(p.subgroups):
         visit = getattr(s, "visit", None)
-        if visit is not None and visit not in visit_ids:
-            problems.append((("subgroups", i, "visit"), f"unknown visit {visit!r}"))
-        elif visit in extensions:
-            msg = f"visit {visit!r} is an extension, not a visit of the paper's schedule"
+        if visit is not None and (msg := _paper_visit_problem(visit, visit_ids, extensions)):
             problems.append((("subgroups", i, "visit"), msg))
     return problems
+
+
+def _paper_visit_problem(visit: str, visit_ids: set[str], extensions: set[str]) -> str | None:
+    """An outcome or a subgroup is analysed at a visit of the paper's schedule."""
+    if visit not in visit_ids:
+        return f"unknown visit {visit!r}"
+    if visit in extensions:
+        return f"visit {visit!r} is an extension, not a visit of the paper's schedule"
+    return None
 
 
 def _baseline_before_treatment(p: Protocol, i: int) -> list[tuple[Path_, str]]:
