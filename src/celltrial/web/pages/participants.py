@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from celltrial.data.study import StudyData, StudyMeta
+from celltrial.data.study import StudyData
 from celltrial.protocol import screen
 from celltrial.registry.models import Consent, DataQuery, Membership, Participant
 from celltrial.registry.models.queries import CLOSED
@@ -20,7 +20,7 @@ from celltrial.registry.services.signatures import active_signature
 from celltrial.web.pages.access import participant_of, study_page
 from celltrial.web.pages.cached import cached
 from celltrial.web.pages.plots import analyte_plots
-from celltrial.web.pages.timeline import participant_tables, timeline
+from celltrial.web.pages.timeline import timeline
 
 PER_PAGE = 50
 
@@ -70,19 +70,15 @@ def eligibility(
     }
 
 
-def _meta(member: Membership) -> StudyMeta:
-    s = member.study
-    return StudyMeta(s.study_id, s.protocol, s.format_version, s.title)
-
-
 def _record(member: Membership, person: Participant) -> dict:
     """The parts of the page computed from the participant's data (cached)."""
     participant_id = person.participant_id
-    tables = participant_tables(member, person)
+    # read by participant alone: participant_of checked that the member may see it
+    data = study_data(member.study, [participant_id])
     return {
-        "timeline": timeline(member, participant_id, tables),
-        "plots": analyte_plots(tables["measurements"]),
-        "eligibility": eligibility(member, participant_id, StudyData(_meta(member), **tables)),
+        "timeline": timeline(member, participant_id, data.tables()),
+        "plots": analyte_plots(data.measurements),
+        "eligibility": eligibility(member, participant_id, data),
     }
 
 

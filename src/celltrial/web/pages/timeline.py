@@ -5,23 +5,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from celltrial.registry.models import Consent, Membership, Participant
-from celltrial.registry.services.frames import PARTICIPANT_TABLES, frame_of, live_rows
+from celltrial.registry.models import Consent, Membership
 
 TIMELINE = {"when": pl.Datetime("us"), "kind": pl.Utf8, "text": pl.Utf8}
-
-
-def participant_tables(member: Membership, person: Participant) -> dict[str, pl.DataFrame]:
-    """The participant's rows of every table and the lots of their infusions. `person`
-    comes from participant_of, which checked that the member may see it, so the rows are
-    read by participant alone (not through the visible-participants subquery, which
-    lists every participant of the study for each table)."""
-    study, pid = member.study, person.participant_id
-    tables = {
-        t: frame_of(live_rows(study, t).filter(participant_id=pid), t) for t in PARTICIPANT_TABLES
-    }
-    infused = tables["infusions"]["lot_id"].drop_nulls().unique().to_list()
-    return {**tables, "lots": frame_of(live_rows(study, "lots").filter(lot_id__in=infused), "lots")}
 
 
 def _dated(frame: pl.DataFrame, when: str, kind: str, text: pl.Expr) -> pl.DataFrame:
